@@ -7,6 +7,7 @@
 mod alloc;
 mod errno;
 mod finding;
+mod handle;
 mod reentrancy;
 mod report;
 
@@ -17,3 +18,5 @@ pub mod __private;
 pub use errno::{last_errno, last_os_error};
 pub use ffi_guard_macros::ffi_guard;
 pub use finding::{Finding, FindingKind, Frame, Site};
+pub use handle::{HandleError, HandleMap};
+pub use alloc::TrackingAllocator;
