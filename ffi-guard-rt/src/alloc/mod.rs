@@ -1,0 +1,298 @@
+//! `TrackingAllocator`: a `#[global_allocator]` that knows every live Rust
+//! heap block, so the checks can bound a slice or a C string by the block that
+//! holds it, and so a dealloc of a pointer it never returned is caught.
+
+#[cfg(feature = "checks")]
+mod site;
+#[cfg(feature = "checks")]
+mod table;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+/// A global allocator that records every live Rust heap block.
+///
+/// ```ignore
+/// use ffi_guard_rt::TrackingAllocator;
+///
+/// #[global_allocator]
+/// static A: TrackingAllocator = TrackingAllocator::new();
+/// ```
+///
+/// With it installed, the checks of guarded functions know the Rust heap:
+///
+/// - a `slice(p, n)` argument is checked against the block that holds `p`
+///   (`out_of_bounds`), and a `cstr` argument inside a block must have its
+///   NUL before the block's end (`unterminated_cstr`);
+/// - a block that was freed and not handed out again is `use_after_free`
+///   when it is passed to C (the allocator remembers the most recent freed
+///   blocks, a few thousand ranges);
+/// - a Rust block released by a guarded C release function is
+///   `allocator_mismatch`;
+/// - deallocating a pointer that this allocator never returned (a C pointer
+///   given to `Box::from_raw` or `CString::from_raw`) is `allocator_mismatch`
+///   and is *not* forwarded to the inner allocator, so the heap is never
+///   corrupted: the memory is leaked instead and the program goes on. A
+///   second deallocation of a Rust block is a `double_free` and is not
+///   forwarded either. A `realloc` of such a pointer returns a new block with
+///   the old contents copied.
+///
+/// Allocator findings never panic (an allocator must not unwind): they are
+/// recorded, with the first frame of user code as their site.
+///
+/// The table of blocks is process-wide, like the global allocator: install
+/// one `TrackingAllocator` per program. Its own memory comes from `System`
+/// directly and its locks never allocate. Without the `checks` feature the
+/// type is its inner allocator and nothing more.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TrackingAllocator<A = System> {
+    inner: A,
+}
+
+impl TrackingAllocator<System> {
+    /// Tracks blocks of the system allocator.
+    pub const fn new() -> TrackingAllocator<System> {
+        TrackingAllocator { inner: System }
+    }
+}
+
+impl<A> TrackingAllocator<A> {
+    /// Tracks blocks of `inner`.
+    pub const fn wrap(inner: A) -> Self {
+        TrackingAllocator { inner }
+    }
+
+    /// The allocator underneath.
+    pub const fn inner(&self) -> &A {
+        &self.inner
+    }
+}
+
+impl TrackingAllocator {
+    /// For tests of the runtime: what the allocator knows about the block
+    /// that holds `addr`, as `("live" | "freed" | "unknown", start, size)`.
+    #[doc(hidden)]
+    pub fn __block_of(addr: usize) -> (&'static str, usize, usize) {
+        match block_of(addr) {
+            Block::Unknown => ("unknown", 0, 0),
+            Block::Live { start, size } => ("live", start, size),
+            Block::Freed { start, size } => ("freed", start, size),
+        }
+    }
+
+    /// For tests of the runtime: how many deallocations this process refused
+    /// to forward (pointers the allocator never returned, or returned and
+    /// already took back).
+    #[doc(hidden)]
+    pub fn __refused() -> u64 {
+        #[cfg(feature = "checks")]
+        {
+            REFUSED.load(std::sync::atomic::Ordering::Relaxed)
+        }
+        #[cfg(not(feature = "checks"))]
+        {
+            0
+        }
+    }
+}
+
+/// What the allocator knows about the heap block that holds an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    /// No `TrackingAllocator` is installed, or the address is in no block it
+    /// handed out (C's heap, the stack, a static).
+    Unknown,
+    /// A live Rust block `[start, start + size)`.
+    Live { start: usize, size: usize },
+    /// A Rust block that was freed and not handed out again.
+    Freed { start: usize, size: usize },
+}
+
+/// The block that holds `addr`. A live block wins over a freed range that
+/// overlaps it (the address was handed out again).
+pub(crate) fn block_of(addr: usize) -> Block {
+    #[cfg(feature = "checks")]
+    {
+        match table::TABLE.containing(addr) {
+            None => Block::Unknown,
+            Some(f) if f.live => Block::Live {
+                start: f.start,
+                size: f.size,
+            },
+            Some(f) => Block::Freed {
+                start: f.start,
+                size: f.size,
+            },
+        }
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        let _ = addr;
+        Block::Unknown
+    }
+}
+
+#[cfg(feature = "checks")]
+static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(feature = "checks")]
+unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on unchanged.
+        let p = unsafe { self.inner.alloc(layout) };
+        if !p.is_null() {
+            table::TABLE.insert(p as usize, layout.size());
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        let p = unsafe { self.inner.alloc_zeroed(layout) };
+        if !p.is_null() {
+            table::TABLE.insert(p as usize, layout.size());
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // The table forgets the block *before* the inner allocator may hand
+        // the address to another thread, which would then record it anew.
+        if table::TABLE.free(ptr as usize, layout.size()) || table::TABLE.is_degraded() {
+            // SAFETY: `ptr` is a live block of ours (or, degraded, may be).
+            unsafe { self.inner.dealloc(ptr, layout) }
+        } else {
+            refuse(ptr as usize, layout);
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !table::TABLE.free(ptr as usize, layout.size()) && !table::TABLE.is_degraded() {
+            refuse(ptr as usize, layout);
+            return unsafe { self.realloc_foreign(ptr, layout, new_size) };
+        }
+        // SAFETY: `ptr` is a live block of ours; the contract is the caller's.
+        let q = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if q.is_null() {
+            // The old block is still there and still the caller's.
+            table::TABLE.insert(ptr as usize, layout.size());
+        } else {
+            table::TABLE.insert(q as usize, new_size);
+        }
+        q
+    }
+}
+
+#[cfg(feature = "checks")]
+impl<A: GlobalAlloc> TrackingAllocator<A> {
+    /// `realloc` of memory this allocator never returned: a fresh block with
+    /// the old contents, the old memory left alone (it is not ours to free).
+    #[cold]
+    unsafe fn realloc_foreign(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: `new_size` is non-zero by `realloc`'s contract.
+        let q = unsafe { self.alloc(new_layout) };
+        if !q.is_null() {
+            // SAFETY: the caller vouches for `layout.size()` readable bytes at
+            // `ptr`; `q` has `new_size` bytes; the two do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(ptr, q, layout.size().min(new_size)) };
+        }
+        q
+    }
+}
+
+/// Records a refused deallocation. Never panics: an allocator must not unwind.
+#[cfg(feature = "checks")]
+#[cold]
+#[inline(never)]
+fn refuse(addr: usize, layout: Layout) {
+    REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // The runtime's own bookkeeping freeing something strange is not the
+    // user's bug, and reporting it would re-enter the runtime.
+    if crate::reentrancy::is_ignoring() {
+        return;
+    }
+    let _ignore = crate::reentrancy::Ignore::new();
+    let finding = site::refused_finding(addr, layout, table::TABLE.freed_at(addr));
+    crate::report::record(finding);
+}
+
+#[cfg(not(feature = "checks"))]
+unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
+    #[inline(always)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[cfg(all(test, feature = "checks"))]
+mod tests {
+    use super::*;
+
+    // The unit tests of the runtime run under `System`; these call the
+    // allocator directly, so they see only the blocks they make themselves.
+    static A: TrackingAllocator = TrackingAllocator::new();
+
+    #[test]
+    fn knows_live_then_freed_blocks() {
+        let layout = Layout::from_size_align(100, 8).unwrap();
+        let p = unsafe { A.alloc(layout) } as usize;
+        assert_eq!(block_of(p + 99), Block::Live { start: p, size: 100 });
+        assert_eq!(block_of(p + 100), Block::Unknown);
+        unsafe { A.dealloc(p as *mut u8, layout) };
+        assert!(matches!(block_of(p + 10), Block::Freed { start, .. } if start == p)
+            || matches!(block_of(p + 10), Block::Live { .. }), "freed, unless handed out again");
+    }
+
+    #[test]
+    fn refuses_a_foreign_pointer_and_keeps_the_heap() {
+        let before = TrackingAllocator::__refused();
+        // SAFETY: a plain C allocation, released below by C.
+        let c = unsafe { libc::malloc(64) }.cast::<u8>();
+        assert!(!c.is_null());
+        let layout = Layout::from_size_align(64, 1).unwrap();
+        unsafe { A.dealloc(c, layout) };
+        assert!(TrackingAllocator::__refused() > before);
+        // Still C's, still valid: the refused dealloc never reached free().
+        unsafe {
+            c.write_bytes(7, 64);
+            libc::free(c.cast());
+        }
+    }
+
+    #[test]
+    fn realloc_moves_the_record() {
+        let layout = Layout::from_size_align(16, 8).unwrap();
+        let p = unsafe { A.alloc(layout) };
+        unsafe { p.write_bytes(1, 16) };
+        let q = unsafe { A.realloc(p, layout, 5000) };
+        assert!(!q.is_null());
+        assert_eq!(block_of(q as usize + 4999), Block::Live { start: q as usize, size: 5000 });
+        assert_eq!(unsafe { *q.add(15) }, 1);
+        unsafe { A.dealloc(q, Layout::from_size_align(5000, 8).unwrap()) };
+    }
+}

@@ -1,0 +1,647 @@
+//! The block table behind `TrackingAllocator`: every live Rust heap block and
+//! a bounded quarantine of recently freed ones.
+//!
+//! # Why this shape
+//!
+//! The table is consulted on every allocation and every deallocation of the
+//! program, so it must be cheap, and it must never allocate through the
+//! global allocator it serves (that would recurse into itself). It is a fixed
+//! array of shards, each an open-addressing (linear probing) table whose
+//! memory comes from `System` directly, guarded by a spin lock on an
+//! `AtomicBool`: a lock that never allocates and never parks through code
+//! that may allocate (dhat-rs switched to such a lock after deadlocks, its
+//! issues #18 and #25).
+//!
+//! The checks also need the block that *contains* an address (a slice that
+//! starts inside a `Vec`), not only the block that starts there. A block of
+//! size class `k` (its size is at most `2^k`) that starts at `s` covers only
+//! addresses `a` with `a >> k` equal to `s >> k` or `(s >> k) + 1`. So an
+//! entry is placed by the hash of `(k, s >> k)`: all blocks of one class that
+//! start in one granule of `2^k` bytes share a probe run, and at most two of
+//! them fit in a granule. Finding the block around `a` is then two short
+//! probes per size class in use; finding a block by its start (`dealloc`
+//! knows the size from the layout) is one probe.
+//!
+//! Freed blocks stay in the table, flagged, until the shard's quarantine ring
+//! pushes them out or the same address of the same class is handed out again;
+//! a live block always wins over a freed range that overlaps it.
+//!
+//! # States of a slot
+//!
+//! `Empty` (start 0) -> `Live` (alloc) -> `Freed` (dealloc) -> `Live` (the
+//! same start and class handed out again) or `Empty` (evicted from the
+//! quarantine, by backward-shift deletion so probe runs stay unbroken).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The number of shards; a power of two. Threads that allocate at once meet
+/// on one shard only when their blocks hash to it.
+const SHARDS: usize = 64;
+const SHARD_BITS: u32 = SHARDS.trailing_zeros();
+/// Slots a shard starts with (a power of two).
+const INITIAL_SLOTS: usize = 256;
+/// Freed ranges a shard remembers; `SHARDS * QUARANTINE` in all.
+const QUARANTINE: usize = 256;
+/// Marks a slot's block as freed; sizes never reach it (`isize::MAX` bound).
+const FREED: usize = 1 << (usize::BITS - 1);
+
+/// What the table holds about one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) start: usize,
+    pub(crate) size: usize,
+    pub(crate) live: bool,
+}
+
+/// The process-wide table: one per process, like the global allocator.
+pub(crate) static TABLE: Table = Table::new();
+
+pub(crate) struct Table {
+    shards: [Shard; SHARDS],
+    /// Bit `k` is set once a block of class `k` was tracked, so a containing
+    /// lookup probes only the classes in use.
+    classes: AtomicU64,
+    /// Set when the table could not grow and a block went untracked: from
+    /// then on a dealloc of an unknown pointer is forwarded, since it may be
+    /// that block (losing a finding beats refusing a real free).
+    degraded: AtomicBool,
+}
+
+impl Table {
+    const fn new() -> Table {
+        Table {
+            shards: [const { Shard::new() }; SHARDS],
+            classes: AtomicU64::new(0),
+            degraded: AtomicBool::new(false),
+        }
+    }
+
+    /// Records a live block `[start, start + size)`.
+    #[inline]
+    pub(crate) fn insert(&self, start: usize, size: usize) {
+        let class = class_of(size);
+        let bit = 1u64 << class;
+        if self.classes.load(Ordering::Relaxed) & bit == 0 {
+            self.classes.fetch_or(bit, Ordering::Relaxed);
+        }
+        let h = hash(class, start >> class);
+        let ok = self.shards[shard_of(h)].with(|d| d.insert(h, start, size));
+        if !ok {
+            self.degraded.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Flags the live block that starts at `start` and was allocated with
+    /// `size` as freed. `false` when there is no such live block.
+    #[inline]
+    pub(crate) fn free(&self, start: usize, size: usize) -> bool {
+        let class = class_of(size);
+        let h = hash(class, start >> class);
+        if self.shards[shard_of(h)].with(|d| d.free(h, start, class)) {
+            return true;
+        }
+        // The layout's size may differ from the allocation's (a `CString`
+        // rebuilt with another length): look for a live block at `start` of
+        // any class. Only reached on the rare path.
+        self.free_any_class(start, class)
+    }
+
+    #[cold]
+    fn free_any_class(&self, start: usize, tried: u32) -> bool {
+        let mut classes = self.classes.load(Ordering::Relaxed) & !(1u64 << tried);
+        while classes != 0 {
+            let class = classes.trailing_zeros();
+            classes &= classes - 1;
+            let h = hash(class, start >> class);
+            if self.shards[shard_of(h)].with(|d| d.free(h, start, class)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether an unknown pointer may be an untracked block (see `degraded`).
+    pub(crate) fn is_degraded(&self) -> bool {
+        self.degraded.load(Ordering::Relaxed)
+    }
+
+    /// Whether a freed (quarantined) block starts at `start`.
+    pub(crate) fn freed_at(&self, start: usize) -> bool {
+        matches!(self.exact(start), Some(Found { live: false, .. }))
+    }
+
+    /// The block that starts exactly at `start`, live first.
+    fn exact(&self, start: usize) -> Option<Found> {
+        let mut freed = None;
+        let mut classes = self.classes.load(Ordering::Relaxed);
+        while classes != 0 {
+            let class = classes.trailing_zeros();
+            classes &= classes - 1;
+            let g = start >> class;
+            let h = hash(class, g);
+            let found = self.shards[shard_of(h)].with(|d| d.containing(h, class, g, start));
+            match found {
+                Some(f) if f.live && f.start == start => return Some(f),
+                Some(f) if f.start == start => freed = Some(f),
+                _ => {}
+            }
+        }
+        freed
+    }
+
+    /// The block that holds `addr`: a live one if any, else a freed one.
+    pub(crate) fn containing(&self, addr: usize) -> Option<Found> {
+        let mut freed = None;
+        let mut classes = self.classes.load(Ordering::Relaxed);
+        while classes != 0 {
+            let class = classes.trailing_zeros();
+            classes &= classes - 1;
+            let g = addr >> class;
+            for g in [g, g.wrapping_sub(1)] {
+                let h = hash(class, g);
+                match self.shards[shard_of(h)].with(|d| d.containing(h, class, g, addr)) {
+                    Some(f) if f.live => return Some(f),
+                    Some(f) => freed = freed.or(Some(f)),
+                    None => {}
+                }
+            }
+        }
+        freed
+    }
+}
+
+/// The size class: the smallest `k` with `size <= 2^k`.
+#[inline(always)]
+fn class_of(size: usize) -> u32 {
+    if size <= 1 {
+        0
+    } else {
+        usize::BITS - (size - 1).leading_zeros()
+    }
+}
+
+/// Fibonacci hashing of `(class, granule)`; the high bits pick the shard,
+/// the next ones the slot.
+#[inline(always)]
+fn hash(class: u32, granule: usize) -> u64 {
+    ((granule as u64) ^ (u64::from(class) << 57)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[inline(always)]
+fn shard_of(h: u64) -> usize {
+    (h >> (64 - SHARD_BITS)) as usize
+}
+
+#[inline(always)]
+fn slot_of(h: u64, mask: usize) -> usize {
+    ((h << SHARD_BITS) >> 32) as usize & mask
+}
+
+/// One slot: `start == 0` is empty (no block starts at address 0).
+#[derive(Clone, Copy)]
+struct Slot {
+    start: usize,
+    /// The block's size, with `FREED` set once it was freed.
+    meta: usize,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot { start: 0, meta: 0 };
+
+    #[inline(always)]
+    fn size(self) -> usize {
+        self.meta & !FREED
+    }
+
+    #[inline(always)]
+    fn live(self) -> bool {
+        self.meta & FREED == 0
+    }
+
+    #[inline(always)]
+    fn class(self) -> u32 {
+        class_of(self.size())
+    }
+
+    #[inline(always)]
+    fn home(self, mask: usize) -> usize {
+        let class = self.class();
+        slot_of(hash(class, self.start >> class), mask)
+    }
+}
+
+/// A shard: a spin lock and the data it guards. Cache-line aligned, so two
+/// threads on two shards do not share a line.
+#[repr(align(64))]
+struct Shard {
+    lock: AtomicBool,
+    data: UnsafeCell<ShardData>,
+}
+
+// SAFETY: `data` is only reached through `with`, which holds `lock`.
+unsafe impl Sync for Shard {}
+
+impl Shard {
+    const fn new() -> Shard {
+        Shard {
+            lock: AtomicBool::new(false),
+            data: UnsafeCell::new(ShardData::new()),
+        }
+    }
+
+    /// Runs `f` with the lock held. `f` must not allocate through the global
+    /// allocator and must not panic (nothing in `ShardData` does).
+    #[inline(always)]
+    fn with<R>(&self, f: impl FnOnce(&mut ShardData) -> R) -> R {
+        self.lock();
+        // SAFETY: the lock gives exclusive access to `data`.
+        let r = f(unsafe { &mut *self.data.get() });
+        self.lock.store(false, Ordering::Release);
+        r
+    }
+
+    #[inline(always)]
+    fn lock(&self) {
+        if self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let mut spins = 0u32;
+        loop {
+            while self.lock.load(Ordering::Relaxed) {
+                if spins < 64 {
+                    std::hint::spin_loop();
+                    spins += 1;
+                } else {
+                    // `sched_yield`: allocates nothing, and lets a holder
+                    // that was descheduled on our core run.
+                    std::thread::yield_now();
+                }
+            }
+            if self
+                .lock
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+}
+
+struct ShardData {
+    /// `mask + 1` slots from `System`, or null before the first insert.
+    slots: *mut Slot,
+    mask: usize,
+    /// Occupied slots, live and freed.
+    len: usize,
+    /// The quarantine: `(start, class)` of freed blocks, oldest at `head`.
+    ring: *mut (usize, u32),
+    head: usize,
+    ring_len: usize,
+}
+
+impl ShardData {
+    const fn new() -> ShardData {
+        ShardData {
+            slots: std::ptr::null_mut(),
+            mask: 0,
+            len: 0,
+            ring: std::ptr::null_mut(),
+            head: 0,
+            ring_len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Slot {
+        // SAFETY: `i <= mask` and `slots` holds `mask + 1` initialised slots.
+        unsafe { *self.slots.add(i) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, i: usize, s: Slot) {
+        // SAFETY: as in `slot`.
+        unsafe { *self.slots.add(i) = s }
+    }
+
+    /// `false` when memory for the table could not be had: the block stays
+    /// untracked.
+    #[inline]
+    fn insert(&mut self, h: u64, start: usize, size: usize) -> bool {
+        if (self.len + 1) * 2 > self.mask + 1 && !self.grow() {
+            return false;
+        }
+        let class = class_of(size);
+        let mut i = slot_of(h, self.mask);
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                self.len += 1;
+                break;
+            }
+            // The same address of the same class handed out again: the
+            // freed record ends here.
+            if s.start == start && !s.live() && s.class() == class {
+                break;
+            }
+            i = (i + 1) & self.mask;
+        }
+        self.set(i, Slot { start, meta: size });
+        true
+    }
+
+    #[inline]
+    fn free(&mut self, h: u64, start: usize, class: u32) -> bool {
+        if self.slots.is_null() {
+            return false;
+        }
+        let mut i = slot_of(h, self.mask);
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                return false;
+            }
+            if s.start == start && s.live() && s.class() == class {
+                self.set(
+                    i,
+                    Slot {
+                        start,
+                        meta: s.meta | FREED,
+                    },
+                );
+                self.quarantine(start, class);
+                return true;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Remembers a freed block; when the ring is full the oldest freed
+    /// record leaves the table.
+    #[inline]
+    fn quarantine(&mut self, start: usize, class: u32) {
+        if self.ring.is_null() {
+            return;
+        }
+        if self.ring_len == QUARANTINE {
+            // SAFETY: `head < QUARANTINE`, the ring's length.
+            let (old, old_class) = unsafe { *self.ring.add(self.head) };
+            self.evict(old, old_class);
+            // SAFETY: as above.
+            unsafe { *self.ring.add(self.head) = (start, class) };
+            self.head = (self.head + 1) % QUARANTINE;
+        } else {
+            let tail = (self.head + self.ring_len) % QUARANTINE;
+            // SAFETY: `tail < QUARANTINE`.
+            unsafe { *self.ring.add(tail) = (start, class) };
+            self.ring_len += 1;
+        }
+    }
+
+    /// Deletes the freed record of `start` (class `class`), if it is still
+    /// there: the address may have been handed out again meanwhile.
+    fn evict(&mut self, start: usize, class: u32) {
+        let mut i = slot_of(hash(class, start >> class), self.mask);
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                return;
+            }
+            if s.start == start && !s.live() && s.class() == class {
+                self.delete(i);
+                return;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Backward-shift deletion: moves later entries of the probe run back so
+    /// that no lookup stops early at the hole.
+    fn delete(&mut self, mut hole: usize) {
+        let mask = self.mask;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.slot(j);
+            if s.start == 0 {
+                break;
+            }
+            let home = s.home(mask);
+            // `s` may fill the hole unless its home lies cyclically in
+            // `(hole, j]`, where it would no longer be found.
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.set(hole, s);
+                hole = j;
+            }
+        }
+        self.set(hole, Slot::EMPTY);
+        self.len -= 1;
+    }
+
+    /// The block of class `class` that starts in granule `g` and holds
+    /// `addr`; a live one before a freed one.
+    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
+        if self.slots.is_null() {
+            return None;
+        }
+        let mut freed = None;
+        let mut i = slot_of(h, self.mask);
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                return freed;
+            }
+            if s.class() == class
+                && s.start >> class == g
+                && s.start <= addr
+                && addr - s.start < s.size().max(1)
+            {
+                let f = Found {
+                    start: s.start,
+                    size: s.size(),
+                    live: s.live(),
+                };
+                if f.live {
+                    return Some(f);
+                }
+                freed = Some(f);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Doubles the slots (or makes the first ones), rehashing every entry.
+    #[cold]
+    fn grow(&mut self) -> bool {
+        let old_len = if self.slots.is_null() {
+            0
+        } else {
+            self.mask + 1
+        };
+        let new_len = if old_len == 0 {
+            INITIAL_SLOTS
+        } else {
+            old_len * 2
+        };
+        let Ok(layout) = Layout::array::<Slot>(new_len) else {
+            return false;
+        };
+        // SAFETY: `layout` is not zero-sized. `System` is called directly,
+        // never the global allocator: this runs inside it.
+        let new = unsafe { System.alloc_zeroed(layout) }.cast::<Slot>();
+        if new.is_null() {
+            return false;
+        }
+        if self.ring.is_null() {
+            let Ok(ring_layout) = Layout::array::<(usize, u32)>(QUARANTINE) else {
+                // SAFETY: `new` was allocated above with `layout`.
+                unsafe { System.dealloc(new.cast(), layout) };
+                return false;
+            };
+            // SAFETY: not zero-sized; a null ring only turns the quarantine off.
+            self.ring = unsafe { System.alloc(ring_layout) }.cast();
+        }
+        let old = self.slots;
+        let old_mask = self.mask;
+        self.slots = new;
+        self.mask = new_len - 1;
+        self.len = 0;
+        for i in 0..old_len {
+            // SAFETY: `i < old_len`, the old array's length.
+            let s = unsafe { *old.add(i) };
+            if s.start != 0 {
+                let mut j = s.home(self.mask);
+                while self.slot(j).start != 0 {
+                    j = (j + 1) & self.mask;
+                }
+                self.set(j, s);
+                self.len += 1;
+            }
+        }
+        if old_len != 0 {
+            if let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1) {
+                // SAFETY: `old` was allocated by `grow` with this layout.
+                unsafe { System.dealloc(old.cast(), old_layout) };
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> ShardData {
+        let mut d = ShardData::new();
+        assert!(d.grow());
+        d
+    }
+
+    fn put(d: &mut ShardData, start: usize, size: usize) {
+        let class = class_of(size);
+        assert!(d.insert(hash(class, start >> class), start, size));
+    }
+
+    fn find(d: &ShardData, addr: usize) -> Option<Found> {
+        let mut best = None;
+        for class in 0..64 {
+            let g = addr >> class;
+            for g in [g, g.wrapping_sub(1)] {
+                if let Some(f) = d.containing(hash(class, g), class, g, addr) {
+                    if f.live {
+                        return Some(f);
+                    }
+                    best = Some(f);
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn class_bounds_every_size() {
+        assert_eq!(class_of(0), 0);
+        assert_eq!(class_of(1), 0);
+        assert_eq!(class_of(2), 1);
+        assert_eq!(class_of(16), 4);
+        assert_eq!(class_of(17), 5);
+        for size in 1..5000usize {
+            assert!(size <= 1usize << class_of(size));
+        }
+    }
+
+    #[test]
+    fn finds_interior_addresses_and_not_past_the_end() {
+        let mut d = data();
+        put(&mut d, 0x1000, 100);
+        put(&mut d, 0x1070, 16);
+        let live = |start, size| Some(Found { start, size, live: true });
+        assert_eq!(find(&d, 0x1000), live(0x1000, 100));
+        assert_eq!(find(&d, 0x1063), live(0x1000, 100));
+        assert_eq!(find(&d, 0x1064), None);
+        assert_eq!(find(&d, 0x1075), live(0x1070, 16));
+        assert_eq!(find(&d, 0xfff), None);
+    }
+
+    #[test]
+    fn freed_then_reused_then_evicted() {
+        let mut d = data();
+        put(&mut d, 0x2000, 64);
+        let c = class_of(64);
+        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c));
+        assert!(!d.free(hash(c, 0x2000 >> c), 0x2000, c), "already freed");
+        assert_eq!(
+            find(&d, 0x2010),
+            Some(Found { start: 0x2000, size: 64, live: false })
+        );
+        put(&mut d, 0x2000, 60);
+        assert_eq!(d.len, 1, "the freed record was reused in place");
+        assert!(find(&d, 0x2010).is_some_and(|f| f.live));
+        // Fill the quarantine: the oldest freed record leaves the table.
+        for k in 0..(QUARANTINE + 1) {
+            let a = 0x10_0000 + k * 32;
+            put(&mut d, a, 32);
+            let c = class_of(32);
+            assert!(d.free(hash(c, a >> c), a, c));
+        }
+        assert_eq!(find(&d, 0x10_0000), None);
+        assert!(find(&d, 0x10_0000 + 32 * QUARANTINE).is_some());
+        assert_eq!(d.len, QUARANTINE + 1);
+    }
+
+    #[test]
+    fn growth_and_deletion_keep_every_entry_reachable() {
+        let mut d = data();
+        let n = 5000;
+        for k in 0..n {
+            put(&mut d, 0x40_0000 + k * 48, 40);
+        }
+        let c = class_of(40);
+        // Free every other block: evictions delete with backward shifts.
+        for k in (0..n).step_by(2) {
+            let a = 0x40_0000 + k * 48;
+            assert!(d.free(hash(c, a >> c), a, c), "block {k}");
+        }
+        for k in (1..n).step_by(2) {
+            let a = 0x40_0000 + k * 48;
+            assert_eq!(find(&d, a + 39), Some(Found { start: a, size: 40, live: true }), "{k}");
+        }
+        assert_eq!(d.len, n / 2 + QUARANTINE);
+    }
+}
