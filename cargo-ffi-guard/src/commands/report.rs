@@ -1,5 +1,65 @@
-//! `cargo ffi-guard report`.
+//! `cargo ffi-guard report [DIR] [--format human|json]`: merges and prints
+//! the reports kept in a folder (a CI artifact, or by default the folder of
+//! the last `cargo ffi-guard test` run of this project).
+//!
+//! Exit status: 1 when the folder holds findings, 0 when it holds none (or
+//! no report at all: "no reports in DIR"), 2 when it cannot be read.
+//! `--format json` prints one merged document; its shape is described at
+//! [`crate::reports::render::json`].
 
-pub fn run(_args: &crate::ReportArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`cargo ffi-guard report` is not built yet")
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+use crate::ReportFormat;
+use crate::reports::{self, Gate, render};
+
+pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => last_run()?,
+    };
+    if !dir.is_dir() {
+        bail!(
+            "cannot read the report folder {}: {}",
+            dir.display(),
+            if dir.exists() { "not a folder" } else { "no such folder" }
+        );
+    }
+    let merged = reports::load(&dir)?;
+    if merged.sources.is_empty() {
+        for note in &merged.notes {
+            eprintln!("note: {note}");
+        }
+        eprintln!("no reports in {}", dir.display());
+        if args.format == ReportFormat::Json {
+            println!("{}", render::json(&merged));
+        }
+        return Ok(0);
+    }
+    match args.format {
+        ReportFormat::Human => print!("{}", render::human(&merged, &Gate::default())),
+        ReportFormat::Json => {
+            for note in &merged.notes {
+                eprintln!("note: {note}");
+            }
+            println!("{}", render::json(&merged));
+        }
+    }
+    Ok(u8::from(!merged.groups.is_empty()))
+}
+
+/// The last `cargo ffi-guard test` run's folder for the project here.
+fn last_run() -> anyhow::Result<PathBuf> {
+    let metadata = super::test::metadata(None).map_err(|e| {
+        anyhow::anyhow!("no DIR given, and no cargo project here to find the last run's reports in ({e:#}); pass the folder of the reports")
+    })?;
+    let target = metadata.target_directory.as_std_path();
+    match reports::last_run_dir(target) {
+        Some(dir) => Ok(dir),
+        None => bail!(
+            "no DIR given, and no `cargo ffi-guard test` run has left reports under {}; run it first or pass the folder of the reports",
+            reports::runs_dir(target).display()
+        ),
+    }
 }

@@ -1,0 +1,208 @@
+//! The merged report as text for people and as one JSON document for tools.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::format::{FORMAT_VERSION, Finding};
+use super::gate::Gate;
+use super::merge::{Group, Merged};
+use super::read::Source;
+
+/// Frames shown per backtrace; the JSON document keeps them all.
+const MAX_FRAMES: usize = 16;
+/// Processes named per group before "and N more".
+const MAX_PROGRAMS: usize = 6;
+
+/// One block per group, rustc-like (`error[leak]: ...`, ` --> site`), then
+/// one summary line. Kinds that the gate lets pass are `warning`s.
+pub fn human(merged: &Merged, gate: &Gate) -> String {
+    let mut out = String::new();
+    for note in &merged.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    for source in merged.died() {
+        let _ = writeln!(
+            out,
+            "note: {} exited without writing its whole report (it aborted or was killed); \
+             its findings up to then are read from {}",
+            describe(source),
+            source.file.display()
+        );
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    for group in &merged.groups {
+        render_group(&mut out, group, merged, gate);
+        out.push('\n');
+    }
+    out.push_str(&summary(merged));
+    out.push('\n');
+    out
+}
+
+/// The summary line alone, e.g. `ffi-guard: 4 findings in 2 groups (3 leak,
+/// 1 double_free) from 3 test processes`.
+pub fn summary(merged: &Merged) -> String {
+    let processes = plural(merged.sources.len() as u64, "test process", "test processes");
+    if merged.groups.is_empty() {
+        return format!("ffi-guard: no findings (reports from {processes})");
+    }
+    let mut by_kind: Vec<(&str, u64)> = Vec::new();
+    for g in &merged.groups {
+        match by_kind.iter_mut().find(|(k, _)| *k == g.kind()) {
+            Some((_, n)) => *n = n.saturating_add(g.count),
+            None => by_kind.push((g.kind(), g.count)),
+        }
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut line = format!(
+        "ffi-guard: {} in {} ({}) from {processes}",
+        plural(merged.total(), "finding", "findings"),
+        plural(merged.groups.len() as u64, "group", "groups"),
+        kinds.join(", "),
+    );
+    let died = merged.died().count();
+    if died > 0 {
+        let _ = write!(
+            line,
+            "; {} died before finishing its report",
+            plural(died as u64, "process", "processes")
+        );
+    }
+    line
+}
+
+/// One JSON document in the shape of a runtime report (SPEC §3), so tools
+/// that read one process's `.json` read this too. Choices for the merge:
+/// `program` is the string `"merged"` and `pid` is `null`; a `sources` list
+/// names every process read (`program`, `pid`, `file`, `complete`); each
+/// finding is a group, its `count` and `bytes` summed, its `message` rebuilt
+/// for the summed count, with a `programs` list of where it was seen.
+pub fn json(merged: &Merged) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        version: u32,
+        program: &'static str,
+        pid: Option<u32>,
+        sources: Vec<SourceJson<'a>>,
+        findings: Vec<FindingJson>,
+    }
+    #[derive(Serialize)]
+    struct SourceJson<'a> {
+        program: &'a str,
+        pid: Option<u32>,
+        file: String,
+        complete: bool,
+    }
+    #[derive(Serialize)]
+    struct FindingJson {
+        #[serde(flatten)]
+        finding: Finding,
+        programs: Vec<String>,
+    }
+    let doc = Doc {
+        version: FORMAT_VERSION,
+        program: "merged",
+        pid: None,
+        sources: merged
+            .sources
+            .iter()
+            .map(|s| SourceJson {
+                program: &s.program,
+                pid: s.pid,
+                file: s.file.display().to_string(),
+                complete: s.complete,
+            })
+            .collect(),
+        findings: merged
+            .groups
+            .iter()
+            .map(|g| FindingJson {
+                finding: g.to_finding(),
+                programs: programs(g, merged).into_keys().collect(),
+            })
+            .collect(),
+    };
+    // Serializing plain strings and numbers cannot fail.
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate) {
+    let f = &g.first;
+    let level = if gate.fails(g.kind()) { "error" } else { "warning" };
+    let _ = writeln!(out, "{level}[{}]: {}", g.kind(), g.headline());
+    let _ = writeln!(out, "  --> {}", f.site);
+    if f.kind != "leak" {
+        let _ = writeln!(out, "   = in: {}", f.function);
+    }
+    if let Some(site) = &f.alloc_site {
+        let _ = writeln!(out, "   = allocated at: {site}");
+    }
+    if let Some(site) = &f.free_site {
+        let _ = writeln!(out, "   = released at: {site}");
+    }
+    if let Some(free_with) = &f.free_with {
+        let _ = writeln!(out, "   = release with: {free_with}");
+    }
+    let _ = match g.bytes {
+        Some(bytes) => writeln!(out, "   = count: {} ({bytes} bytes)", g.count),
+        None => writeln!(out, "   = count: {}", g.count),
+    };
+    if let Some(frames) = f.backtrace.as_deref().filter(|b| !b.is_empty()) {
+        let _ = writeln!(out, "   = backtrace:");
+        for (i, frame) in frames.iter().take(MAX_FRAMES).enumerate() {
+            let _ = match (&frame.file, frame.line) {
+                (Some(file), Some(line)) => {
+                    writeln!(out, "       {i:>2}: {} at {file}:{line}", frame.function)
+                }
+                (Some(file), None) => writeln!(out, "       {i:>2}: {} at {file}", frame.function),
+                _ => writeln!(out, "       {i:>2}: {}", frame.function),
+            };
+        }
+        if frames.len() > MAX_FRAMES {
+            let _ = writeln!(out, "           ... {} more frames", frames.len() - MAX_FRAMES);
+        }
+    }
+    let names: Vec<String> = programs(g, merged)
+        .into_iter()
+        .map(|(program, sources)| match sources.as_slice() {
+            [one] => describe(one),
+            many => format!("{program} ({} processes)", many.len()),
+        })
+        .collect();
+    let mut from = names
+        .iter()
+        .take(MAX_PROGRAMS)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX_PROGRAMS {
+        let _ = write!(from, " and {} more", names.len() - MAX_PROGRAMS);
+    }
+    let _ = writeln!(out, "   = from: {from}");
+}
+
+/// The group's processes by program name.
+fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Source>> {
+    let mut by_program: BTreeMap<String, Vec<&Source>> = BTreeMap::new();
+    for s in g.sources.iter().filter_map(|&i| merged.sources.get(i)) {
+        by_program.entry(s.program.clone()).or_default().push(s);
+    }
+    by_program
+}
+
+fn describe(s: &Source) -> String {
+    let died = if s.complete { "" } else { ", died" };
+    match s.pid {
+        Some(pid) => format!("{} (pid {pid}{died})", s.program),
+        None if s.complete => s.program.clone(),
+        None => format!("{} (died)", s.program),
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
