@@ -88,94 +88,20 @@ impl FnInfo {
     }
 }
 
-/// The per-call state of an import wrapper.
-#[derive(Debug)]
-pub struct Call {
-    pub(crate) info: &'static FnInfo,
-    pub(crate) site: &'static Location<'static>,
+pub use crate::mode::Mode;
+
+/// Test hook: overrides `FFI_GUARD_MODE` on the calling thread (`None`
+/// removes the override). The runtime's own tests use it to provoke
+/// findings in report mode next to tests that run in panic mode; it is not
+/// part of the public API.
+pub fn set_mode_for_tests(mode: Option<Mode>) {
+    crate::mode::set_for_thread(mode);
 }
 
-impl Call {
-    #[inline(always)]
-    pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Call {
-        Call { info, site }
-    }
-    /// Any raw-pointer argument: alignment and use-after-free/consume.
-    #[inline(always)]
-    pub fn pointer<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `nonnull(p)`: null is a `null_pointer` finding.
-    #[inline(always)]
-    pub fn nonnull<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `slice(p, n)`: overflow of `n * size_of::<T>()`, null with `n > 0`,
-    /// alignment, bounds against a known Rust block.
-    #[inline(always)]
-    pub fn slice<P: RawPtr>(&mut self, _p: P, _n: usize, _param: &'static str, _len: &'static str) {
-    }
-    /// `cstr(p)`: a NUL before the end of a known Rust block.
-    #[inline(always)]
-    pub fn cstr<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `free(p)`: `p` must be live and owned by an `alloc` whose `free` is this function.
-    #[inline(always)]
-    pub fn release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `consume(p)`: ownership of `p` passes to C.
-    #[inline(always)]
-    pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// After validation: `false` means do not call (report mode, a release of
-    /// memory that is not live). In panic mode a finding panics here, at the
-    /// caller's line; in abort mode it aborts.
-    #[inline(always)]
-    #[track_caller]
-    pub fn proceed(&mut self) -> bool {
-        true
-    }
-    /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
-    #[inline(always)]
-    pub fn returned<P: RawPtr>(&mut self, _r: P) {}
-    /// Commits the releases and consumes validated before the call.
-    #[inline(always)]
-    pub fn done(self) {}
-}
-
-/// The per-call state of an export wrapper. Never panics.
-#[derive(Debug)]
-pub struct Export {
-    pub(crate) info: &'static FnInfo,
-    pub(crate) site: &'static Location<'static>,
-}
-
-impl Export {
-    #[inline(always)]
-    pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Export {
-        Export { info, site }
-    }
-    #[inline(always)]
-    pub fn pointer<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    #[inline(always)]
-    pub fn nonnull<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    #[inline(always)]
-    pub fn slice<P: RawPtr>(&mut self, _p: P, _n: usize, _param: &'static str, _len: &'static str) {
-    }
-    #[inline(always)]
-    pub fn cstr<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `free(p)` on an export: refuses a pointer its `alloc` never returned or
-    /// already took back; `free(NULL)` skips the body without a finding.
-    #[inline(always)]
-    pub fn release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    #[inline(always)]
-    pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
-    /// `false`: skip the body and return the error value.
-    #[inline(always)]
-    pub fn proceed(&mut self) -> bool {
-        true
-    }
-    /// Runs the body, catching a panic (recorded as a `panic` finding with
-    /// message, location and backtrace). `None` when it panicked.
-    #[inline(always)]
-    pub fn run<R, F: FnOnce() -> R>(&mut self, body: F) -> Option<R> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).ok()
-    }
-    #[inline(always)]
-    pub fn returned<P: RawPtr>(&mut self, _r: P) {}
+/// Test hook: overrides `FFI_GUARD_MODE` for the whole process, for threads
+/// that C creates (`None` removes the override).
+pub fn set_process_mode_for_tests(mode: Option<Mode>) {
+    crate::mode::set_for_process(mode);
 }
 
 /// Reads `errno` into this thread's last-errno slot. Allocates nothing, takes
@@ -183,4 +109,264 @@ impl Export {
 #[inline(always)]
 pub fn capture_errno() {
     crate::errno::capture();
+}
+
+#[cfg(feature = "checks")]
+pub use checked::{Call, Export};
+#[cfg(not(feature = "checks"))]
+pub use unchecked::{Call, Export};
+
+#[cfg(feature = "checks")]
+mod checked {
+    use core::panic::Location;
+
+    use super::{FnInfo, RawPtr};
+    use crate::guard::{FOUND, Guard, REFUSE, SKIP};
+    use crate::mode::{self, Mode};
+
+    /// The per-call state of an import wrapper.
+    #[derive(Debug)]
+    pub struct Call {
+        g: Guard,
+    }
+
+    impl Call {
+        #[inline(always)]
+        pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Call {
+            Call {
+                g: Guard::new(info, site),
+            }
+        }
+        /// Any raw-pointer argument: alignment and use-after-free/consume.
+        #[inline(always)]
+        pub fn pointer<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.pointer::<P::Pointee>(p.addr(), param);
+        }
+        /// `nonnull(p)`: null is a `null_pointer` finding.
+        #[inline(always)]
+        pub fn nonnull<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.nonnull::<P::Pointee>(p.addr(), param);
+        }
+        /// `slice(p, n)`: overflow of `n * size_of::<T>()`, null with `n > 0`,
+        /// alignment, bounds against a known Rust block.
+        #[inline(always)]
+        pub fn slice<P: RawPtr>(&mut self, p: P, n: usize, param: &'static str, len: &'static str) {
+            self.g.slice::<P::Pointee>(p.addr(), n, param, len);
+        }
+        /// `cstr(p)`: a NUL before the end of a known Rust block.
+        #[inline(always)]
+        pub fn cstr<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.cstr::<P::Pointee>(p.addr(), param);
+        }
+        /// `free(p)`: `p` must be live and owned by an `alloc` whose `free` is this function.
+        #[inline(always)]
+        pub fn release<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.release::<P::Pointee>(p.addr(), param, false);
+        }
+        /// `consume(p)`: ownership of `p` passes to C.
+        #[inline(always)]
+        pub fn consume<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.consume::<P::Pointee>(p.addr(), param);
+        }
+        /// After validation: `false` means do not call (report mode, a release of
+        /// memory that is not live). In panic mode a finding panics here, at the
+        /// caller's line; in abort mode it aborts.
+        #[inline(always)]
+        #[track_caller]
+        pub fn proceed(&mut self) -> bool {
+            if self.g.is_trivial() {
+                return true;
+            }
+            self.decide()
+        }
+        /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
+        #[inline(always)]
+        pub fn returned<P: RawPtr>(&mut self, r: P) {
+            self.g.returned(r.addr());
+        }
+        /// Ends the call. Releases and consumes were committed by `proceed`,
+        /// before the foreign call, so that no other thread can take the same
+        /// pointer meanwhile.
+        #[inline(always)]
+        pub fn done(self) {}
+
+        #[inline(never)]
+        #[track_caller]
+        fn decide(&mut self) -> bool {
+            self.g.evaluate();
+            if self.g.verdict & FOUND != 0 {
+                // Abort mode never gets here: recording the finding aborted.
+                if mode::current() == Mode::Panic {
+                    self.g.panic_now();
+                }
+                if self.g.verdict & REFUSE != 0 {
+                    return false;
+                }
+            }
+            self.g.commit()
+        }
+    }
+
+    /// The per-call state of an export wrapper. Never panics.
+    #[derive(Debug)]
+    pub struct Export {
+        g: Guard,
+    }
+
+    impl Export {
+        #[inline(always)]
+        pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Export {
+            Export {
+                g: Guard::new(info, site),
+            }
+        }
+        #[inline(always)]
+        pub fn pointer<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.pointer::<P::Pointee>(p.addr(), param);
+        }
+        #[inline(always)]
+        pub fn nonnull<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.nonnull::<P::Pointee>(p.addr(), param);
+        }
+        #[inline(always)]
+        pub fn slice<P: RawPtr>(&mut self, p: P, n: usize, param: &'static str, len: &'static str) {
+            self.g.slice::<P::Pointee>(p.addr(), n, param, len);
+        }
+        #[inline(always)]
+        pub fn cstr<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.cstr::<P::Pointee>(p.addr(), param);
+        }
+        /// `free(p)` on an export: refuses a pointer its `alloc` never returned or
+        /// already took back; `free(NULL)` skips the body without a finding.
+        #[inline(always)]
+        pub fn release<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.release::<P::Pointee>(p.addr(), param, true);
+        }
+        #[inline(always)]
+        pub fn consume<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.g.consume::<P::Pointee>(p.addr(), param);
+        }
+        /// `false`: skip the body and return the error value. Never panics,
+        /// in any mode (abort mode aborts when the finding is recorded).
+        #[inline(always)]
+        pub fn proceed(&mut self) -> bool {
+            if self.g.is_trivial() {
+                return true;
+            }
+            self.decide()
+        }
+        /// Runs the body, catching a panic (recorded as a `panic` finding with
+        /// message, location and backtrace). `None` when it panicked.
+        #[inline(always)]
+        pub fn run<R, F: FnOnce() -> R>(&mut self, body: F) -> Option<R> {
+            crate::panic::run(self.g.info, self.g.site, body)
+        }
+        /// `alloc(free = F)` on an export: the pointer handed to C is live.
+        #[inline(always)]
+        pub fn returned<P: RawPtr>(&mut self, r: P) {
+            self.g.returned(r.addr());
+        }
+
+        #[inline(never)]
+        fn decide(&mut self) -> bool {
+            // Nothing below may unwind into C: the checks themselves do not
+            // panic, and this catch is the last line.
+            let g = &mut self.g;
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                g.evaluate();
+                if g.verdict & (FOUND | REFUSE | SKIP) != 0 {
+                    return false;
+                }
+                g.commit()
+            }))
+            .unwrap_or(false)
+        }
+    }
+}
+
+#[cfg(not(feature = "checks"))]
+mod unchecked {
+    use core::panic::Location;
+
+    use super::{FnInfo, RawPtr};
+
+    /// The per-call state of an import wrapper: nothing, checks are off.
+    #[derive(Debug)]
+    pub struct Call(());
+
+    impl Call {
+        #[inline(always)]
+        pub fn new(_info: &'static FnInfo, _site: &'static Location<'static>) -> Call {
+            Call(())
+        }
+        #[inline(always)]
+        pub fn pointer<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn nonnull<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn slice<P: RawPtr>(
+            &mut self,
+            _p: P,
+            _n: usize,
+            _param: &'static str,
+            _len: &'static str,
+        ) {
+        }
+        #[inline(always)]
+        pub fn cstr<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        #[track_caller]
+        pub fn proceed(&mut self) -> bool {
+            true
+        }
+        #[inline(always)]
+        pub fn returned<P: RawPtr>(&mut self, _r: P) {}
+        #[inline(always)]
+        pub fn done(self) {}
+    }
+
+    /// The per-call state of an export wrapper: only the panic catch.
+    #[derive(Debug)]
+    pub struct Export(());
+
+    impl Export {
+        #[inline(always)]
+        pub fn new(_info: &'static FnInfo, _site: &'static Location<'static>) -> Export {
+            Export(())
+        }
+        #[inline(always)]
+        pub fn pointer<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn nonnull<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn slice<P: RawPtr>(
+            &mut self,
+            _p: P,
+            _n: usize,
+            _param: &'static str,
+            _len: &'static str,
+        ) {
+        }
+        #[inline(always)]
+        pub fn cstr<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn proceed(&mut self) -> bool {
+            true
+        }
+        /// Runs the body, catching a panic so that it never unwinds into C.
+        #[inline(always)]
+        pub fn run<R, F: FnOnce() -> R>(&mut self, body: F) -> Option<R> {
+            crate::panic::run(body)
+        }
+        #[inline(always)]
+        pub fn returned<P: RawPtr>(&mut self, _r: P) {}
+    }
 }

@@ -1,0 +1,516 @@
+//! The per-call state shared by import and export wrappers: the pointer
+//! arguments of one call, what each is for, and the findings they produced.
+//!
+//! Stateless checks (null, alignment, length) run as the wrapper announces
+//! each argument. Checks that need the ledger or the allocator run together
+//! in [`Guard::evaluate`], once every argument is known, so that one pointer
+//! announced by several options (`pointer`, then `slice`, then `release`) is
+//! judged once, by its strongest role: a released pointer passed to its free
+//! function again is a `double_free`, not also a `use_after_free`.
+//! Releases and consumes are committed to the ledger in [`Guard::commit`],
+//! before the foreign call, under the shard lock and against the generation
+//! seen in `evaluate`, so two threads releasing one pointer at once cannot
+//! both succeed.
+
+use std::mem::MaybeUninit;
+use std::panic::Location;
+
+use crate::__private::FnInfo;
+use crate::alloc::{self, Block};
+use crate::check::{self, Bounds, Cstr};
+use crate::finding::{Finding, FindingKind, Site};
+use crate::ledger::{self, Entry, State};
+use crate::reentrancy::Ignore;
+use crate::report;
+
+/// Pointer arguments tracked per call; further ones get only the stateless checks.
+const MAX_PTRS: usize = 8;
+
+/// A verdict bit: a finding was recorded for this call.
+pub(crate) const FOUND: u8 = 1;
+/// A verdict bit: a release of memory that is not live; never forward it.
+pub(crate) const REFUSE: u8 = 2;
+/// A verdict bit: `free(NULL)` on an export; skip the body, no finding.
+pub(crate) const SKIP: u8 = 4;
+
+const USE: u8 = 0;
+const RELEASE: u8 = 1;
+const CONSUME: u8 = 2;
+
+const SLICE: u8 = 1;
+const CSTR: u8 = 2;
+const REPORTED: u8 = 4;
+const HAS_GEN: u8 = 8;
+
+#[derive(Clone, Copy, Debug)]
+struct Ptr {
+    addr: usize,
+    param: &'static str,
+    role: u8,
+    flags: u8,
+    /// With `SLICE`: the slice's size in bytes.
+    bytes: usize,
+    /// With `HAS_GEN`: the ledger generation a release or consume applies to.
+    generation: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Guard {
+    pub(crate) info: &'static FnInfo,
+    pub(crate) site: &'static Location<'static>,
+    len: u8,
+    pub(crate) verdict: u8,
+    ptrs: [MaybeUninit<Ptr>; MAX_PTRS],
+    /// The first finding's text, for the panic of panic mode.
+    first: Option<Box<str>>,
+    found: u32,
+}
+
+impl Guard {
+    #[inline(always)]
+    pub(crate) fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Guard {
+        Guard {
+            info,
+            site,
+            len: 0,
+            verdict: 0,
+            ptrs: [const { MaybeUninit::uninit() }; MAX_PTRS],
+            first: None,
+            found: 0,
+        }
+    }
+
+    /// True when nothing needs the ledger, the allocator or the mode.
+    #[inline(always)]
+    pub(crate) fn is_trivial(&self) -> bool {
+        self.len == 0 && self.verdict == 0
+    }
+
+    /// Any raw-pointer argument: alignment now, the ledger in `evaluate`.
+    #[inline(always)]
+    pub(crate) fn pointer<T>(&mut self, addr: usize, param: &'static str) -> Option<usize> {
+        if addr == 0 {
+            return None;
+        }
+        if let Some(i) = self.find(addr, param) {
+            return Some(i);
+        }
+        if check::misaligned(addr, align_of::<T>()) {
+            self.misaligned::<T>(addr, param);
+            let i = self.push(addr, param)?;
+            self.ptr_mut(i).flags |= REPORTED;
+            return Some(i);
+        }
+        self.push(addr, param)
+    }
+
+    #[inline(always)]
+    pub(crate) fn nonnull<T>(&mut self, addr: usize, param: &'static str) {
+        if addr == 0 {
+            self.null(param, None);
+        } else {
+            self.pointer::<T>(addr, param);
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn slice<T>(
+        &mut self,
+        addr: usize,
+        n: usize,
+        param: &'static str,
+        len: &'static str,
+    ) {
+        let Some(bytes) = check::slice_bytes(n, size_of::<T>()) else {
+            self.overflow::<T>(n, len);
+            return;
+        };
+        if n == 0 {
+            // A null or dangling pointer with no elements is a valid empty slice.
+            return;
+        }
+        if addr == 0 {
+            self.null(param, Some((len, n)));
+            return;
+        }
+        if let Some(i) = self.pointer::<T>(addr, param) {
+            let p = self.ptr_mut(i);
+            p.flags |= SLICE;
+            p.bytes = p.bytes.max(bytes);
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn cstr<T>(&mut self, addr: usize, param: &'static str) {
+        if let Some(i) = self.pointer::<T>(addr, param) {
+            self.ptr_mut(i).flags |= CSTR;
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn release<T>(&mut self, addr: usize, param: &'static str, skip_null: bool) {
+        if addr == 0 {
+            if skip_null {
+                self.verdict |= SKIP;
+            }
+            return;
+        }
+        if let Some(i) = self.pointer::<T>(addr, param) {
+            self.ptr_mut(i).role = RELEASE;
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn consume<T>(&mut self, addr: usize, param: &'static str) {
+        if let Some(i) = self.pointer::<T>(addr, param) {
+            let p = self.ptr_mut(i);
+            if p.role == USE {
+                p.role = CONSUME;
+            }
+        }
+    }
+
+    /// The ledger and allocator checks of every pointer argument.
+    #[inline(never)]
+    pub(crate) fn evaluate(&mut self) {
+        for i in 0..self.len as usize {
+            let p = *self.ptr_mut(i);
+            if p.flags & REPORTED != 0 {
+                continue;
+            }
+            let entry = ledger::get(p.addr);
+            match p.role {
+                RELEASE => self.judge_release(i, p, entry),
+                CONSUME => {
+                    if !self.judge_use(p, entry) {
+                        continue;
+                    }
+                    if let Some(e) = entry.filter(|e| e.state == State::Live) {
+                        let q = self.ptr_mut(i);
+                        q.flags |= HAS_GEN;
+                        q.generation = e.generation;
+                    }
+                }
+                _ => {
+                    self.judge_use(p, entry);
+                }
+            }
+        }
+    }
+
+    /// Commits the releases and consumes judged fine. False when another
+    /// thread released one of them in between (recorded as `double_free`).
+    #[inline(never)]
+    pub(crate) fn commit(&mut self) -> bool {
+        let mut ok = true;
+        for i in 0..self.len as usize {
+            let p = *self.ptr_mut(i);
+            if p.flags & HAS_GEN == 0 || p.flags & REPORTED != 0 {
+                continue;
+            }
+            let (by, site) = (self.info.name, self.site);
+            let raced = ledger::with_entry(p.addr, |e| match e {
+                Some(e) if e.generation == p.generation && e.state == State::Live => {
+                    e.state = if p.role == RELEASE {
+                        State::Released
+                    } else {
+                        State::Consumed
+                    };
+                    e.freed_by = Some(by);
+                    e.free_site = Some(site);
+                    None
+                }
+                Some(e) => Some(*e),
+                None => None,
+            });
+            if let Some(e) = raced {
+                self.double_free(p, &e);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// The panic of panic mode, at the wrapper's caller.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(crate) fn panic_now(&mut self) -> ! {
+        let text = self.first.take().unwrap_or_default();
+        if self.found > 1 {
+            panic!(
+                "{text} (and {} more finding(s) in this call)",
+                self.found - 1
+            );
+        }
+        panic!("{text}");
+    }
+
+    /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
+    #[inline]
+    pub(crate) fn returned(&self, addr: usize) {
+        if addr != 0 {
+            ledger::insert_live(addr, self.info.name, self.info.free_with, self.site);
+        }
+    }
+
+    #[inline(always)]
+    fn find(&self, addr: usize, param: &'static str) -> Option<usize> {
+        (0..self.len as usize).find(|&i| {
+            // SAFETY: the first `len` slots are initialised.
+            let p = unsafe { self.ptrs[i].assume_init_ref() };
+            p.addr == addr && p.param == param
+        })
+    }
+
+    #[inline(always)]
+    fn push(&mut self, addr: usize, param: &'static str) -> Option<usize> {
+        let i = self.len as usize;
+        if i >= MAX_PTRS {
+            return None;
+        }
+        self.ptrs[i] = MaybeUninit::new(Ptr {
+            addr,
+            param,
+            role: USE,
+            flags: 0,
+            bytes: 0,
+            generation: 0,
+        });
+        self.len += 1;
+        Some(i)
+    }
+
+    #[inline(always)]
+    fn ptr_mut(&mut self, i: usize) -> &mut Ptr {
+        // SAFETY: callers pass indices below `len`, whose slots are initialised.
+        unsafe { self.ptrs[i].assume_init_mut() }
+    }
+
+    fn judge_release(&mut self, i: usize, p: Ptr, entry: Option<Entry>) {
+        let name = self.info.name;
+        match entry {
+            Some(e) if e.state == State::Live => {
+                if e.free_with.is_none_or(|f| f == name) {
+                    let q = self.ptr_mut(i);
+                    q.flags |= HAS_GEN;
+                    q.generation = e.generation;
+                    return;
+                }
+                let free_with = e.free_with.unwrap_or("?");
+                let message = format!(
+                    "`{}` = {:#x} comes from {} and must be released with {free_with}, not {name}",
+                    p.param, p.addr, e.owner
+                );
+                // One bug is one finding: this pointer is no longer a leak.
+                ledger::with_entry(p.addr, |x| {
+                    if let Some(x) = x.filter(|x| x.generation == e.generation) {
+                        x.reported = true;
+                    }
+                });
+                self.found(FindingKind::AllocatorMismatch, p, message, Some(&e), None);
+                self.verdict |= REFUSE;
+            }
+            Some(e) => {
+                self.double_free(p, &e);
+            }
+            None => match alloc::block_of(p.addr) {
+                Block::Live { size, .. } => {
+                    let message = format!(
+                        "`{}` = {:#x} is a Rust heap block ({size} bytes); {name} must not release it",
+                        p.param, p.addr
+                    );
+                    self.found(FindingKind::AllocatorMismatch, p, message, None, Some(size));
+                    self.verdict |= REFUSE;
+                }
+                Block::Freed { .. } | Block::Unknown => {
+                    let message = format!(
+                        "`{}` = {:#x} was never returned by a guarded allocating function",
+                        p.param, p.addr
+                    );
+                    self.found(FindingKind::UnknownFree, p, message, None, None);
+                    self.verdict |= REFUSE;
+                }
+            },
+        }
+    }
+
+    fn double_free(&mut self, p: Ptr, e: &Entry) {
+        let by = e.freed_by.unwrap_or("?");
+        let message = match e.state {
+            State::Consumed => format!(
+                "`{}` = {:#x} was given to C by {by} (consume) and is released from Rust",
+                p.param, p.addr
+            ),
+            _ => format!("`{}` = {:#x} was already released by {by}", p.param, p.addr),
+        };
+        self.found(FindingKind::DoubleFree, p, message, Some(e), None);
+        self.verdict |= REFUSE;
+    }
+
+    /// A pointer used (or consumed): released or consumed in the ledger, or
+    /// inside a freed, too small or unterminated Rust block. False when it
+    /// produced a finding.
+    fn judge_use(&mut self, p: Ptr, entry: Option<Entry>) -> bool {
+        if let Some(e) = entry {
+            if e.state != State::Live {
+                let by = e.freed_by.unwrap_or("?");
+                let how = if e.state == State::Consumed {
+                    "given to C by"
+                } else {
+                    "released by"
+                };
+                let message = format!(
+                    "`{}` = {:#x} was {how} {by} and is passed to {}",
+                    p.param, p.addr, self.info.name
+                );
+                self.found(FindingKind::UseAfterFree, p, message, Some(&e), None);
+                return false;
+            }
+        }
+        // The ledger knows a live pointer: a freed Rust block at the same
+        // address is history (C's allocator handed the address out again).
+        let live = entry.is_some();
+        if p.flags & SLICE != 0 {
+            match check::bounds(p.addr, p.bytes) {
+                Bounds::Fine => {}
+                Bounds::OutOfBounds { start, size } => {
+                    let over = p.addr + p.bytes - (start + size);
+                    let message = format!(
+                        "`{}` = {:#x} with {} bytes runs {over} bytes past the end of its {size}-byte heap block",
+                        p.param, p.addr, p.bytes
+                    );
+                    self.found(
+                        FindingKind::OutOfBounds,
+                        p,
+                        message,
+                        entry.as_ref(),
+                        Some(p.bytes),
+                    );
+                    return false;
+                }
+                Bounds::Freed { size, .. } if !live => {
+                    self.freed_block(p, size);
+                    return false;
+                }
+                Bounds::Freed { .. } => {}
+            }
+        } else if p.flags & CSTR != 0 {
+            match check::cstr(p.addr) {
+                Cstr::Fine => {}
+                Cstr::Unterminated { size, .. } => {
+                    let message = format!(
+                        "`{}` = {:#x} has no NUL before the end of its {size}-byte heap block",
+                        p.param, p.addr
+                    );
+                    self.found(
+                        FindingKind::UnterminatedCstr,
+                        p,
+                        message,
+                        entry.as_ref(),
+                        None,
+                    );
+                    return false;
+                }
+                Cstr::Freed { size, .. } if !live => {
+                    self.freed_block(p, size);
+                    return false;
+                }
+                Cstr::Freed { .. } => {}
+            }
+        } else if !live {
+            if let Block::Freed { size, .. } = alloc::block_of(p.addr) {
+                self.freed_block(p, size);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn freed_block(&mut self, p: Ptr, size: usize) {
+        let message = format!(
+            "`{}` = {:#x} points into a freed {size}-byte Rust heap block",
+            p.param, p.addr
+        );
+        self.found(FindingKind::UseAfterFree, p, message, None, Some(size));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn misaligned<T>(&mut self, addr: usize, param: &'static str) {
+        let _g = Ignore::new();
+        let message = format!(
+            "`{param}` = {addr:#x} is not aligned to {} bytes, as `{}` requires",
+            align_of::<T>(),
+            std::any::type_name::<T>()
+        );
+        self.record(FindingKind::MisalignedPointer, message, None, None);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn null(&mut self, param: &'static str, len: Option<(&'static str, usize)>) {
+        let _g = Ignore::new();
+        let message = match len {
+            Some((len, n)) => format!("`{param}` is null but `{len}` is {n}"),
+            None => format!("`{param}` is null"),
+        };
+        self.record(FindingKind::NullPointer, message, None, None);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn overflow<T>(&mut self, n: usize, len: &'static str) {
+        let _g = Ignore::new();
+        let message = format!(
+            "`{len}` = {n} elements of {} bytes (`{}`) exceed isize::MAX bytes",
+            size_of::<T>(),
+            std::any::type_name::<T>()
+        );
+        self.record(FindingKind::LengthOverflow, message, None, None);
+    }
+
+    fn found(
+        &mut self,
+        kind: FindingKind,
+        p: Ptr,
+        message: String,
+        e: Option<&Entry>,
+        bytes: Option<usize>,
+    ) {
+        if let Some(i) = self.find(p.addr, p.param) {
+            self.ptr_mut(i).flags |= REPORTED;
+        }
+        self.record(kind, message, e, bytes);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record(
+        &mut self,
+        kind: FindingKind,
+        message: String,
+        e: Option<&Entry>,
+        bytes: Option<usize>,
+    ) {
+        let _g = Ignore::new();
+        let finding = Finding {
+            kind,
+            function: self.info.name.to_owned(),
+            message,
+            site: Site::from_location(self.site),
+            alloc_site: e.map(|e| Site::from_location(e.alloc_site)),
+            free_site: e.and_then(|e| e.free_site).map(Site::from_location),
+            free_with: e.and_then(|e| e.free_with).map(str::to_owned),
+            count: 1,
+            bytes: bytes.map(|b| b as u64),
+            backtrace: None,
+        };
+        if self.first.is_none() {
+            self.first = Some(report::human::one_line(&finding).into_boxed_str());
+        }
+        self.found += 1;
+        self.verdict |= FOUND;
+        report::record(finding);
+    }
+}

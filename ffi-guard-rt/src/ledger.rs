@@ -1,0 +1,303 @@
+//! Who owns which pointer, and every ownership transfer.
+//!
+//! Every pointer that crosses the boundary through an `alloc` function gets an
+//! [`Entry`], keyed by address; the entry's generation tells two lives of the
+//! same address apart (a released address that C hands out again is live
+//! again, with the next generation).
+//!
+//! An entry's state changes only along these transitions:
+//!
+//! ```text
+//!            returned by an alloc fn
+//!   (none) ──────────────────────────▶ Live ──release by its free fn──▶ Released
+//!                                       │                                  │
+//!                                       └──consume──▶ Consumed             │
+//!   Released / Consumed ──returned again by an alloc fn──▶ Live (generation + 1)
+//! ```
+//!
+//! A live entry that was reported (an `allocator_mismatch`, say) keeps its
+//! state but is no longer counted as a leak: one bug is one finding.
+//!
+//! The map is split into [`SHARDS`] shards by address hash, each a small
+//! mutex-protected map with an atomic entry count, so threads that work on
+//! different pointers rarely meet, and a check of a pointer whose shard is
+//! empty takes no lock at all. Every function here that may allocate runs
+//! inside a [`reentrancy::Ignore`] scope.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::reentrancy;
+
+/// The number of shards; a power of two.
+pub(crate) const SHARDS: usize = 64;
+
+/// Where a pointer is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Live,
+    Released,
+    Consumed,
+}
+
+/// What the ledger knows about one address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    pub(crate) generation: u64,
+    pub(crate) state: State,
+    /// The guarded function that returned the pointer.
+    pub(crate) owner: &'static str,
+    /// The release function its `alloc(free = F)` names.
+    pub(crate) free_with: Option<&'static str>,
+    pub(crate) alloc_site: &'static Location<'static>,
+    /// The function that released or consumed it, and where.
+    pub(crate) freed_by: Option<&'static str>,
+    pub(crate) free_site: Option<&'static Location<'static>>,
+    /// The runtime's id of the thread that allocated it (for `Checkpoint`).
+    pub(crate) thread: u64,
+    /// Order of allocation across the process (for `Checkpoint`).
+    pub(crate) seq: u64,
+    /// Already part of a finding: not a leak any more.
+    pub(crate) reported: bool,
+}
+
+/// A leak group: live pointers from one function and one allocation site.
+#[derive(Clone, Debug)]
+pub(crate) struct Leak {
+    pub(crate) owner: &'static str,
+    pub(crate) free_with: Option<&'static str>,
+    pub(crate) alloc_site: &'static Location<'static>,
+    pub(crate) count: u64,
+    pub(crate) first_seq: u64,
+}
+
+/// Records `addr` as live, returned by `owner` at `site`. An older entry at
+/// the same address is replaced by the next generation.
+pub(crate) fn insert_live(
+    addr: usize,
+    owner: &'static str,
+    free_with: Option<&'static str>,
+    site: &'static Location<'static>,
+) {
+    let _g = reentrancy::Ignore::new();
+    let thread = thread_id();
+    let seq = next_seq();
+    let shard = shard(addr);
+    let mut map = lock(shard);
+    let generation = map.get(&addr).map_or(0, |e| e.generation + 1);
+    let old = map.insert(
+        addr,
+        Entry {
+            generation,
+            state: State::Live,
+            owner,
+            free_with,
+            alloc_site: site,
+            freed_by: None,
+            free_site: None,
+            thread,
+            seq,
+            reported: false,
+        },
+    );
+    if old.is_none() {
+        shard.len.fetch_add(1, Ordering::Relaxed);
+    }
+    drop(map);
+    crate::report::ensure_exit_hook();
+}
+
+/// True when the ledger may know `addr`; false means it surely does not,
+/// found without taking a lock.
+#[inline(always)]
+pub(crate) fn may_know(addr: usize) -> bool {
+    shard(addr).len.load(Ordering::Relaxed) != 0
+}
+
+/// Runs `f` on the entry for `addr` (if any) under its shard's lock.
+/// `f` must not call back into the ledger.
+pub(crate) fn with_entry<R>(addr: usize, f: impl FnOnce(Option<&mut Entry>) -> R) -> R {
+    let _g = reentrancy::Ignore::new();
+    let mut map = lock(shard(addr));
+    f(map.get_mut(&addr))
+}
+
+/// A copy of the entry for `addr`, if the ledger knows it.
+pub(crate) fn get(addr: usize) -> Option<Entry> {
+    if !may_know(addr) {
+        return None;
+    }
+    with_entry(addr, |e| e.copied())
+}
+
+/// The guarded function that returned the live pointer `addr`, if the
+/// ledger knows it (the allocator names it in its findings).
+#[allow(dead_code)]
+pub(crate) fn producer_of(addr: usize) -> Option<&'static str> {
+    get(addr)
+        .filter(|e| e.state == State::Live)
+        .map(|e| e.owner)
+}
+
+/// Live, unreported entries grouped by owner and allocation site, of the
+/// entries for which `keep` is true. Sorted by first allocation.
+pub(crate) fn leaks(keep: impl Fn(&Entry) -> bool) -> Vec<Leak> {
+    let _g = reentrancy::Ignore::new();
+    let mut groups: HashMap<(&'static str, usize, u32, u32), Leak> = HashMap::new();
+    for shard in SHARD_TABLE.iter() {
+        if shard.len.load(Ordering::Relaxed) == 0 {
+            continue;
+        }
+        let map = lock(shard);
+        for e in map.values() {
+            if e.state != State::Live || e.reported || !keep(e) {
+                continue;
+            }
+            // The file name's address identifies the file: `Location`s of
+            // one file share one string.
+            let key = (
+                e.owner,
+                e.alloc_site.file().as_ptr() as usize,
+                e.alloc_site.line(),
+                e.alloc_site.column(),
+            );
+            let g = groups.entry(key).or_insert(Leak {
+                owner: e.owner,
+                free_with: e.free_with,
+                alloc_site: e.alloc_site,
+                count: 0,
+                first_seq: e.seq,
+            });
+            g.count += 1;
+            g.first_seq = g.first_seq.min(e.seq);
+        }
+    }
+    let mut v: Vec<Leak> = groups.into_values().collect();
+    v.sort_by_key(|l| l.first_seq);
+    v
+}
+
+/// This thread's id in the runtime (1, 2, ...), assigned on first use.
+/// Const-initialised and without a destructor: usable on threads that C
+/// created, and during thread and process exit.
+pub(crate) fn thread_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: Cell<u64> = const { Cell::new(0) };
+    }
+    ID.try_with(|id| {
+        let v = id.get();
+        if v != 0 {
+            return v;
+        }
+        let v = NEXT.fetch_add(1, Ordering::Relaxed);
+        id.set(v);
+        v
+    })
+    .unwrap_or(0)
+}
+
+/// The next number in the process-wide order of ledger and report events.
+pub(crate) fn next_seq() -> u64 {
+    SEQ.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The number the next event will get (for `Checkpoint::now`).
+pub(crate) fn current_seq() -> u64 {
+    SEQ.load(Ordering::Relaxed)
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(1);
+
+#[repr(align(64))]
+struct Shard {
+    map: Mutex<HashMap<usize, Entry, AddrHash>>,
+    /// Entries in `map`, of any state; read without the lock by `may_know`.
+    len: AtomicUsize,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY_SHARD: Shard = Shard {
+    map: Mutex::new(HashMap::with_hasher(AddrHash)),
+    len: AtomicUsize::new(0),
+};
+
+static SHARD_TABLE: [Shard; SHARDS] = [EMPTY_SHARD; SHARDS];
+
+#[inline(always)]
+fn shard(addr: usize) -> &'static Shard {
+    &SHARD_TABLE[shard_index(addr)]
+}
+
+/// Fibonacci hashing of the address without its low (alignment) bits.
+#[inline(always)]
+fn shard_index(addr: usize) -> usize {
+    let h = ((addr as u64) >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+fn lock(shard: &Shard) -> MutexGuard<'_, HashMap<usize, Entry, AddrHash>> {
+    // Nothing panics while holding the lock, but a poisoned map is still
+    // consistent: every update is a single insert or field write.
+    shard.map.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Addresses are already well spread; a multiply is all the map needs, and
+/// SipHash would cost more than the rest of a check.
+#[derive(Clone, Copy, Debug, Default)]
+struct AddrHash;
+
+impl BuildHasher for AddrHash {
+    type Hasher = AddrHasher;
+    fn build_hasher(&self) -> AddrHasher {
+        AddrHasher(0)
+    }
+}
+
+#[derive(Debug, Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0 = ((i as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_spread_neighbouring_blocks() {
+        let mut seen = [false; SHARDS];
+        for i in 0..SHARDS * 4 {
+            seen[shard_index(0x5555_0000 + i * 16)] = true;
+        }
+        assert!(seen.iter().filter(|s| **s).count() > SHARDS / 2);
+    }
+
+    #[test]
+    fn reinsert_bumps_generation() {
+        let site = Location::caller();
+        let addr = 0x7777_0000usize;
+        insert_live(addr, "t_new", Some("t_free"), site);
+        with_entry(addr, |e| e.map(|e| e.state = State::Released));
+        insert_live(addr, "t_new", Some("t_free"), site);
+        let e = get(addr).expect("known");
+        assert_eq!(e.generation, 1);
+        assert_eq!(e.state, State::Live);
+        with_entry(addr, |e| e.map(|e| e.reported = true));
+    }
+}

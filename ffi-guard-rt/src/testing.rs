@@ -1,0 +1,86 @@
+//! The in-test API: what happened on this thread since a point in a test.
+
+use crate::finding::Finding;
+
+/// A point in a test. [`Checkpoint::findings`] returns what the runtime
+/// recorded on this thread since then, outstanding leaks included.
+///
+/// ```no_run
+/// let cp = ffi_guard_rt::Checkpoint::now();
+/// // ... call guarded C functions ...
+/// cp.assert_clean();
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Checkpoint {
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
+    thread: Option<u64>,
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
+    seq: u64,
+}
+
+impl Checkpoint {
+    /// This thread, from now on.
+    pub fn now() -> Checkpoint {
+        #[cfg(feature = "checks")]
+        {
+            Checkpoint {
+                thread: Some(crate::ledger::thread_id()),
+                seq: crate::ledger::current_seq(),
+            }
+        }
+        #[cfg(not(feature = "checks"))]
+        Checkpoint {
+            thread: None,
+            seq: 0,
+        }
+    }
+
+    /// Every thread, from now on: for findings raised on threads that C
+    /// created (callbacks). Other tests running at the same time show up too,
+    /// so filter by function name.
+    pub fn now_all_threads() -> Checkpoint {
+        #[cfg(feature = "checks")]
+        {
+            Checkpoint {
+                thread: None,
+                seq: crate::ledger::current_seq(),
+            }
+        }
+        #[cfg(not(feature = "checks"))]
+        Checkpoint {
+            thread: None,
+            seq: 0,
+        }
+    }
+
+    /// The findings since the checkpoint, in order, then one `leak` finding per
+    /// function and allocation site for pointers allocated since the
+    /// checkpoint and still live. Empty without the `checks` feature.
+    pub fn findings(&self) -> Vec<Finding> {
+        #[cfg(feature = "checks")]
+        {
+            let _g = crate::reentrancy::Ignore::new();
+            let mut v = crate::report::findings_since(self.thread, self.seq);
+            let (thread, seq) = (self.thread, self.seq);
+            let leaks =
+                crate::ledger::leaks(|e| e.seq >= seq && thread.is_none_or(|t| t == e.thread));
+            v.extend(crate::report::leak_findings(&leaks));
+            v
+        }
+        #[cfg(not(feature = "checks"))]
+        Vec::new()
+    }
+
+    /// Panics with the readable report when [`findings`](Self::findings) is not empty.
+    #[track_caller]
+    pub fn assert_clean(&self) {
+        #[cfg(feature = "checks")]
+        {
+            let f = self.findings();
+            if !f.is_empty() {
+                let text = crate::report::human::render(&f);
+                panic!("{text}");
+            }
+        }
+    }
+}
