@@ -94,9 +94,15 @@ impl fmt::Display for HandleError {
 impl std::error::Error for HandleError {}
 
 enum Slot<T> {
-    Occupied { generation: u16, value: T },
+    Occupied {
+        generation: u16,
+        value: T,
+    },
     /// `generation` is the one of the last handle given for this slot.
-    Vacant { generation: u16, next: Option<u32> },
+    Vacant {
+        generation: u16,
+        next: Option<u32>,
+    },
     /// The generation ran out: never reused, so no old handle matches again.
     Retired,
 }
@@ -250,7 +256,8 @@ impl<T> HandleMap<T> {
             Some(Slot::Occupied { generation: g, .. }) if *g == generation => Ok(index as usize),
             // A generation this slot already had: the handle was given and
             // its object removed.
-            Some(Slot::Occupied { generation: g, .. }) | Some(Slot::Vacant { generation: g, .. })
+            Some(Slot::Occupied { generation: g, .. })
+            | Some(Slot::Vacant { generation: g, .. })
                 if generation <= *g =>
             {
                 Err(HandleError::Stale)
@@ -337,9 +344,18 @@ mod tests {
         let a = m.insert("a");
         let (id, generation, index) = unpack(a);
         assert_eq!(m.get(0), Err(HandleError::Null));
-        assert_eq!(m.get(pack(id, generation, index + 1)), Err(HandleError::Invalid));
-        assert_eq!(m.get(pack(id, generation + 1, index)), Err(HandleError::Invalid));
-        assert_eq!(m.get(pack(id.wrapping_add(1), generation, index)), Err(HandleError::WrongMap));
+        assert_eq!(
+            m.get(pack(id, generation, index + 1)),
+            Err(HandleError::Invalid)
+        );
+        assert_eq!(
+            m.get(pack(id, generation + 1, index)),
+            Err(HandleError::Invalid)
+        );
+        assert_eq!(
+            m.get(pack(id.wrapping_add(1), generation, index)),
+            Err(HandleError::WrongMap)
+        );
         assert!(m.contains(a));
     }
 
@@ -355,7 +371,11 @@ mod tests {
         }
         assert_eq!(unpack(last).1, u16::MAX);
         let fresh = m.insert(7);
-        assert_ne!(unpack(fresh).2, unpack(first).2, "the worn-out slot is retired");
+        assert_ne!(
+            unpack(fresh).2,
+            unpack(first).2,
+            "the worn-out slot is retired"
+        );
         assert_eq!(m.get(first), Err(HandleError::Stale));
         assert_eq!(m.get(last), Err(HandleError::Stale));
         assert_eq!(m.get(fresh), Ok(&7));

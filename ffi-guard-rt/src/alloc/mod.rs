@@ -96,6 +96,7 @@ impl TrackingAllocator {
 }
 
 /// What the allocator knows about the heap block that holds an address.
+#[cfg_attr(not(feature = "checks"), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Block {
     /// No `TrackingAllocator` is installed, or the address is in no block it
@@ -261,11 +262,20 @@ mod tests {
     fn knows_live_then_freed_blocks() {
         let layout = Layout::from_size_align(100, 8).unwrap();
         let p = unsafe { A.alloc(layout) } as usize;
-        assert_eq!(block_of(p + 99), Block::Live { start: p, size: 100 });
+        assert_eq!(
+            block_of(p + 99),
+            Block::Live {
+                start: p,
+                size: 100
+            }
+        );
         assert_eq!(block_of(p + 100), Block::Unknown);
         unsafe { A.dealloc(p as *mut u8, layout) };
-        assert!(matches!(block_of(p + 10), Block::Freed { start, .. } if start == p)
-            || matches!(block_of(p + 10), Block::Live { .. }), "freed, unless handed out again");
+        assert!(
+            matches!(block_of(p + 10), Block::Freed { start, .. } if start == p)
+                || matches!(block_of(p + 10), Block::Live { .. }),
+            "freed, unless handed out again"
+        );
     }
 
     #[test]
@@ -291,7 +301,13 @@ mod tests {
         unsafe { p.write_bytes(1, 16) };
         let q = unsafe { A.realloc(p, layout, 5000) };
         assert!(!q.is_null());
-        assert_eq!(block_of(q as usize + 4999), Block::Live { start: q as usize, size: 5000 });
+        assert_eq!(
+            block_of(q as usize + 4999),
+            Block::Live {
+                start: q as usize,
+                size: 5000
+            }
+        );
         assert_eq!(unsafe { *q.add(15) }, 1);
         unsafe { A.dealloc(q, Layout::from_size_align(5000, 8).unwrap()) };
     }

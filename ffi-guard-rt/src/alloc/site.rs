@@ -18,16 +18,23 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
         .and_then(|i| frames.get(i))
         .and_then(|f| {
             Some(Site {
-                file: f.frame.file.clone()?,
+                file: relative(f.frame.file.as_deref()?),
                 line: f.frame.line?,
                 column: f.column.unwrap_or(0),
             })
         })
         .unwrap_or_else(unknown_site);
-    // FIXME: name the guarded C function that produced `addr` once the
-    // ledger answers it (requested of the ledger's owner); `dealloc` meanwhile.
-    let function = "dealloc".to_owned();
-    let (kind, message) = if freed {
+    // A C pointer that a guarded function returned: name that function, and
+    // take the pointer out of the leak count (one bug is one finding).
+    let producer = crate::ledger::with_entry(addr, |e| match e {
+        Some(e) if e.state == crate::ledger::State::Live => {
+            e.reported = true;
+            Some((e.owner, e.alloc_site, e.free_with))
+        }
+        _ => None,
+    });
+    let function = producer.map_or("dealloc", |p| p.0).to_owned();
+    let (kind, message) = if freed && producer.is_none() {
         (
             FindingKind::DoubleFree,
             format!(
@@ -36,11 +43,15 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
             ),
         )
     } else {
+        let from = match producer {
+            Some((owner, ..)) => format!("memory from the C function {owner}"),
+            None => "memory the Rust allocator never returned".to_owned(),
+        };
         (
             FindingKind::AllocatorMismatch,
             format!(
-                "dealloc of {addr:#x} ({} bytes), which the Rust allocator never returned \
-                 (C memory given to Box::from_raw or CString::from_raw?); not forwarded, leaked",
+                "dealloc of {addr:#x} ({} bytes), {from} (given to Box::from_raw or \
+                 CString::from_raw?); not forwarded, leaked",
                 layout.size()
             ),
         )
@@ -57,9 +68,9 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
         function,
         message,
         site,
-        alloc_site: None,
+        alloc_site: producer.map(|p| Site::from_location(p.1)),
         free_site: None,
-        free_with: None,
+        free_with: producer.and_then(|p| p.2).map(str::to_owned),
         count: 1,
         bytes: Some(layout.size() as u64),
         backtrace,
@@ -105,6 +116,22 @@ fn is_user(f: &Frame) -> bool {
     ];
     let name = f.function.trim_start_matches('<');
     f.file.is_some() && f.line.is_some() && !NOT_USER.iter().any(|p| name.starts_with(p))
+}
+
+/// Debug info names files by absolute path; `#[track_caller]` sites are
+/// relative to the workspace root cargo compiled from. The outermost folder
+/// above the file that holds a `Cargo.toml` is that root.
+fn relative(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let root = path
+        .ancestors()
+        .skip(1)
+        .filter(|d| d.join("Cargo.toml").is_file())
+        .last();
+    match root.and_then(|r| path.strip_prefix(r).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => file.to_owned(),
+    }
 }
 
 fn unknown_site() -> Site {

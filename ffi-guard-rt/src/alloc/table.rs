@@ -591,7 +591,13 @@ mod tests {
         let mut d = data();
         put(&mut d, 0x1000, 100);
         put(&mut d, 0x1070, 16);
-        let live = |start, size| Some(Found { start, size, live: true });
+        let live = |start, size| {
+            Some(Found {
+                start,
+                size,
+                live: true,
+            })
+        };
         assert_eq!(find(&d, 0x1000), live(0x1000, 100));
         assert_eq!(find(&d, 0x1063), live(0x1000, 100));
         assert_eq!(find(&d, 0x1064), None);
@@ -608,7 +614,11 @@ mod tests {
         assert!(!d.free(hash(c, 0x2000 >> c), 0x2000, c), "already freed");
         assert_eq!(
             find(&d, 0x2010),
-            Some(Found { start: 0x2000, size: 64, live: false })
+            Some(Found {
+                start: 0x2000,
+                size: 64,
+                live: false
+            })
         );
         put(&mut d, 0x2000, 60);
         assert_eq!(d.len, 1, "the freed record was reused in place");
@@ -640,7 +650,15 @@ mod tests {
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
-            assert_eq!(find(&d, a + 39), Some(Found { start: a, size: 40, live: true }), "{k}");
+            assert_eq!(
+                find(&d, a + 39),
+                Some(Found {
+                    start: a,
+                    size: 40,
+                    live: true
+                }),
+                "{k}"
+            );
         }
         assert_eq!(d.len, n / 2 + QUARANTINE);
     }
