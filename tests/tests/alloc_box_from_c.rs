@@ -23,7 +23,8 @@ fn box_from_raw_on_c_memory_is_refused_and_the_heap_survives() {
     let line = line!() + 1;
     drop(b);
 
-    assert_eq!(TrackingAllocator::__refused(), refused + 1);
+    // Process-wide: the other tests of this file refuse theirs meanwhile.
+    assert!(TrackingAllocator::__refused() > refused);
     let found = cp.findings();
     assert_eq!(found.len(), 1, "{found:#?}");
     // The ledger knows the pointer came from the guarded `alloc_c_malloc`.
