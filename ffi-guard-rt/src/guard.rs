@@ -178,7 +178,14 @@ impl Guard {
             if p.flags & REPORTED != 0 {
                 continue;
             }
-            let entry = ledger::get(p.addr);
+            let mut entry = ledger::get(p.addr);
+            if entry.is_some_and(|e| e.state != State::Live)
+                && matches!(alloc::block_of(p.addr), Block::Live { .. })
+            {
+                // C released the address and the Rust allocator got it from
+                // the same heap since: the ledger's record is history.
+                entry = None;
+            }
             match p.role {
                 RELEASE => self.judge_release(i, p, entry),
                 CONSUME => {
