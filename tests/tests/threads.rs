@@ -46,9 +46,15 @@ fn eight_threads_no_finding_every_release_forwarded() {
     for found in hammer(0) {
         assert_eq!(found, vec![]);
     }
-    assert_eq!(unsafe { thr_free_count() } - before, (THREADS * ROUNDS) as i64);
     assert_eq!(
-        all.findings().into_iter().filter(|f| f.function.starts_with("thr_")).count(),
+        unsafe { thr_free_count() } - before,
+        (THREADS * ROUNDS) as i64
+    );
+    assert_eq!(
+        all.findings()
+            .into_iter()
+            .filter(|f| f.function.starts_with("thr_"))
+            .count(),
         0
     );
 }
@@ -64,7 +70,10 @@ fn eight_threads_one_leak_each_exact_count() {
         assert_eq!(found[0].function, "thr_new");
         assert_eq!(found[0].count, 1);
     }
-    assert_eq!(unsafe { thr_free_count() } - before, (THREADS * ROUNDS) as i64);
+    assert_eq!(
+        unsafe { thr_free_count() } - before,
+        (THREADS * ROUNDS) as i64
+    );
     // Across threads the leaks share one allocation site: one group of 8.
     let leaks: Vec<_> = all
         .findings()

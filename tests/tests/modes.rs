@@ -1,0 +1,299 @@
+//! `FFI_GUARD_MODE` end to end, and the report files. Each mode runs in a
+//! child process: this test binary re-executed with one test selected and
+//! `FFI_GUARD_TEST_CHILD` naming it (the child tests do nothing otherwise).
+
+use std::ffi::OsString;
+use std::mem::MaybeUninit;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::ptr;
+
+use ffi_guard_rt::__private::set_mode_for_tests;
+use ffi_guard_rt::{Checkpoint, FindingKind, Mode};
+use ffi_guard_tests::{Widget, widget_free, widget_free_count, widget_id, widget_new};
+use serde_json::Value;
+
+const CHILD: &str = "FFI_GUARD_TEST_CHILD";
+
+fn is_child(name: &str) -> bool {
+    std::env::var_os(CHILD).is_some_and(|v| v == name)
+}
+
+/// Runs the child test `name` with `env` on top of an environment without
+/// any `FFI_GUARD_*` variable.
+fn run_child(name: &str, env: &[(&str, OsString)]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut cmd = Command::new(exe);
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"]);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("FFI_GUARD_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env(CHILD, name);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(std::process::Stdio::piped());
+    cmd.stderr(std::process::Stdio::piped());
+    cmd.spawn().expect("re-executing the test binary")
+}
+
+fn child(name: &str, env: &[(&str, OsString)]) -> Output {
+    run_child(name, env)
+        .wait_with_output()
+        .expect("the child's output")
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ffi-guard-modes-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a temporary folder");
+    d
+}
+
+/// The `.json` reports in `dir`, parsed; asserts that no `.jsonl` is left.
+fn reports(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("the report folder") {
+        let p = e.expect("a folder entry").path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(!name.ends_with(".jsonl"), "left behind: {name}");
+        assert!(!name.ends_with(".tmp"), "left behind: {name}");
+        if name.ends_with(".json") {
+            let text = std::fs::read_to_string(&p).expect("a readable report");
+            out.push(serde_json::from_str(&text).expect("a whole JSON report"));
+        }
+    }
+    out
+}
+
+fn kinds(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["kind"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+// ---- panic ----
+
+const PANIC_LINE: u32 = line!() + 6;
+#[test]
+fn child_panic() {
+    if !is_child("child_panic") {
+        return;
+    }
+    let _ = unsafe { widget_id(ptr::null()) };
+}
+
+#[test]
+fn panic_mode_panics_at_the_callers_line_before_c() {
+    let out = child("child_panic", &[("FFI_GUARD_MODE", "panic".into())]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let at = format!("panicked at tests/tests/modes.rs:{PANIC_LINE}:");
+    assert!(err.contains(&at), "no `{at}` in:\n{err}");
+    assert!(
+        err.contains("null_pointer") && err.contains("widget_id"),
+        "{err}"
+    );
+}
+
+// ---- report ----
+
+#[test]
+fn child_report() {
+    if !is_child("child_report") {
+        return;
+    }
+    let w = unsafe { widget_new(ptr::null()) };
+    unsafe { widget_free(w) };
+    let count = unsafe { widget_free_count() };
+    unsafe { widget_free(w) };
+    let mut fake = MaybeUninit::<Widget>::uninit();
+    unsafe { widget_free(fake.as_mut_ptr()) };
+    // Neither release reached C: freeing them would corrupt the heap.
+    assert_eq!(unsafe { widget_free_count() }, count);
+    println!("child_report went on");
+}
+
+#[test]
+fn report_mode_goes_on_and_never_forwards_a_bad_release() {
+    let dir = fresh_dir("report");
+    let out = child(
+        "child_report",
+        &[
+            ("FFI_GUARD_MODE", "report".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("child_report went on"));
+    let r = reports(&dir);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["version"], 1);
+    assert_eq!(r[0]["program"], program());
+    assert_eq!(kinds(&r[0]), ["double_free", "unknown_free"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_mode_in_process_release_not_forwarded() {
+    set_mode_for_tests(Some(Mode::Report));
+    let cp = Checkpoint::now();
+    let w = unsafe { widget_new(ptr::null()) };
+    unsafe { widget_free(w) };
+    let count = unsafe { widget_free_count() };
+    let line = line!() + 1;
+    unsafe { widget_free(w) };
+    assert_eq!(unsafe { widget_free_count() }, count, "C's free ran twice");
+    let found = cp.findings();
+    set_mode_for_tests(None);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].kind, FindingKind::DoubleFree);
+    assert_eq!(found[0].site.line, line);
+}
+
+// ---- abort ----
+
+#[test]
+fn child_abort() {
+    if !is_child("child_abort") {
+        return;
+    }
+    let w = unsafe { widget_new(ptr::null()) };
+    unsafe { widget_free(w) };
+    unsafe { widget_free(w) };
+    println!("child_abort went on");
+}
+
+#[test]
+fn abort_mode_writes_the_report_and_aborts() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fresh_dir("abort");
+    let out = child(
+        "child_abort",
+        &[
+            ("FFI_GUARD_MODE", "abort".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stdout).contains("went on"));
+    let r = reports(&dir);
+    assert_eq!(r.len(), 1);
+    assert_eq!(kinds(&r[0]), ["double_free"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- process::exit ----
+
+const EXIT_LINE: u32 = line!() + 6;
+#[test]
+fn child_exit() {
+    if !is_child("child_exit") {
+        return;
+    }
+    let _leaked = unsafe { widget_new(c"kept".as_ptr()) };
+    std::process::exit(3);
+}
+
+#[test]
+fn report_after_process_exit() {
+    let dir = fresh_dir("exit");
+    let out = child(
+        "child_exit",
+        &[
+            ("FFI_GUARD_MODE", "report".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[leak]"), "{err}");
+    let r = reports(&dir);
+    assert_eq!(r.len(), 1);
+    let f = &r[0]["findings"][0];
+    assert_eq!(f["kind"], "leak");
+    assert_eq!(f["function"], "widget_new");
+    assert_eq!(f["free_with"], "widget_free");
+    assert_eq!(f["count"], 1);
+    assert_eq!(f["site"]["line"], EXIT_LINE);
+    assert_eq!(
+        f["message"],
+        "1 pointer from widget_new never released with widget_free"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- two processes, one folder ----
+
+#[test]
+fn two_processes_write_whole_reports_into_one_folder() {
+    let dir = fresh_dir("two");
+    let env = [
+        ("FFI_GUARD_MODE", OsString::from("report")),
+        ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+    ];
+    let a = run_child("child_report", &env);
+    let b = run_child("child_report", &env);
+    let pids = [a.id(), b.id()];
+    for c in [a, b] {
+        let out = c.wait_with_output().expect("a child");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let r = reports(&dir);
+    assert_eq!(r.len(), 2);
+    let mut seen: Vec<u64> = r.iter().map(|x| x["pid"].as_u64().unwrap_or(0)).collect();
+    seen.sort();
+    let mut want: Vec<u64> = pids.iter().map(|&p| u64::from(p)).collect();
+    want.sort();
+    assert_eq!(seen, want);
+    for x in &r {
+        assert_eq!(kinds(x), ["double_free", "unknown_free"]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- a mode that does not exist ----
+
+#[test]
+fn child_bad_mode() {
+    if !is_child("child_bad_mode") {
+        return;
+    }
+    let r = std::panic::catch_unwind(|| unsafe { widget_id(ptr::null()) });
+    assert!(r.is_err(), "the default, panic, applies");
+}
+
+#[test]
+fn unknown_mode_names_the_valid_ones_and_uses_the_default() {
+    let out = child("child_bad_mode", &[("FFI_GUARD_MODE", "loud".into())]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("FFI_GUARD_MODE=\"loud\""), "{err}");
+    assert!(err.contains("panic, report, abort"), "{err}");
+}
