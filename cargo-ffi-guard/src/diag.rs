@@ -83,6 +83,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Filled in by the engine.
     pub package: String,
+    /// Other places; when the diagnostic has a definition (the type that
+    /// lacks `repr(C)`, the fn that can panic), it comes first: an allow
+    /// comment there silences the diagnostic too.
     pub related: Vec<Related>,
     /// Edits that `--fix` applies; empty when no fix is machine-applicable.
     pub fix: Vec<Edit>,
@@ -119,4 +122,24 @@ impl Diagnostic {
         self.fix.push(edit);
         self
     }
+}
+
+/// The byte offset of a 1-based line and 1-based char column in `text`.
+pub fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let rest = &text[start..];
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    Some(start + col)
+}
+
+/// The whitespace that starts line `line` (1-based) of `text`.
+pub fn indentation(text: &str, line: usize) -> &str {
+    let l = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    &l[..l.len() - l.trim_start().len()]
 }

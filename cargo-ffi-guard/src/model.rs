@@ -1,9 +1,13 @@
-//! The linted crate as the lints see it: its parsed files. The engine
-//! (`workspace.rs`, `index.rs`) builds it; lints only read it.
+//! The linted crate as the lints see it: its parsed files and the index of
+//! its items. The engine (`workspace.rs`, `index.rs`) builds it; lints only
+//! read it.
 
 use std::path::PathBuf;
 
-/// One package target's module tree, parsed. Built once per package.
+use crate::index::{FnDef, FnLoc, Index, ItemLoc};
+
+/// One package's targets (lib, bins, examples, tests, benches), parsed.
+/// Built once per package.
 #[derive(Debug)]
 pub struct Crate {
     pub package: String,
@@ -11,8 +15,10 @@ pub struct Crate {
     pub root: PathBuf,
     /// Every file of every linted target, in path order, each once.
     pub files: Vec<SourceFile>,
-    /// Files of the module tree that syn could not parse.
+    /// Files of the module tree that syn could not parse (or read).
     pub parse_errors: Vec<ParseError>,
+    /// Items, modules and name resolution across the crate's modules.
+    pub index: Index,
 }
 
 /// A parsed file of the module tree.
@@ -21,9 +27,17 @@ pub struct SourceFile {
     /// Relative to the package root, `/`-separated (`src/ffi/mod.rs`).
     pub path: String,
     pub text: String,
+    /// The parsed file. Items found inside macro invocations whose body
+    /// parses as items (`cfg_if! { .. }`, a crate's own `ffi_fn! { .. }`) are
+    /// appended to `ast.items` (and to inline modules' items), after the
+    /// file's own items, so walking `ast.items` sees them too.
     pub ast: syn::File,
     /// The module path of the file's top level (`crate::ffi`).
     pub module: Vec<String>,
+    /// Which target's module tree holds the file (index into `Index::targets`).
+    pub target: usize,
+    /// The index module of the file's top level.
+    pub module_id: usize,
 }
 
 /// A file that did not parse: where syn stopped and what it said.
@@ -33,4 +47,65 @@ pub struct ParseError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+/// The parts of a fn that the lints read, wherever the fn is declared.
+#[derive(Debug, Clone, Copy)]
+pub struct FnParts<'a> {
+    pub attrs: &'a [syn::Attribute],
+    pub sig: &'a syn::Signature,
+    /// `None` for a foreign fn (declared in an extern block).
+    pub block: Option<&'a syn::Block>,
+}
+
+impl Crate {
+    /// The item at `loc`, if the locator is valid.
+    pub fn item(&self, loc: &ItemLoc) -> Option<&syn::Item> {
+        let file = self.files.get(loc.file)?;
+        let mut items = &file.ast.items;
+        let (last, outer) = loc.path.split_last()?;
+        for &i in outer {
+            match items.get(i as usize)? {
+                syn::Item::Mod(m) => items = &m.content.as_ref()?.1,
+                _ => return None,
+            }
+        }
+        items.get(*last as usize)
+    }
+
+    /// The attributes, signature and body of an indexed fn.
+    pub fn fn_parts(&self, f: &FnDef) -> Option<FnParts<'_>> {
+        match &f.loc {
+            FnLoc::Item(loc) => match self.item(loc)? {
+                syn::Item::Fn(item) => Some(FnParts {
+                    attrs: &item.attrs,
+                    sig: &item.sig,
+                    block: Some(&item.block),
+                }),
+                _ => None,
+            },
+            FnLoc::Impl(loc, i) => match self.item(loc)? {
+                syn::Item::Impl(imp) => match imp.items.get(*i as usize)? {
+                    syn::ImplItem::Fn(m) => Some(FnParts {
+                        attrs: &m.attrs,
+                        sig: &m.sig,
+                        block: Some(&m.block),
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            },
+            FnLoc::Foreign(loc, i) => match self.item(loc)? {
+                syn::Item::ForeignMod(fm) => match fm.items.get(*i as usize)? {
+                    syn::ForeignItem::Fn(f) => Some(FnParts {
+                        attrs: &f.attrs,
+                        sig: &f.sig,
+                        block: None,
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            },
+        }
+    }
 }

@@ -1,5 +1,185 @@
-//! `cargo ffi-guard check`.
+//! `cargo ffi-guard check`: load the workspace, lint each package on its own
+//! thread (parse and lint on one thread: span locations are per thread),
+//! apply `--fix` edits, render.
 
-pub fn run(_args: &crate::CheckArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`cargo ffi-guard check` is not built yet")
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::Levels;
+use crate::diag::{Edit, Level};
+use crate::emit::{self, PackageReport};
+use crate::engine;
+use crate::workspace::{self, PackageSpec};
+use crate::{CheckArgs, EXIT_CANNOT_RUN, Format};
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+    // Bad flags are reported before anything else runs.
+    Levels::default().apply_flags(&args.deny, &args.warn, &args.allow)?;
+    let ws = workspace::load(args.manifest_path.as_deref(), args.workspace, &args.packages)?;
+    let mut base = Levels::default();
+    base.apply_metadata(&ws.metadata, "[workspace.metadata.ffi-guard]")?;
+    let mut levels = Vec::new();
+    for p in &ws.packages {
+        let mut l = base.clone();
+        l.apply_metadata(
+            &p.metadata,
+            &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+        )?;
+        l.apply_flags(&args.deny, &args.warn, &args.allow)?;
+        levels.push(l);
+    }
+    let (mut reports, mut internal) = lint_packages(&ws.packages, &levels);
+    if args.fix {
+        let fixed = apply_fixes(&reports)?;
+        if fixed.0 > 0 {
+            eprintln!(
+                "ffi-guard: fixed {} place{} in {} file{}",
+                fixed.0,
+                if fixed.0 == 1 { "" } else { "s" },
+                fixed.1,
+                if fixed.1 == 1 { "" } else { "s" }
+            );
+        }
+        (reports, internal) = lint_packages(&ws.packages, &levels);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ws.root.clone());
+    let text = match args.format {
+        Format::Human => emit::human::render(&reports, &cwd, std::io::stdout().is_terminal()),
+        Format::Json => emit::json::render(&reports),
+        Format::Sarif => emit::sarif::render(&reports, &repo_root(&ws.root)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    for e in &internal {
+        eprintln!("error: internal error, results are incomplete: {e}");
+    }
+    if !internal.is_empty() {
+        return Ok(EXIT_CANNOT_RUN);
+    }
+    let denied = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .any(|d| d.level == Level::Deny);
+    Ok(u8::from(denied))
+}
+
+/// Lint every package, up to one thread per core; each package is parsed and
+/// linted on one thread. Returns reports in package order.
+pub fn lint_packages(packages: &[PackageSpec], levels: &[Levels]) -> (Vec<PackageReport>, Vec<String>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(packages.len())
+        .max(1);
+    let mut slots: Vec<Option<(PackageReport, Vec<String>)>> = Vec::new();
+    slots.resize_with(packages.len(), || None);
+    if threads == 1 {
+        for (i, p) in packages.iter().enumerate() {
+            slots[i] = Some(lint_package(p, &levels[i]));
+        }
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(p) = packages.get(i) else { break };
+                        let r = lint_package(p, &levels[i]);
+                        if let Ok(mut d) = done.lock() {
+                            d.push((i, r));
+                        }
+                    }
+                });
+            }
+        });
+        for (i, r) in done.into_inner().unwrap_or_default() {
+            slots[i] = Some(r);
+        }
+    }
+    let mut reports = Vec::new();
+    let mut internal = Vec::new();
+    for (r, e) in slots.into_iter().flatten() {
+        reports.push(r);
+        internal.extend(e);
+    }
+    (reports, internal)
+}
+
+/// Parse, index and lint one package on the current thread.
+pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<String>) {
+    let krate = workspace::load_crate(p);
+    let outcome = engine::run_lints(&krate, levels);
+    let mut texts = HashMap::new();
+    for d in &outcome.diagnostics {
+        for file in std::iter::once(&d.span.file).chain(d.related.iter().map(|r| &r.span.file)) {
+            if texts.contains_key(file) {
+                continue;
+            }
+            if let Some(f) = krate.files.iter().find(|f| &f.path == file) {
+                texts.insert(file.clone(), f.text.clone());
+            } else if let Ok(t) = std::fs::read_to_string(p.root.join(file)) {
+                texts.insert(file.clone(), t);
+            }
+        }
+    }
+    let report = PackageReport {
+        name: p.name.clone(),
+        root: p.root.clone(),
+        diagnostics: outcome.diagnostics,
+        texts,
+        files_linted: krate.files.len(),
+    };
+    (report, outcome.internal_errors)
+}
+
+/// Write every machine-applicable edit. Identical edits (one type used in
+/// two places) are applied once; an edit overlapping one already taken is
+/// left for the next run. Returns (edits applied, files written).
+fn apply_fixes(reports: &[PackageReport]) -> anyhow::Result<(usize, usize)> {
+    let mut by_file: BTreeMap<PathBuf, Vec<&Edit>> = BTreeMap::new();
+    for r in reports {
+        for d in &r.diagnostics {
+            for e in &d.fix {
+                by_file.entry(r.root.join(&e.file)).or_default().push(e);
+            }
+        }
+    }
+    let (mut applied, mut files) = (0, 0);
+    for (path, mut edits) in by_file {
+        edits.sort_by(|a, b| (b.start, b.end, &b.text).cmp(&(a.start, a.end, &a.text)));
+        edits.dedup();
+        let mut text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}` to fix it: {e}", path.display()))?;
+        let mut floor = usize::MAX;
+        let mut n = 0;
+        for e in edits {
+            if e.end > floor || e.end > text.len() || e.start > e.end {
+                continue;
+            }
+            if !text.is_char_boundary(e.start) || !text.is_char_boundary(e.end) {
+                continue;
+            }
+            text.replace_range(e.start..e.end, &e.text);
+            floor = e.start;
+            n += 1;
+        }
+        if n > 0 {
+            std::fs::write(&path, text)
+                .map_err(|e| anyhow::anyhow!("cannot write the fix to `{}`: {e}", path.display()))?;
+            applied += n;
+            files += 1;
+        }
+    }
+    Ok((applied, files))
+}
+
+/// The git work tree holding `dir`, else `dir` itself.
+fn repo_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(dir)
+        .to_path_buf()
 }

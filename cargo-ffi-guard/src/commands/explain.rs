@@ -1,5 +1,12 @@
-//! `cargo ffi-guard explain`.
+//! `cargo ffi-guard explain LINT`: the long text of one lint.
 
-pub fn run(_lint: &str) -> anyhow::Result<u8> {
-    anyhow::bail!("`cargo ffi-guard explain` is not built yet")
+use crate::config;
+use crate::lints::find;
+
+pub fn run(lint: &str) -> anyhow::Result<u8> {
+    let Some(l) = find(lint) else {
+        return Err(config::unknown(lint, "`explain`").into());
+    };
+    println!("# {} (default: {})\n\n{}\n\n{}", l.name, l.default_level.name(), l.summary, l.explanation);
+    Ok(0)
 }

@@ -1,6 +1,6 @@
 //! `parse_error`: a file of the module tree that syn cannot parse.
 
-use crate::diag::{Diagnostic, Level};
+use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
 use crate::model::Crate;
 
@@ -8,8 +8,45 @@ pub static LINT: Lint = Lint {
     name: "parse_error",
     default_level: Level::Deny,
     summary: "a file of the module tree that syn cannot parse",
-    explanation: "### What it does\n\nNot written yet.\n",
+    explanation: r#"### What it does
+
+Reports a file of a target's module tree that cannot be read or parsed, at
+the line and column where parsing stopped, and a `mod x;` whose file does not
+exist. The rest of the crate is still linted; this file is not.
+
+### Why is this bad?
+
+Nothing in a file that does not parse is checked, so a clean run would hide
+whatever that file does at the boundary. Usually the file uses syntax newer
+than the parser knows, or is not meant to be compiled on its own.
+
+### Example
+
+```rust
+pub extern "C" fn broken( { }
+```
+
+### Use instead
+
+```rust
+pub extern "C" fn fixed() {}
+```
+"#,
     check,
 };
 
-fn check(_krate: &Crate, _out: &mut Vec<Diagnostic>) {}
+fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+    for e in &krate.parse_errors {
+        let span = Span {
+            file: e.path.clone(),
+            line: e.line,
+            column: e.column,
+            end_line: e.line,
+            end_column: e.column,
+        };
+        out.push(
+            Diagnostic::new(LINT.name, span, format!("cannot parse `{}`: {}", e.path, e.message))
+                .help("nothing in this file was linted; fix the syntax or the module path"),
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! `cargo ffi-guard` as a library: the command line's types, the lint engine
+//! and the commands. The binary (`src/main.rs`) only parses arguments and
+//! turns results into exit codes; the fuzz target and the tests call in here.
+
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod emit;
+pub mod engine;
+pub mod index;
+pub mod lints;
+pub mod model;
+pub mod surface;
+pub mod reports;
+pub mod workspace;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-ffi-guard",
+    bin_name = "cargo ffi-guard",
+    version,
+    about = "Finds bugs at the Rust/C boundary: a static lint, and a test runner that fails on leak and misuse reports"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `check` is the default command; its options may follow directly.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint the crate without compiling or running it (the default)
+    Check(CheckArgs),
+    /// Run `cargo test` under the runtime checker and fail on findings
+    Test(TestArgs),
+    /// Merge and print the reports left in a folder by earlier test runs
+    Report(ReportArgs),
+    /// List every lint: name, default level, summary
+    Lints,
+    /// Print the long explanation of a lint, with a bad and a good example
+    Explain {
+        /// The lint's name, as in `cargo ffi-guard lints`
+        lint: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct CheckArgs {
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Lint every member of the workspace
+    #[arg(long)]
+    pub workspace: bool,
+    /// Lint only these packages
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Set lints to deny (`warnings` denies every warning)
+    #[arg(long, value_name = "LINT")]
+    pub deny: Vec<String>,
+    /// Set lints to warn
+    #[arg(long, value_name = "LINT")]
+    pub warn: Vec<String>,
+    /// Turn lints off
+    #[arg(long, value_name = "LINT")]
+    pub allow: Vec<String>,
+    /// Apply machine-applicable fixes, then lint again
+    #[arg(long)]
+    pub fix: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TestArgs {
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Run the static lint on the same manifest first; the exit status is the worse of the two
+    #[arg(long)]
+    pub check: bool,
+    /// Arguments passed on to `cargo test`
+    #[arg(last = true, value_name = "CARGO-TEST-ARGS")]
+    pub cargo_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// The folder of `.json`/`.jsonl` reports (default: the last `cargo ffi-guard test` run's)
+    pub dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+
+/// Exit status when the tool itself could not run (bad manifest, bad flag).
+pub const EXIT_CANNOT_RUN: u8 = 2;

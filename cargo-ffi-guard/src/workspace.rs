@@ -1,0 +1,449 @@
+//! `cargo metadata` -> packages -> module trees -> parsed files.
+//!
+//! Nothing here builds, runs a build script or expands a proc macro: the
+//! only process started is `cargo metadata --no-deps --offline`, and every
+//! file is read as text and parsed with syn.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+use crate::index::Index;
+use crate::model::{Crate, ParseError, SourceFile};
+
+/// Why the packages to lint could not be found.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no file at `{0}`; pass `--manifest-path` the path of a crate's Cargo.toml")]
+    ManifestMissing(PathBuf),
+    #[error("`{0}` is not a Cargo.toml; pass `--manifest-path` the path of a crate's Cargo.toml")]
+    NotAManifest(PathBuf),
+    #[error(
+        "`{0}` is not inside a crate (no Cargo.toml there or in any parent directory); run in a crate or pass `--manifest-path path/to/Cargo.toml`"
+    )]
+    NoManifestFound(PathBuf),
+    #[error("`cargo metadata` failed for `{path}`:\n{message}")]
+    Metadata { path: String, message: String },
+    #[error("package `{name}` is not a member of this workspace; members: {members}")]
+    UnknownPackage { name: String, members: String },
+}
+
+/// The packages `cargo metadata` lists, narrowed to those to lint.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// `[workspace.metadata]`.
+    pub metadata: serde_json::Value,
+    pub packages: Vec<PackageSpec>,
+}
+
+/// One package to lint.
+#[derive(Debug, Clone)]
+pub struct PackageSpec {
+    pub name: String,
+    /// The directory of the package's Cargo.toml.
+    pub root: PathBuf,
+    pub targets: Vec<TargetSpec>,
+    /// `[package.metadata]`.
+    pub metadata: serde_json::Value,
+}
+
+/// One target (crate root) of a package.
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    pub name: String,
+    pub kind: String,
+    pub src_path: PathBuf,
+}
+
+/// Ask cargo for the workspace and pick packages: `-p` names, `--workspace`,
+/// or by default the root package (every member for a virtual manifest).
+pub fn load(
+    manifest_path: Option<&Path>,
+    workspace: bool,
+    names: &[String],
+) -> Result<Workspace, WorkspaceError> {
+    let mut cmd = cargo_metadata::MetadataCommand::new();
+    cmd.no_deps().other_options(vec!["--offline".to_owned()]);
+    let shown = match manifest_path {
+        Some(p) => {
+            let p = manifest_file(p)?;
+            cmd.manifest_path(&p);
+            p
+        }
+        None => {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            if !cwd.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
+                return Err(WorkspaceError::NoManifestFound(cwd));
+            }
+            cwd
+        }
+    };
+    let meta = cmd.exec().map_err(|e| WorkspaceError::Metadata {
+        path: shown.display().to_string(),
+        message: match e {
+            cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_owned(),
+            other => other.to_string(),
+        },
+    })?;
+    let members: Vec<&cargo_metadata::Package> = meta.workspace_packages();
+    let chosen: Vec<&cargo_metadata::Package> = if !names.is_empty() {
+        let mut out = Vec::new();
+        for n in names {
+            match members.iter().find(|p| p.name.as_str() == n) {
+                Some(p) => out.push(*p),
+                None => {
+                    let mut all: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
+                    all.sort_unstable();
+                    return Err(WorkspaceError::UnknownPackage {
+                        name: n.clone(),
+                        members: all.join(", "),
+                    });
+                }
+            }
+        }
+        out
+    } else if workspace {
+        members.clone()
+    } else if let Some(root) = meta.root_package() {
+        vec![root]
+    } else {
+        members.clone()
+    };
+    let packages = chosen
+        .into_iter()
+        .map(|p| PackageSpec {
+            name: p.name.to_string(),
+            root: p
+                .manifest_path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), |d| d.as_std_path().to_path_buf()),
+            targets: p
+                .targets
+                .iter()
+                .filter(|t| !t.kind.iter().any(|k| k.to_string() == "custom-build"))
+                .map(|t| TargetSpec {
+                    name: t.name.clone(),
+                    kind: t.kind.first().map_or_else(String::new, |k| k.to_string()),
+                    src_path: t.src_path.as_std_path().to_path_buf(),
+                })
+                .collect(),
+            metadata: p.metadata.clone(),
+        })
+        .collect();
+    Ok(Workspace {
+        root: meta.workspace_root.as_std_path().to_path_buf(),
+        metadata: meta.workspace_metadata.clone(),
+        packages,
+    })
+}
+
+/// The Cargo.toml that `--manifest-path` means: the file itself, or the
+/// Cargo.toml inside a directory.
+fn manifest_file(p: &Path) -> Result<PathBuf, WorkspaceError> {
+    if p.is_dir() {
+        let m = p.join("Cargo.toml");
+        return if m.is_file() {
+            Ok(m)
+        } else {
+            Err(WorkspaceError::NotAManifest(p.to_path_buf()))
+        };
+    }
+    if !p.exists() {
+        return Err(WorkspaceError::ManifestMissing(p.to_path_buf()));
+    }
+    if p.file_name().is_none_or(|n| n != "Cargo.toml") {
+        return Err(WorkspaceError::NotAManifest(p.to_path_buf()));
+    }
+    Ok(p.to_path_buf())
+}
+
+/// Read and parse every target's module tree and index the crate. Runs on
+/// the calling thread: proc-macro2 keeps span locations per thread, so the
+/// lints must run on the thread that parsed.
+pub fn load_crate(pkg: &PackageSpec) -> Crate {
+    let mut loader = Loader {
+        root: &pkg.root,
+        seen: HashSet::new(),
+        files: Vec::new(),
+        errors: Vec::new(),
+        target: 0,
+    };
+    let mut targets = Vec::new();
+    for (t, target) in pkg.targets.iter().enumerate() {
+        loader.target = t;
+        targets.push((target.name.clone(), target.kind.clone()));
+        loader.load_file(&target.src_path, vec!["crate".to_owned()], true, None);
+    }
+    finish(pkg.name.clone(), pkg.root.clone(), loader.files, loader.errors, &targets)
+}
+
+/// A crate of one in-memory file, `src/lib.rs`: the front end without the
+/// file system (for fuzzing and unit tests).
+pub fn crate_from_source(text: &str) -> Crate {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    match parse(text) {
+        Ok((ast, _)) => files.push(SourceFile {
+            path: "src/lib.rs".to_owned(),
+            text: text.to_owned(),
+            ast,
+            module: vec!["crate".to_owned()],
+            target: 0,
+            module_id: 0,
+        }),
+        Err(e) => errors.push(syn_error("src/lib.rs", &e)),
+    }
+    let targets = [("lib".to_owned(), "lib".to_owned())];
+    finish("input".to_owned(), PathBuf::from("."), files, errors, &targets)
+}
+
+fn finish(
+    package: String,
+    root: PathBuf,
+    mut files: Vec<SourceFile>,
+    mut parse_errors: Vec<ParseError>,
+    targets: &[(String, String)],
+) -> Crate {
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    parse_errors.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    let index = Index::build(&mut files, targets);
+    Crate {
+        package,
+        root,
+        files,
+        parse_errors,
+        index,
+    }
+}
+
+/// Parse a file and append the items found in its macro invocations.
+/// Also returns how many top-level items are the file's own.
+fn parse(text: &str) -> syn::Result<(syn::File, usize)> {
+    let mut ast = syn::parse_file(text)?;
+    let own = ast.items.len();
+    expand_macro_items(&mut ast.items, 0);
+    Ok((ast, own))
+}
+
+fn syn_error(path: &str, e: &syn::Error) -> ParseError {
+    let start = e.span().start();
+    ParseError {
+        path: path.to_owned(),
+        line: start.line.max(1),
+        column: start.column + 1,
+        message: e.to_string(),
+    }
+}
+
+/// How deeply macro bodies inside macro bodies are opened.
+const MAX_MACRO_DEPTH: usize = 8;
+
+/// Best effort: the items of `cfg_if! { if #[cfg(..)] { items } else { items } }`
+/// (every branch) and of any other macro whose body parses as items, appended
+/// after the items that are already there. Recurses into inline modules.
+fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize) {
+    if depth > MAX_MACRO_DEPTH {
+        return;
+    }
+    let mut extra = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &mut m.content {
+                    expand_macro_items(inner, depth);
+                }
+            }
+            // `macro_rules!` bodies are patterns, not items.
+            syn::Item::Macro(m) if m.ident.is_none() => {
+                items_in_tokens(m.mac.tokens.clone(), &mut extra, 0);
+            }
+            _ => {}
+        }
+    }
+    if !extra.is_empty() {
+        expand_macro_items(&mut extra, depth + 1);
+        items.extend(extra);
+    }
+}
+
+fn items_in_tokens(tokens: TokenStream, out: &mut Vec<syn::Item>, depth: usize) {
+    if depth > MAX_MACRO_DEPTH || tokens.is_empty() {
+        return;
+    }
+    if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+        out.extend(file.items);
+        return;
+    }
+    // `cfg_if!`-style bodies: the braced groups at the top level hold items.
+    for tt in tokens {
+        if let TokenTree::Group(g) = tt {
+            if g.delimiter() == Delimiter::Brace {
+                items_in_tokens(g.stream(), out, depth + 1);
+            }
+        }
+    }
+}
+
+struct Loader<'a> {
+    root: &'a Path,
+    seen: HashSet<PathBuf>,
+    files: Vec<SourceFile>,
+    errors: Vec<ParseError>,
+    target: usize,
+}
+
+/// A `mod x;` found in a file, and where its file may be.
+struct ModDecl {
+    module: Vec<String>,
+    candidates: Vec<(PathBuf, bool)>,
+    /// Under `#[cfg]` or from a macro body: a missing file is no error.
+    lenient: bool,
+    line: usize,
+    column: usize,
+}
+
+impl Loader<'_> {
+    /// Load one file of the module tree and everything it declares.
+    /// `mod_rs`: a crate root, a `mod.rs` or a `#[path]` file, whose
+    /// children sit in its own directory.
+    fn load_file(&mut self, path: &Path, module: Vec<String>, mod_rs: bool, from: Option<&ModDecl>) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.seen.insert(key) {
+            return;
+        }
+        let rel = self.rel(path);
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                if from.is_some_and(|d| d.lenient) {
+                    return;
+                }
+                self.errors.push(ParseError {
+                    path: rel,
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot read the file: {e}"),
+                });
+                return;
+            }
+        };
+        let (ast, own) = match parse(&text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.errors.push(syn_error(&rel, &e));
+                return;
+            }
+        };
+        let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let child_dir = if mod_rs {
+            dir.clone()
+        } else {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            dir.join(stem.unwrap_or_default())
+        };
+        let mut decls = Vec::new();
+        find_mods(&ast.items, own, &child_dir, &dir, &module, false, &mut decls);
+        let target = self.target;
+        self.files.push(SourceFile {
+            path: rel.clone(),
+            text,
+            ast,
+            module,
+            target,
+            module_id: 0,
+        });
+        for d in decls {
+            match d.candidates.iter().find(|(p, _)| p.is_file()) {
+                Some((p, is_mod_rs)) => {
+                    let p = p.clone();
+                    self.load_file(&p, d.module.clone(), *is_mod_rs, Some(&d));
+                }
+                None if d.lenient => {}
+                None => {
+                    let names: Vec<String> =
+                        d.candidates.iter().map(|(p, _)| self.rel(p)).collect();
+                    self.errors.push(ParseError {
+                        path: rel.clone(),
+                        line: d.line,
+                        column: d.column,
+                        message: format!(
+                            "file not found for module `{}`; looked for {}",
+                            d.module.last().map_or("", String::as_str),
+                            names.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `path` relative to the package root, `/`-separated.
+    fn rel(&self, path: &Path) -> String {
+        let p = path.strip_prefix(self.root).unwrap_or(path);
+        let s = p.to_string_lossy().replace('\\', "/");
+        s.strip_prefix("./").map_or(s.clone(), str::to_owned)
+    }
+}
+
+/// The `mod x;` declarations of `items`, with the files each may live in.
+/// `child_dir` is where `mod x;` looks; `path_base` is what a `#[path]`
+/// is relative to.
+fn find_mods(
+    items: &[syn::Item],
+    own_count: usize,
+    child_dir: &Path,
+    path_base: &Path,
+    module: &[String],
+    lenient: bool,
+    out: &mut Vec<ModDecl>,
+) {
+    // Items appended from macro bodies come after the file's own items
+    // (`own_count`); their modules may be for another platform, so a missing
+    // file is fine.
+    for (i, item) in items.iter().enumerate() {
+        let syn::Item::Mod(m) = item else { continue };
+        let name = m.ident.to_string();
+        let mut child = module.to_vec();
+        child.push(name.clone());
+        let cfgd = m
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
+        let lenient = lenient || cfgd || i >= own_count;
+        let path_attr = m.attrs.iter().find_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        });
+        match &m.content {
+            Some((_, inner)) => {
+                let dir = child_dir.join(&name);
+                find_mods(inner, inner.len(), &dir, &dir, &child, lenient, out);
+            }
+            None => {
+                let candidates = match path_attr {
+                    Some(p) => vec![(path_base.join(p), true)],
+                    None => vec![
+                        (child_dir.join(format!("{name}.rs")), false),
+                        (child_dir.join(&name).join("mod.rs"), true),
+                    ],
+                };
+                let start = m.mod_token.span.start();
+                out.push(ModDecl {
+                    module: child,
+                    candidates,
+                    lenient,
+                    line: start.line,
+                    column: start.column + 1,
+                });
+            }
+        }
+    }
+}
