@@ -14,7 +14,7 @@ pub enum Item {
     /// `extern "C" { .. }` / `unsafe extern "C" { .. }`: Rust calling C.
     ForeignMod(ItemForeignMod),
     /// An `extern "C" fn` defined in Rust: C calling Rust.
-    Fn(ItemFn),
+    Fn(Box<ItemFn>),
 }
 
 impl Parse for Item {
@@ -27,7 +27,9 @@ impl Parse for Item {
         }
         let lookahead = ahead.lookahead1();
         if lookahead.peek(Token![fn]) || peek_signature(&ahead) {
-            if input.fork().parse::<ItemFn>().is_err() && input.fork().parse::<ForeignItemFn>().is_ok() {
+            if input.fork().parse::<ItemFn>().is_err()
+                && input.fork().parse::<ForeignItemFn>().is_ok()
+            {
                 let f: ForeignItemFn = input.parse()?;
                 return Err(syn::Error::new_spanned(
                     &f.sig.ident,
@@ -35,7 +37,7 @@ impl Parse for Item {
                      add `#[ffi_guard]` to its `extern` block",
                 ));
             }
-            return input.parse().map(Item::Fn);
+            return input.parse().map(|f| Item::Fn(Box::new(f)));
         }
         Err(wrong_item(input).unwrap_or_else(|| lookahead.error()))
     }
@@ -132,7 +134,7 @@ pub enum Refused {
     Value(TokenStream),
     /// No value exists and the fn releases and consumes nothing, which the
     /// runtime never refuses: the result of `proceed()` is not consulted.
-    NeverRefused,
+    Impossible,
 }
 
 /// What an export returns when it cannot run its body.
@@ -176,7 +178,10 @@ fn wrong_item(input: ParseStream<'_>) -> Option<syn::Error> {
         I::Type(t) => ("a type alias", &t.ident),
         I::Trait(t) => ("a trait", &t.ident),
         I::Mod(m) => ("a module", &m.ident),
-        I::Impl(i) => ("an impl block (put it on the `extern \"C\" fn`s inside)", &i.self_ty),
+        I::Impl(i) => (
+            "an impl block (put it on the `extern \"C\" fn`s inside)",
+            &i.self_ty,
+        ),
         I::Use(u) => ("a `use` item", &u.use_token),
         I::ExternCrate(e) => ("an `extern crate` item", &e.ident),
         I::Macro(m) => ("a macro", &m.mac.path),

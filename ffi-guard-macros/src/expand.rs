@@ -10,7 +10,16 @@ use crate::ast::{Block, Check, Export, Import, OnError, Refused, Returns};
 
 /// The raw block of renamed declarations, then one wrapper per fn.
 pub fn block(b: &Block) -> TokenStream {
-    let Block { attrs, cfgs, unsafety, abi, brace, raw_items, imports, rt } = b;
+    let Block {
+        attrs,
+        cfgs,
+        unsafety,
+        abi,
+        brace,
+        raw_items,
+        imports,
+        rt,
+    } = b;
     let mut raw = TokenStream::new();
     brace.surround(&mut raw, |tokens| {
         for item in raw_items {
@@ -28,8 +37,21 @@ pub fn block(b: &Block) -> TokenStream {
 /// The export rebuilt around its own body, keeping its signature, attributes
 /// and brace span, so rustc's errors in the body still point at user code.
 pub fn export(e: &Export) -> TokenStream {
-    let Export { attrs, vis, sig, brace_span, stmts, unsafe_body, name, alloc_free_with, checks, skip, on_error, ret, rt } =
-        e;
+    let Export {
+        attrs,
+        vis,
+        sig,
+        brace_span,
+        stmts,
+        unsafe_body,
+        name,
+        alloc_free_with,
+        checks,
+        skip,
+        on_error,
+        ret,
+        rt,
+    } = e;
     let info = fn_info(rt, name, alloc_free_with.as_ref());
     // A `Location` built at the fn's name: the site of an export's findings
     // is its own definition.
@@ -57,7 +79,9 @@ pub fn export(e: &Export) -> TokenStream {
     } else {
         quote!({ #(#stmts)* })
     };
-    let returned = alloc_free_with.is_some().then(|| quote!(__g.returned(__r);));
+    let returned = alloc_free_with
+        .is_some()
+        .then(|| quote!(__g.returned(__r);));
     let inner = quote! {
         #info
         let mut __g = #rt::Export::new(&__FFI_GUARD_FN, #site);
@@ -129,11 +153,15 @@ fn import(i: &Import, cfgs: &[syn::Attribute], rt: &TokenStream) -> TokenStream 
         let info = fn_info(rt, name, alloc_free_with.as_ref());
         let checks = checks.iter().map(check);
         let proceed = match on_refused {
-            Refused::Unit => quote!(if !__g.proceed() { return; }),
+            Refused::Unit => quote!(if !__g.proceed() {
+                return;
+            }),
             Refused::Value(v) => quote!(if !__g.proceed() { return #v; }),
-            Refused::NeverRefused => quote!(__g.proceed();),
+            Refused::Impossible => quote!(__g.proceed();),
         };
-        let returned = alloc_free_with.is_some().then(|| quote!(__g.returned(__r);));
+        let returned = alloc_free_with
+            .is_some()
+            .then(|| quote!(__g.returned(__r);));
         let call_and_record = match returns {
             Returns::Unit => quote! { #call; #errno __g.done(); },
             Returns::Never => quote! { __g.done(); #call },
@@ -230,4 +258,161 @@ fn is_guard_path(attr: TokenStream) -> bool {
         }
     }
     last.is_some_and(|id| id == "ffi_guard")
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::parse_quote;
+
+    use super::*;
+    use crate::valid;
+
+    fn expand_block(args: TokenStream, m: ItemForeignMod) -> String {
+        let b = valid::block(args, m).unwrap_or_else(|e| panic!("{e}"));
+        block(&b).to_string()
+    }
+
+    fn squash(s: &str) -> String {
+        s.split_whitespace().collect()
+    }
+
+    #[test]
+    fn errno_is_captured_right_after_the_call() {
+        let out = squash(&expand_block(
+            quote!(),
+            parse_quote! {
+                extern "C" {
+                    fn strdup(s: *const c_char) -> *mut c_char;
+                    fn free(p: *mut c_void);
+                }
+            },
+        ));
+        let want = squash(
+            "let __r = unsafe { __ffi_guard_raw_strdup(s) }; ::ffi_guard_rt::__private::capture_errno(); \
+             __g.returned(__r); __g.done(); __r",
+        );
+        assert!(out.contains(&want), "{out}");
+        let want = squash(
+            "unsafe { __ffi_guard_raw_free(p) }; ::ffi_guard_rt::__private::capture_errno(); __g.done();",
+        );
+        assert!(out.contains(&want), "{out}");
+        // Inferred: strdup's result is released with `free`, `s` is a C string.
+        assert!(
+            out.contains(&squash(
+                r#"FnInfo::new("strdup", ::core::option::Option::Some("free"))"#
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&squash(r#"__g.cstr(s, "s");"#)), "{out}");
+        assert!(out.contains(&squash(r#"__g.release(p, "p");"#)), "{out}");
+        assert!(
+            out.contains(&squash(
+                r#"#[link_name = "strdup"] fn __ffi_guard_raw_strdup"#
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn checks_in_contract_order_then_proceed() {
+        let out = squash(&expand_block(
+            quote!(crate = "rt"),
+            parse_quote! {
+                extern "C" {
+                    #[ffi_guard(slice(buf, len), nonnull(buf))]
+                    fn put(w: *mut W, buf: *const u8, len: u32) -> isize;
+                }
+            },
+        ));
+        let want = squash(
+            r#"__g.pointer(w, "w"); __g.pointer(buf, "buf"); __g.nonnull(buf, "buf");
+               __g.slice(buf, len as usize, "buf", "len");
+               if !__g.proceed() { return 0; }"#,
+        );
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains(&squash(
+            "rt::__private::Call::new(&__FFI_GUARD_FN, rt::__private::Location::caller())"
+        )));
+    }
+
+    #[test]
+    fn skip_is_the_raw_call_and_errno() {
+        let out = squash(&expand_block(
+            quote!(),
+            parse_quote! { extern "C" { #[ffi_guard(skip)] fn getenv(name: *const c_char) -> *mut c_char; } },
+        ));
+        assert!(!out.contains("__g"), "{out}");
+        let want = squash(
+            "{ let __r = unsafe { __ffi_guard_raw_getenv(name) }; ::ffi_guard_rt::__private::capture_errno(); __r }",
+        );
+        assert!(out.contains(&want), "{out}");
+    }
+
+    #[test]
+    fn unnamed_parameters_get_names_and_cfg_goes_to_both() {
+        let out = squash(&expand_block(
+            quote!(),
+            parse_quote! {
+                #[cfg(unix)]
+                extern "C" {
+                    #[cfg(target_os = "linux")]
+                    /// Documented.
+                    pub fn f(_: i32, _: *const u8);
+                }
+            },
+        ));
+        assert!(
+            out.contains(&squash(
+                "__ffi_guard_raw_f(__ffi_guard_arg0, __ffi_guard_arg1)"
+            )),
+            "{out}"
+        );
+        // The raw declaration and the wrapper both carry the fn's cfg; the
+        // wrapper also carries the block's.
+        assert_eq!(
+            out.matches(&squash(r#"#[cfg(target_os = "linux")]"#))
+                .count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(out.matches(&squash("#[cfg(unix)]")).count(), 2, "{out}");
+        assert!(out.contains(&squash("#[doc = r\" Documented.\"]")), "{out}");
+    }
+
+    #[test]
+    fn export_runs_its_body_in_the_guard() {
+        let f: syn::ItemFn = parse_quote! {
+            #[unsafe(no_mangle)]
+            pub extern "C" fn sum(buf: *const u8, len: usize) -> i32 { 0 }
+        };
+        let e = valid::export(quote!(on_error = -1, slice(buf, len)), f)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = squash(&export(&e).to_string());
+        assert!(out.starts_with(&squash(
+            r#"#[unsafe(no_mangle)] pub extern "C" fn sum(buf: *const u8, len: usize) -> i32 {"#
+        )));
+        let want = squash(
+            r#"let __ffi_guard_err = || -> i32 { -1 };
+               __g.pointer(buf, "buf"); __g.slice(buf, len as usize, "buf", "len");
+               if !__g.proceed() { return __ffi_guard_err(); }"#,
+        );
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains(&squash("None => __ffi_guard_err(),")), "{out}");
+    }
+
+    #[test]
+    fn fallback_strips_per_fn_lists() {
+        let item = quote! {
+            extern "C" {
+                #[ffi_guard(bogus)]
+                fn f();
+                #[ffi_guard_rt::ffi_guard(skip)]
+                safe fn g();
+            }
+        };
+        let out = fallback(item).to_string();
+        assert!(!out.contains("ffi_guard"), "{out}");
+        assert!(out.contains("safe fn g"), "{out}");
+    }
 }

@@ -28,9 +28,12 @@ pub fn ffi_guard(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn guard(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+fn guard(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
     match syn::parse2::<ast::Item>(item)? {
         ast::Item::ForeignMod(m) => valid::block(args, m).map(|b| expand::block(&b)),
-        ast::Item::Fn(f) => valid::export(args, f).map(|e| expand::export(&e)),
+        ast::Item::Fn(f) => valid::export(args, *f).map(|e| expand::export(&e)),
     }
 }

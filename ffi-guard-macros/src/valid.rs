@@ -55,7 +55,12 @@ pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
         f.attrs.retain(|a| !ffi_guard_syntax::is_ffi_guard_attr(a));
         let variadic = f.sig.variadic.is_some();
         order.push(Ok(decls.len()));
-        decls.push(Decl { f, safe, opts, variadic });
+        decls.push(Decl {
+            f,
+            safe,
+            opts,
+            variadic,
+        });
     }
 
     let pairs: Vec<_> = decls.iter().map(|d| (&d.f.sig, &d.opts)).collect();
@@ -90,7 +95,12 @@ pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
             Err(item) => Some(item),
         })
         .collect();
-    let cfgs = m.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+    let cfgs = m
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .cloned()
+        .collect();
     Ok(Block {
         attrs: m.attrs,
         cfgs,
@@ -108,10 +118,16 @@ pub fn export(args: TokenStream, f: ItemFn) -> syn::Result<Export> {
     let sig = &f.sig;
     check_abi(sig)?;
     if let Some(c) = &sig.constness {
-        return Err(syn::Error::new_spanned(c, "`#[ffi_guard]` cannot guard a `const fn`"));
+        return Err(syn::Error::new_spanned(
+            c,
+            "`#[ffi_guard]` cannot guard a `const fn`",
+        ));
     }
     if let Some(a) = &sig.asyncness {
-        return Err(syn::Error::new_spanned(a, "`#[ffi_guard]` cannot guard an `async fn`"));
+        return Err(syn::Error::new_spanned(
+            a,
+            "`#[ffi_guard]` cannot guard an `async fn`",
+        ));
     }
     let opts = parse_options(args, Place::Export)?;
     let rt = runtime_path(opts.block.krate.as_ref());
@@ -157,7 +173,10 @@ pub fn export(args: TokenStream, f: ItemFn) -> syn::Result<Export> {
         vis: f.vis,
         unsafe_body: sig.unsafety.is_some(),
         name,
-        alloc_free_with: own.alloc_free_with.as_ref().map(|s| LitStr::new(s, Span::call_site())),
+        alloc_free_with: own
+            .alloc_free_with
+            .as_ref()
+            .map(|s| LitStr::new(s, Span::call_site())),
         checks,
         skip: own.skip,
         on_error,
@@ -191,12 +210,18 @@ fn import(
                     Pat::Ident(id) => id.ident.clone(),
                     _ => format_ident!("__ffi_guard_arg{}", i),
                 };
-                Some(Param { name, ty: (*p.ty).clone() })
+                Some(Param {
+                    name,
+                    ty: (*p.ty).clone(),
+                })
             }
             FnArg::Receiver(_) => None,
         })
         .collect();
-    let named: Vec<(Ident, Type)> = params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect();
+    let named: Vec<(Ident, Type)> = params
+        .iter()
+        .map(|p| (p.name.clone(), p.ty.clone()))
+        .collect();
 
     let on_refused = refused(sig, opts, &own)?;
 
@@ -238,7 +263,10 @@ fn import(
         },
         output: raw.sig.output.clone(),
         name: lit(&raw.sig.ident),
-        alloc_free_with: own.alloc_free_with.as_ref().map(|s| LitStr::new(s, Span::call_site())),
+        alloc_free_with: own
+            .alloc_free_with
+            .as_ref()
+            .map(|s| LitStr::new(s, Span::call_site())),
         skip: own.skip,
         on_refused,
     };
@@ -265,7 +293,7 @@ fn refused(sig: &syn::Signature, opts: &FnOptions, own: &Ownership) -> syn::Resu
     }
     let released = own.frees.first().map(|p| ("free", p));
     let Some((what, p)) = released.or_else(|| own.consumes.first().map(|p| ("consume", p))) else {
-        return Ok(Refused::NeverRefused);
+        return Ok(Refused::Impossible);
     };
     let inferred = if opts.free.is_empty() && opts.consume.is_empty() {
         " (inferred: an allocating fn of this block names it as its release)"
@@ -321,7 +349,11 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
         }
         Err(syn::Error::new(
             p.span(),
-            format!("`{shown}` needs a raw pointer parameter, but `{}` has type `{}`", p.unraw(), show(ty)),
+            format!(
+                "`{shown}` needs a raw pointer parameter, but `{}` has type `{}`",
+                p.unraw(),
+                show(ty)
+            ),
         ))
     };
     let lists = [
@@ -418,7 +450,12 @@ fn checks(params: &[(Ident, Type)], own: &Ownership) -> Vec<Check> {
     // signature's binding, found by name.
     let param = |p: &Ident| {
         let wanted = p.unraw().to_string();
-        params.iter().map(|(n, _)| n).find(|n| n.unraw() == wanted).cloned().unwrap_or_else(|| p.clone())
+        params
+            .iter()
+            .map(|(n, _)| n)
+            .find(|n| n.unraw() == wanted)
+            .cloned()
+            .unwrap_or_else(|| p.clone())
     };
     let mut out: Vec<Check> = params
         .iter()
@@ -426,7 +463,11 @@ fn checks(params: &[(Ident, Type)], own: &Ownership) -> Vec<Check> {
         .map(|(n, _)| Check::Pointer(n.clone()))
         .collect();
     out.extend(own.nonnull.iter().map(|p| Check::NonNull(param(p))));
-    out.extend(own.slices.iter().map(|(p, n)| Check::Slice(param(p), param(n))));
+    out.extend(
+        own.slices
+            .iter()
+            .map(|(p, n)| Check::Slice(param(p), param(n))),
+    );
     out.extend(own.cstrs.iter().map(|p| Check::Cstr(param(p))));
     out.extend(own.frees.iter().map(|p| Check::Release(param(p))));
     out.extend(own.consumes.iter().map(|p| Check::Consume(param(p))));
@@ -472,7 +513,10 @@ fn safe_fn(tokens: &TokenStream) -> Option<ForeignItemFn> {
 
 fn mentions_link_name(attr: &Attribute) -> bool {
     attr.meta.to_token_stream().into_iter().any(|t| match t {
-        TokenTree::Group(g) => g.stream().into_iter().any(|t| matches!(t, TokenTree::Ident(i) if i == "link_name")),
+        TokenTree::Group(g) => g
+            .stream()
+            .into_iter()
+            .any(|t| matches!(t, TokenTree::Ident(i) if i == "link_name")),
         _ => false,
     })
 }
@@ -480,8 +524,10 @@ fn mentions_link_name(attr: &Attribute) -> bool {
 /// Pointers to unsized pointees (`[T]`, `str`, `dyn Trait`) are fat; the
 /// runtime takes thin ones.
 fn is_sized_pointee(ty: &Type) -> bool {
-    !matches!(ty, Type::Slice(_) | Type::TraitObject(_) | Type::ImplTrait(_))
-        && types::type_name(ty).is_none_or(|n| n != "str")
+    !matches!(
+        ty,
+        Type::Slice(_) | Type::TraitObject(_) | Type::ImplTrait(_)
+    ) && types::type_name(ty).is_none_or(|n| n != "str")
 }
 
 fn runtime_path(krate: Option<&syn::Path>) -> TokenStream {
@@ -498,9 +544,18 @@ fn lit(ident: &Ident) -> LitStr {
 /// A type as a user writes it, for messages: `*mut Widget`, not `* mut Widget`.
 fn show(ty: &Type) -> String {
     let s = ty.to_token_stream().to_string();
-    [(" :: ", "::"), (":: ", "::"), ("* ", "*"), ("& ", "&"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ",")]
-        .iter()
-        .fold(s, |s, (from, to)| s.replace(from, to))
+    [
+        (" :: ", "::"),
+        (":: ", "::"),
+        ("* ", "*"),
+        ("& ", "&"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+    ]
+    .iter()
+    .fold(s, |s, (from, to)| s.replace(from, to))
 }
 
 /// Errors gathered across a block, so the user sees every one in one build.
@@ -545,7 +600,10 @@ mod tests {
             quote!(),
             parse_quote! { extern "C" { #[ffi_guard(free(p))] fn widget_free(w: *mut Widget); } },
         );
-        assert_eq!(e, "`free(p)` names no parameter of `widget_free`; expected one of: w");
+        assert_eq!(
+            e,
+            "`free(p)` names no parameter of `widget_free`; expected one of: w"
+        );
     }
 
     #[test]
@@ -554,7 +612,10 @@ mod tests {
             quote!(),
             parse_quote! { extern "C" { #[ffi_guard(slice(n, buf))] fn w(buf: *const u8, n: usize); } },
         );
-        assert_eq!(e, "`slice(n, buf)` needs a raw pointer parameter, but `n` has type `usize`");
+        assert_eq!(
+            e,
+            "`slice(n, buf)` needs a raw pointer parameter, but `n` has type `usize`"
+        );
     }
 
     #[test]
@@ -563,7 +624,10 @@ mod tests {
             quote!(),
             parse_quote! { extern "C" { #[ffi_guard(alloc(free = f))] fn count() -> i32; } },
         );
-        assert_eq!(e, "`alloc(free = ..)` needs a fn that returns a raw pointer, but `count` returns `i32`");
+        assert_eq!(
+            e,
+            "`alloc(free = ..)` needs a fn that returns a raw pointer, but `count` returns `i32`"
+        );
     }
 
     #[test]
@@ -572,7 +636,10 @@ mod tests {
             quote!(),
             parse_quote! { extern "C" { #[ffi_guard(free(w))] fn w_close(w: *mut W) -> Status; } },
         );
-        assert!(e.starts_with("`free(w)` on `w_close` needs a value to return"), "{e}");
+        assert!(
+            e.starts_with("`free(w)` on `w_close` needs a value to return"),
+            "{e}"
+        );
         assert!(block(
             quote!(),
             parse_quote! { extern "C" { #[ffi_guard(free(w), on_error = Status::Ok)] fn w_close(w: *mut W) -> Status; } },
@@ -582,7 +649,11 @@ mod tests {
 
     #[test]
     fn safe_fn_is_read() {
-        let b = block(quote!(), parse_quote! { unsafe extern "C" { pub safe fn abs(x: i32) -> i32; } }).unwrap();
+        let b = block(
+            quote!(),
+            parse_quote! { unsafe extern "C" { pub safe fn abs(x: i32) -> i32; } },
+        )
+        .unwrap();
         assert!(b.imports[0].safe);
         assert_eq!(b.imports[0].ident, "abs");
     }
@@ -600,9 +671,18 @@ mod tests {
 
     #[test]
     fn export_needs_a_c_abi_and_an_error_value() {
-        let e = export(quote!(), parse_quote! { pub fn f() {} }).err().unwrap().to_string();
+        let e = export(quote!(), parse_quote! { pub fn f() {} })
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("add `extern \"C\"`"), "{e}");
-        let e = export(quote!(), parse_quote! { pub extern "C" fn f() -> i32 { 0 } }).err().unwrap().to_string();
+        let e = export(
+            quote!(),
+            parse_quote! { pub extern "C" fn f() -> i32 { 0 } },
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(e.contains("add `on_error = VALUE`"), "{e}");
         for f in [
             parse_quote! { extern "C" fn f() {} },
