@@ -12,7 +12,9 @@ fn reports() -> PathBuf {
 
 /// A fresh folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_cmd").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report_cmd")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch folder");
     dir
@@ -53,11 +55,17 @@ fn human_report_merges_processes_and_fails() {
     );
     // The journal of a process that died: its whole line is read, the cut one dropped.
     assert!(stdout.contains("error[double_free]: double free of a pointer from widget_new\n  --> tests/crash.rs:9:9\n"), "{stdout}");
-    assert!(stdout.contains("crash-77aa66bb (pid 999, died) exited without writing its whole report"), "{stdout}");
+    assert!(
+        stdout.contains("crash-77aa66bb (pid 999, died) exited without writing its whole report"),
+        "{stdout}"
+    );
     assert!(stdout.contains("cut short"), "{stdout}");
     assert!(!stdout.contains("use_after_free"), "{stdout}");
     // The panic's backtrace is shown.
-    assert!(stdout.contains("        0: leaks::on_item at src/lib.rs:91\n        1: widget_each\n"), "{stdout}");
+    assert!(
+        stdout.contains("        0: leaks::on_item at src/lib.rs:91\n        1: widget_each\n"),
+        "{stdout}"
+    );
     assert!(
         stdout.ends_with(
             "ffi-guard: 5 findings in 3 groups (3 leak, 1 double_free, 1 panic) from 3 test processes; 1 process died before finishing its report\n"
@@ -69,7 +77,10 @@ fn human_report_merges_processes_and_fails() {
 #[test]
 fn json_report_is_one_merged_document() {
     let dir = reports();
-    let out = report(&[dir.to_str().expect("utf-8 path"), "--format", "json"], &dir);
+    let out = report(
+        &[dir.to_str().expect("utf-8 path"), "--format", "json"],
+        &dir,
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
@@ -86,7 +97,10 @@ fn json_report_is_one_merged_document() {
         findings[0]["message"],
         "3 pointers from widget_new never released with widget_free"
     );
-    assert_eq!(findings[0]["programs"], serde_json::json!(["leaks-9f8e7d6c", "widget-1a2b3c4d"]));
+    assert_eq!(
+        findings[0]["programs"],
+        serde_json::json!(["leaks-9f8e7d6c", "widget-1a2b3c4d"])
+    );
     // Notes go to stderr, so stdout stays one document.
     assert!(stderr.contains("cut short"), "{stderr}");
 }
@@ -97,7 +111,10 @@ fn empty_folder_is_no_reports_and_exit_0() {
     let out = report(&[dir.to_str().expect("utf-8 path")], &dir);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains(&format!("no reports in {}", dir.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no reports in {}", dir.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -106,7 +123,10 @@ fn missing_folder_is_exit_2() {
     let out = report(&["does-not-exist"], &dir);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot read the report folder does-not-exist: no such folder"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the report folder does-not-exist: no such folder"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -127,8 +147,11 @@ fn without_dir_reads_the_last_test_run_of_the_project() {
     }
     // The older run has a report; `last-run` names it, so it wins over mtime.
     let file = "widget-1a2b3c4d-4242.json";
-    std::fs::copy(reports().join(file), runs.join("20260101T000000Z-1").join(file))
-        .expect("copy a report");
+    std::fs::copy(
+        reports().join(file),
+        runs.join("20260101T000000Z-1").join(file),
+    )
+    .expect("copy a report");
     std::fs::write(runs.join("last-run"), "20260101T000000Z-1\n").expect("write last-run");
     let out = Command::new(BIN)
         .arg("report")
@@ -138,5 +161,8 @@ fn without_dir_reads_the_last_test_run_of_the_project() {
         .expect("run cargo-ffi-guard");
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("error[leak]: 2 pointers from widget_new"), "{stdout}");
+    assert!(
+        stdout.contains("error[leak]: 2 pointers from widget_new"),
+        "{stdout}"
+    );
 }

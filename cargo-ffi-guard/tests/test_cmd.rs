@@ -17,7 +17,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-ffi-guard");
 fn clean_crate_passes_with_no_findings() {
     let run = run_fixture("clean");
     assert_eq!(run.code, Some(0), "{}", run.all);
-    assert!(run.stdout.contains("ffi-guard: no findings (reports from 0 test processes)"), "{}", run.all);
+    assert!(
+        run.stdout
+            .contains("ffi-guard: no findings (reports from 0 test processes)"),
+        "{}",
+        run.all
+    );
     assert!(run.reports_dir().is_dir(), "{}", run.all);
 }
 
@@ -30,11 +35,25 @@ fn leaking_crate_fails_and_names_the_leak() {
     let header = format!(
         "error[leak]: 3 pointers from thing_new never released with thing_free\n  --> src/lib.rs:{line}:{column}\n"
     );
-    assert!(run.stdout.contains(&header), "expected\n{header}in\n{}", run.all);
+    assert!(
+        run.stdout.contains(&header),
+        "expected\n{header}in\n{}",
+        run.all
+    );
     assert!(run.stdout.contains("   = count: 3"), "{}", run.all);
-    assert!(run.stdout.contains("   = from: fixture_leaky-"), "{}", run.all);
+    assert!(
+        run.stdout.contains("   = from: fixture_leaky-"),
+        "{}",
+        run.all
+    );
     assert!(run.stdout.contains(", more-"), "{}", run.all);
-    assert!(run.stdout.contains("the tests passed, but 1 of the groups above is of a kind that fails the run"), "{}", run.all);
+    assert!(
+        run.stdout.contains(
+            "the tests passed, but 1 of the groups above is of a kind that fails the run"
+        ),
+        "{}",
+        run.all
+    );
 
     // The kept folder reads back through `report`, as CI would.
     let out = Command::new(BIN)
@@ -43,8 +62,7 @@ fn leaking_crate_fails_and_names_the_leak() {
         .output()
         .expect("run cargo-ffi-guard report");
     assert_eq!(out.status.code(), Some(1));
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["findings"][0]["kind"], "leak");
     assert_eq!(doc["findings"][0]["count"], 3);
     assert_eq!(doc["findings"][0]["site"]["line"], line);
@@ -56,9 +74,22 @@ fn aborted_process_still_reports_from_its_journal() {
     assert_eq!(run.code, Some(1), "{}", run.all);
     let (line, _) = line_of("aborting/src/lib.rs", "thing_free(t);\n        }");
     assert!(run.stdout.contains("error[double_free]:"), "{}", run.all);
-    assert!(run.stdout.contains(&format!("  --> src/lib.rs:{line}:")), "{}", run.all);
-    assert!(run.stdout.contains("died) exited without writing its whole report"), "{}", run.all);
-    assert!(run.stdout.contains("ffi-guard: `cargo test` failed"), "{}", run.all);
+    assert!(
+        run.stdout.contains(&format!("  --> src/lib.rs:{line}:")),
+        "{}",
+        run.all
+    );
+    assert!(
+        run.stdout
+            .contains("died) exited without writing its whole report"),
+        "{}",
+        run.all
+    );
+    assert!(
+        run.stdout.contains("ffi-guard: `cargo test` failed"),
+        "{}",
+        run.all
+    );
 }
 
 #[test]
@@ -67,7 +98,50 @@ fn failing_tests_fail_the_run_and_show_cargo_output() {
     assert_eq!(run.code, Some(1), "{}", run.all);
     assert!(run.all.contains("planted failure"), "{}", run.all);
     assert!(run.all.contains("test result: FAILED"), "{}", run.all);
-    assert!(run.stdout.contains("ffi-guard: `cargo test` failed (exit status 101)"), "{}", run.all);
+    assert!(
+        run.stdout
+            .contains("ffi-guard: `cargo test` failed (exit status 101)"),
+        "{}",
+        run.all
+    );
+}
+
+/// The README's quick start: the bundled example's planted runtime bugs.
+#[test]
+fn bundled_example_reports_its_planted_bugs() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/widget");
+    let run = run_manifest(&example.join("Cargo.toml"), fixtures());
+    assert_eq!(run.code, Some(1), "{}", run.all);
+    let lib = std::fs::read_to_string(example.join("src/lib.rs")).expect("read the example");
+    let (line, column) = position(&lib, "ffi::widget_new(name.as_ptr())");
+    let wrapper_leak = format!(
+        "error[leak]: 2 pointers from widget_new never released with widget_free\n  --> src/lib.rs:{line}:{column}\n"
+    );
+    assert!(
+        run.stdout.contains(&wrapper_leak),
+        "expected\n{wrapper_leak}in\n{}",
+        run.all
+    );
+    assert!(run.stdout.contains("error[leak]: 1 pointer from widget_new never released with widget_free\n  --> tests/planted.rs:"), "{}", run.all);
+    assert!(run.stdout.contains("error[double_free]:"), "{}", run.all);
+    assert!(run.stdout.contains("error[panic]:"), "{}", run.all);
+    assert!(
+        run.stdout.contains(": widget_each at c/widget.c:"),
+        "{}",
+        run.all
+    );
+    assert!(
+        run.stdout.contains("ffi-guard: 5 findings in 4 groups (3 leak, 1 double_free, 1 panic) from 2 test processes\n"),
+        "{}",
+        run.all
+    );
+    // Report mode (the example's .cargo/config.toml): every test passed.
+    assert!(
+        run.stdout
+            .contains("the tests passed, but 4 of the groups above"),
+        "{}",
+        run.all
+    );
 }
 
 #[test]
@@ -82,7 +156,10 @@ fn missing_manifest_is_exit_2_with_the_path() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(&format!("manifest not found: {} does not exist", missing.display())),
+        stderr.contains(&format!(
+            "manifest not found: {} does not exist",
+            missing.display()
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("pass --manifest-path"), "{stderr}");
@@ -109,7 +186,10 @@ fn unknown_kind_in_fail_on_is_exit_2_before_running_tests() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("unknown finding kind `leek`"), "{stderr}");
-    assert!(stderr.contains("valid kinds: leak, double_free,"), "{stderr}");
+    assert!(
+        stderr.contains("valid kinds: leak, double_free,"),
+        "{stderr}"
+    );
     // Nothing was built or run.
     assert!(!dir.join("target/debug").exists());
 }
@@ -136,10 +216,16 @@ impl Run {
 
 fn run_fixture(name: &str) -> Run {
     let root = fixtures();
+    run_manifest(&root.join(name).join("Cargo.toml"), root)
+}
+
+/// `cargo ffi-guard test --manifest-path MANIFEST`, building into the
+/// fixtures' shared target folder.
+fn run_manifest(manifest: &Path, root: &Path) -> Run {
     let out: Output = Command::new(BIN)
         .arg("test")
         .arg("--manifest-path")
-        .arg(root.join(name).join("Cargo.toml"))
+        .arg(manifest)
         // Run from elsewhere: the fixture's own .cargo/config.toml must still apply.
         .current_dir(root)
         .env("CARGO_TARGET_DIR", root.join("target"))
@@ -161,9 +247,14 @@ fn run_fixture(name: &str) -> Run {
 fn line_of(file: &str, needle: &str) -> (u64, u64) {
     let path = source().join(file);
     let text = std::fs::read_to_string(&path).expect("read the fixture");
+    position(&text, needle)
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text`.
+fn position(text: &str, needle: &str) -> (u64, u64) {
     let at = text
         .find(needle)
-        .unwrap_or_else(|| panic!("`{needle}` not in {}", path.display()));
+        .unwrap_or_else(|| panic!("`{needle}` not in\n{text}"));
     let before = &text[..at];
     let line = before.matches('\n').count() as u64 + 1;
     let column = (at - before.rfind('\n').map_or(0, |i| i + 1)) as u64 + 1;
@@ -222,7 +313,9 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A fresh folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test_cmd-scratch").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("test_cmd-scratch")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch folder");
     dir

@@ -23,7 +23,11 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
         bail!(
             "cannot read the report folder {}: {}",
             dir.display(),
-            if dir.exists() { "not a folder" } else { "no such folder" }
+            if dir.exists() {
+                "not a folder"
+            } else {
+                "no such folder"
+            }
         );
     }
     let merged = reports::load(&dir)?;
@@ -38,7 +42,13 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     match args.format {
-        ReportFormat::Human => print!("{}", render::human(&merged, &Gate::default())),
+        ReportFormat::Human => {
+            let cwd = std::env::current_dir().ok();
+            print!(
+                "{}",
+                render::human(&merged, &Gate::default(), cwd.as_deref())
+            );
+        }
         ReportFormat::Json => {
             for note in &merged.notes {
                 eprintln!("note: {note}");
@@ -51,9 +61,14 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
 
 /// The last `cargo ffi-guard test` run's folder for the project here.
 fn last_run() -> anyhow::Result<PathBuf> {
-    let metadata = super::test::metadata(None).map_err(|e| {
-        anyhow::anyhow!("no DIR given, and no cargo project here to find the last run's reports in ({e:#}); pass the folder of the reports")
-    })?;
+    let here = std::env::current_dir()?;
+    if !here.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
+        bail!(
+            "no DIR given, and no Cargo.toml in {} or above to find the last run's reports by; pass the folder of the reports",
+            here.display()
+        );
+    }
+    let metadata = super::test::metadata(None)?;
     let target = metadata.target_directory.as_std_path();
     match reports::last_run_dir(target) {
         Some(dir) => Ok(dir),

@@ -62,8 +62,7 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
             cmd.current_dir(folder);
         }
     }
-    cmd.args(&args.cargo_args)
-        .env("FFI_GUARD_REPORT_DIR", &dir);
+    cmd.args(&args.cargo_args).env("FFI_GUARD_REPORT_DIR", &dir);
     let status = cmd.status().map_err(|e| cannot_run_cargo(&cargo, e))?;
 
     let merged = reports::load(&dir)?;
@@ -73,7 +72,13 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         .filter(|g| gate.fails(g.kind()))
         .count();
     println!();
-    print!("{}", render::human(&merged, &gate));
+    // Canonical, as the runtime's backtrace paths are.
+    let root = match &manifest {
+        Some(m) => m.parent().map(Path::to_path_buf),
+        None => std::env::current_dir().ok(),
+    }
+    .and_then(|root| root.canonicalize().ok());
+    print!("{}", render::human(&merged, &gate, root.as_deref()));
     if !status.success() {
         match status.code() {
             Some(code) => println!("ffi-guard: `cargo test` failed (exit status {code})"),

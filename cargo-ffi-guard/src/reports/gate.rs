@@ -21,7 +21,9 @@ pub struct Gate {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GateError {
-    #[error("`test.fail-on` in `{origin}` must be a list of finding kinds, like [\"leak\", \"double_free\"]")]
+    #[error(
+        "`test.fail-on` in `{origin}` must be a list of finding kinds, like [\"leak\", \"double_free\"]"
+    )]
     NotAList { origin: String },
     #[error("unknown finding kind `{kind}` in `test.fail-on` of `{origin}`; valid kinds: {}", KINDS.join(", "))]
     UnknownKind { kind: String, origin: String },
@@ -42,10 +44,10 @@ impl Gate {
         };
         match from_package {
             Some(gate) => Ok(gate),
-            None => Ok(Gate::from_table(workspace.0, &format!(
-                "[workspace.metadata.ffi-guard] of {}",
-                workspace.1
-            ))?
+            None => Ok(Gate::from_table(
+                workspace.0,
+                &format!("[workspace.metadata.ffi-guard] of {}", workspace.1),
+            )?
             .unwrap_or_default()),
         }
     }

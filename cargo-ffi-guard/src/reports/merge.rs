@@ -79,13 +79,20 @@ pub fn merge(collected: Collected) -> Merged {
         g.sources = s.into_iter().collect();
     }
     groups.sort_by(|a, b| {
-        (kind_rank(&a.first.kind), &a.first.kind, &a.first.site, &a.first.function, &a.first.alloc_site).cmp(&(
-            kind_rank(&b.first.kind),
-            &b.first.kind,
-            &b.first.site,
-            &b.first.function,
-            &b.first.alloc_site,
-        ))
+        (
+            kind_rank(&a.first.kind),
+            &a.first.kind,
+            &a.first.site,
+            &a.first.function,
+            &a.first.alloc_site,
+        )
+            .cmp(&(
+                kind_rank(&b.first.kind),
+                &b.first.kind,
+                &b.first.site,
+                &b.first.function,
+                &b.first.alloc_site,
+            ))
     });
     Merged {
         groups,
@@ -108,7 +115,11 @@ impl Group {
             ("leak", Some(free_with)) => format!(
                 "{} {} from {} never released with {}",
                 self.count,
-                if self.count == 1 { "pointer" } else { "pointers" },
+                if self.count == 1 {
+                    "pointer"
+                } else {
+                    "pointers"
+                },
                 f.function,
                 free_with
             ),
@@ -131,7 +142,9 @@ impl Group {
 impl Merged {
     /// The total of all counts.
     pub fn total(&self) -> u64 {
-        self.groups.iter().fold(0u64, |n, g| n.saturating_add(g.count))
+        self.groups
+            .iter()
+            .fold(0u64, |n, g| n.saturating_add(g.count))
     }
 
     /// Processes that died before writing their whole report.

@@ -101,9 +101,7 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
         if let Some(jsonl) = jsonl {
             match read_jsonl(&jsonl, &stem, &mut out.notes) {
                 Ok((source, findings)) => out.push(source, findings),
-                Err(e) => out
-                    .notes
-                    .push(format!("skipped {}: {e}", jsonl.display())),
+                Err(e) => out.notes.push(format!("skipped {}: {e}", jsonl.display())),
             }
         }
     }
@@ -114,11 +112,11 @@ impl Collected {
     fn push(&mut self, source: Source, findings: Vec<Finding>) {
         let index = self.sources.len();
         self.sources.push(source);
-        self.findings.extend(
-            findings
-                .into_iter()
-                .map(|finding| Sourced { source: index, finding }),
-        );
+        self.findings
+            .extend(findings.into_iter().map(|finding| Sourced {
+                source: index,
+                finding,
+            }));
     }
 }
 

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde::Serialize;
 
-use super::format::{FORMAT_VERSION, Finding};
+use super::format::{FORMAT_VERSION, Finding, Frame};
 use super::gate::Gate;
 use super::merge::{Group, Merged};
 use super::read::Source;
@@ -17,7 +18,10 @@ const MAX_PROGRAMS: usize = 6;
 
 /// One block per group, rustc-like (`error[leak]: ...`, ` --> site`), then
 /// one summary line. Kinds that the gate lets pass are `warning`s.
-pub fn human(merged: &Merged, gate: &Gate) -> String {
+///
+/// Backtrace files under `root` (the package's folder) are shown relative
+/// to it; frames from the test harness down are cut.
+pub fn human(merged: &Merged, gate: &Gate, root: Option<&Path>) -> String {
     let mut out = String::new();
     for note in &merged.notes {
         let _ = writeln!(out, "note: {note}");
@@ -35,7 +39,7 @@ pub fn human(merged: &Merged, gate: &Gate) -> String {
         out.push('\n');
     }
     for group in &merged.groups {
-        render_group(&mut out, group, merged, gate);
+        render_group(&mut out, group, merged, gate, root);
         out.push('\n');
     }
     out.push_str(&summary(merged));
@@ -46,7 +50,11 @@ pub fn human(merged: &Merged, gate: &Gate) -> String {
 /// The summary line alone, e.g. `ffi-guard: 4 findings in 2 groups (3 leak,
 /// 1 double_free) from 3 test processes`.
 pub fn summary(merged: &Merged) -> String {
-    let processes = plural(merged.sources.len() as u64, "test process", "test processes");
+    let processes = plural(
+        merged.sources.len() as u64,
+        "test process",
+        "test processes",
+    );
     if merged.groups.is_empty() {
         return format!("ffi-guard: no findings (reports from {processes})");
     }
@@ -130,9 +138,13 @@ pub fn json(merged: &Merged) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate) {
+fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, root: Option<&Path>) {
     let f = &g.first;
-    let level = if gate.fails(g.kind()) { "error" } else { "warning" };
+    let level = if gate.fails(g.kind()) {
+        "error"
+    } else {
+        "warning"
+    };
     let _ = writeln!(out, "{level}[{}]: {}", g.kind(), g.headline());
     let _ = writeln!(out, "  --> {}", f.site);
     if f.kind != "leak" {
@@ -152,9 +164,11 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate) {
         None => writeln!(out, "   = count: {}", g.count),
     };
     if let Some(frames) = f.backtrace.as_deref().filter(|b| !b.is_empty()) {
+        let shown = user_frames(frames);
         let _ = writeln!(out, "   = backtrace:");
-        for (i, frame) in frames.iter().take(MAX_FRAMES).enumerate() {
-            let _ = match (&frame.file, frame.line) {
+        for (i, frame) in shown.iter().take(MAX_FRAMES).enumerate() {
+            let file = frame.file.as_deref().map(|file| relative(file, root));
+            let _ = match (file, frame.line) {
                 (Some(file), Some(line)) => {
                     writeln!(out, "       {i:>2}: {} at {file}:{line}", frame.function)
                 }
@@ -162,8 +176,12 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate) {
                 _ => writeln!(out, "       {i:>2}: {}", frame.function),
             };
         }
-        if frames.len() > MAX_FRAMES {
-            let _ = writeln!(out, "           ... {} more frames", frames.len() - MAX_FRAMES);
+        let hidden = frames.len() - shown.len().min(MAX_FRAMES);
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "           ... {hidden} more frames (the test harness and below)"
+            );
         }
     }
     let names: Vec<String> = programs(g, merged)
@@ -183,6 +201,34 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate) {
         let _ = write!(from, " and {} more", names.len() - MAX_PROGRAMS);
     }
     let _ = writeln!(out, "   = from: {from}");
+}
+
+/// The frames down to the test harness's entry (`__rust_begin_short_backtrace`,
+/// the marker std's own short backtraces stop at), without the standard
+/// library's call shims just above it.
+fn user_frames(frames: &[Frame]) -> &[Frame] {
+    let Some(marker) = frames
+        .iter()
+        .position(|f| f.function.contains("__rust_begin_short_backtrace"))
+    else {
+        return frames;
+    };
+    let mut end = marker;
+    while end > 0
+        && frames[end - 1]
+            .file
+            .as_deref()
+            .is_some_and(|file| file.starts_with("/rustc/"))
+    {
+        end -= 1;
+    }
+    &frames[..end]
+}
+
+/// `file` relative to `root` when it is inside it.
+fn relative(file: &str, root: Option<&Path>) -> String {
+    root.and_then(|root| Path::new(file).strip_prefix(root).ok())
+        .map_or_else(|| file.to_owned(), |rel| rel.display().to_string())
 }
 
 /// The group's processes by program name.

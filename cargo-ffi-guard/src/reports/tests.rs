@@ -8,10 +8,7 @@ use super::{civil_from_days, load, render};
 
 /// A fresh folder per test, under the system temp dir.
 fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "ffi-guard-reports-{}-{name}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("ffi-guard-reports-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the test folder");
     for (file, text) in files {
@@ -38,13 +35,26 @@ const LEAK_B: &str = r#"{"version":1,"program":"other-9f9f","pid":5151,
 
 #[test]
 fn same_leak_from_two_processes_is_one_group_with_summed_count() {
-    let dir = folder("sum", &[("widget-1a2b3c-4242.json", LEAK_A), ("other-9f9f-5151.json", LEAK_B)]);
+    let dir = folder(
+        "sum",
+        &[
+            ("widget-1a2b3c-4242.json", LEAK_A),
+            ("other-9f9f-5151.json", LEAK_B),
+        ],
+    );
     let merged = load(&dir).expect("read the folder");
     assert_eq!(merged.sources.len(), 2);
     assert!(merged.notes.is_empty(), "{:?}", merged.notes);
-    let leaks: Vec<_> = merged.groups.iter().filter(|g| g.kind() == "leak").collect();
+    let leaks: Vec<_> = merged
+        .groups
+        .iter()
+        .filter(|g| g.kind() == "leak")
+        .collect();
     assert_eq!(leaks.len(), 2, "line 42 and line 50 are different sites");
-    let at_42 = leaks.iter().find(|g| g.first.site.line == 42).expect("the line-42 group");
+    let at_42 = leaks
+        .iter()
+        .find(|g| g.first.site.line == 42)
+        .expect("the line-42 group");
     assert_eq!(at_42.count, 5);
     assert_eq!(at_42.bytes, Some(64));
     assert_eq!(at_42.sources.len(), 2);
@@ -52,7 +62,10 @@ fn same_leak_from_two_processes_is_one_group_with_summed_count() {
         at_42.headline(),
         "5 pointers from widget_new never released with widget_free"
     );
-    assert!(at_42.first.backtrace.is_some(), "the backtrace of the second file is kept");
+    assert!(
+        at_42.first.backtrace.is_some(),
+        "the backtrace of the second file is kept"
+    );
     assert_eq!(merged.total(), 7);
     // Leaks first (SPEC order), then the double free.
     assert_eq!(merged.groups.last().map(|g| g.kind()), Some("double_free"));
@@ -60,21 +73,41 @@ fn same_leak_from_two_processes_is_one_group_with_summed_count() {
 
 #[test]
 fn human_report_names_function_site_count_and_programs() {
-    let dir = folder("human", &[("widget-1a2b3c-4242.json", LEAK_A), ("other-9f9f-5151.json", LEAK_B)]);
+    let dir = folder(
+        "human",
+        &[
+            ("widget-1a2b3c-4242.json", LEAK_A),
+            ("other-9f9f-5151.json", LEAK_B),
+        ],
+    );
     let merged = load(&dir).expect("read the folder");
-    let text = render::human(&merged, &Gate::default());
+    let text = render::human(&merged, &Gate::default(), None);
     assert!(
         text.contains("error[leak]: 5 pointers from widget_new never released with widget_free\n  --> src/lib.rs:42:17\n"),
         "{text}"
     );
     assert!(text.contains("   = release with: widget_free\n"), "{text}");
     assert!(text.contains("   = count: 5 (64 bytes)\n"), "{text}");
-    assert!(text.contains("        0: widget::make at src/lib.rs:42\n"), "{text}");
-    assert!(text.contains("   = from: other-9f9f (pid 5151), widget-1a2b3c (pid 4242)\n"), "{text}");
-    assert!(text.contains("error[double_free]: double free of a pointer from widget_new\n"), "{text}");
-    assert!(text.contains("   = released at: tests/a.rs:6:5\n"), "{text}");
     assert!(
-        text.ends_with("ffi-guard: 7 findings in 3 groups (6 leak, 1 double_free) from 2 test processes\n"),
+        text.contains("        0: widget::make at src/lib.rs:42\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("   = from: other-9f9f (pid 5151), widget-1a2b3c (pid 4242)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error[double_free]: double free of a pointer from widget_new\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("   = released at: tests/a.rs:6:5\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "ffi-guard: 7 findings in 3 groups (6 leak, 1 double_free) from 2 test processes\n"
+        ),
         "{text}"
     );
 }
@@ -84,9 +117,12 @@ fn kinds_the_gate_lets_pass_are_warnings() {
     let dir = folder("gate", &[("widget-1a2b3c-4242.json", LEAK_A)]);
     let merged = load(&dir).expect("read the folder");
     let meta = serde_json::json!({"ffi-guard": {"test": {"fail-on": ["double_free"]}}});
-    let gate = Gate::from_metadata(Some((&meta, "Cargo.toml")), (&serde_json::Value::Null, "ws"))
-        .expect("a valid gate");
-    let text = render::human(&merged, &gate);
+    let gate = Gate::from_metadata(
+        Some((&meta, "Cargo.toml")),
+        (&serde_json::Value::Null, "ws"),
+    )
+    .expect("a valid gate");
+    let text = render::human(&merged, &gate, None);
     assert!(text.contains("warning[leak]: 3 pointers"), "{text}");
     assert!(text.contains("error[double_free]:"), "{text}");
 }
@@ -104,14 +140,23 @@ fn jsonl_of_a_dead_process_is_read_and_its_cut_last_line_dropped() {
     let merged = load(&dir).expect("read the folder");
     assert_eq!(merged.sources.len(), 1);
     let source = &merged.sources[0];
-    assert_eq!((source.program.as_str(), source.pid, source.complete), ("crashy-77aa", Some(999), false));
+    assert_eq!(
+        (source.program.as_str(), source.pid, source.complete),
+        ("crashy-77aa", Some(999), false)
+    );
     assert_eq!(merged.groups.len(), 1);
     assert_eq!(merged.groups[0].count, 2);
     assert_eq!(merged.notes.len(), 1, "{:?}", merged.notes);
     assert!(merged.notes[0].contains("cut short"), "{:?}", merged.notes);
-    let text = render::human(&merged, &Gate::default());
-    assert!(text.contains("crashy-77aa (pid 999, died) exited without writing its whole report"), "{text}");
-    assert!(text.contains("1 process died before finishing its report"), "{text}");
+    let text = render::human(&merged, &Gate::default(), None);
+    assert!(
+        text.contains("crashy-77aa (pid 999, died) exited without writing its whole report"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 process died before finishing its report"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -119,7 +164,10 @@ fn a_whole_json_wins_over_its_leftover_jsonl() {
     let line = r#"{"kind":"double_free","function":"widget_free","count":1,"message":"x","site":{"file":"a.rs","line":1,"column":1}}"#;
     let dir = folder(
         "both",
-        &[("widget-1a2b3c-4242.json", LEAK_A), ("widget-1a2b3c-4242.jsonl", line)],
+        &[
+            ("widget-1a2b3c-4242.json", LEAK_A),
+            ("widget-1a2b3c-4242.jsonl", line),
+        ],
     );
     let merged = load(&dir).expect("read the folder");
     assert_eq!(merged.sources.len(), 1);
@@ -132,12 +180,19 @@ fn a_cut_json_falls_back_to_its_jsonl() {
     let line = r#"{"kind":"use_after_free","function":"widget_write","count":1,"message":"x","site":{"file":"a.rs","line":1,"column":1}}"#;
     let dir = folder(
         "cut",
-        &[("w-1-10.json", &LEAK_A[..40]), ("w-1-10.jsonl", &format!("{line}\n"))],
+        &[
+            ("w-1-10.json", &LEAK_A[..40]),
+            ("w-1-10.jsonl", &format!("{line}\n")),
+        ],
     );
     let merged = load(&dir).expect("read the folder");
     assert_eq!(merged.groups.len(), 1);
     assert_eq!(merged.groups[0].kind(), "use_after_free");
-    assert!(merged.notes[0].contains("not a whole report"), "{:?}", merged.notes);
+    assert!(
+        merged.notes[0].contains("not a whole report"),
+        "{:?}",
+        merged.notes
+    );
 }
 
 #[test]
@@ -146,7 +201,14 @@ fn unknown_fields_and_kinds_are_tolerated_and_bad_findings_skipped() {
         {"kind":"leak","function":"f_new","count":1,"site":{"file":"a.rs","line":1,"column":1},"thread":"main","extra":{"x":1}},
         {"kind":"time_travel","function":"f","message":"a kind from the future","site":{"file":"a.rs","line":2,"column":1}},
         {"kind":"leak","function":"no_site"}]}"#;
-    let dir = folder("unknown", &[("p-1.json", json), ("notes.txt", "not a report"), ("last-run", "x")]);
+    let dir = folder(
+        "unknown",
+        &[
+            ("p-1.json", json),
+            ("notes.txt", "not a report"),
+            ("last-run", "x"),
+        ],
+    );
     let merged = load(&dir).expect("read the folder");
     let kinds: Vec<_> = merged.groups.iter().map(|g| g.kind()).collect();
     assert_eq!(kinds, ["leak", "time_travel"]);
@@ -159,7 +221,13 @@ fn unknown_fields_and_kinds_are_tolerated_and_bad_findings_skipped() {
 
 #[test]
 fn json_document_has_the_runtime_shape_and_reads_back() {
-    let dir = folder("json", &[("widget-1a2b3c-4242.json", LEAK_A), ("other-9f9f-5151.json", LEAK_B)]);
+    let dir = folder(
+        "json",
+        &[
+            ("widget-1a2b3c-4242.json", LEAK_A),
+            ("other-9f9f-5151.json", LEAK_B),
+        ],
+    );
     let merged = load(&dir).expect("read the folder");
     let doc: serde_json::Value = serde_json::from_str(&render::json(&merged)).expect("valid JSON");
     assert_eq!(doc["version"], 1);
@@ -169,7 +237,10 @@ fn json_document_has_the_runtime_shape_and_reads_back() {
     assert_eq!(first["kind"], "leak");
     assert_eq!(first["count"], 5);
     assert_eq!(first["site"]["line"], 42);
-    assert_eq!(first["programs"], serde_json::json!(["other-9f9f", "widget-1a2b3c"]));
+    assert_eq!(
+        first["programs"],
+        serde_json::json!(["other-9f9f", "widget-1a2b3c"])
+    );
     // The merged document is itself a readable report.
     let again = folder("json-again", &[("merged.json", &render::json(&merged))]);
     let reread = load(&again).expect("read the merged document");
@@ -197,7 +268,10 @@ fn gate_reads_package_then_workspace_and_rejects_unknown_kinds() {
     let err = Gate::from_metadata(Some((&bad, "pkg/Cargo.toml")), (&ws, "ws")).expect_err("leek");
     assert!(matches!(&err, GateError::UnknownKind { kind, .. } if kind == "leek"));
     let text = err.to_string();
-    assert!(text.contains("`leek`") && text.contains("leak, double_free, unknown_free"), "{text}");
+    assert!(
+        text.contains("`leek`") && text.contains("leak, double_free, unknown_free"),
+        "{text}"
+    );
     let not_list = serde_json::json!({"ffi-guard": {"test": {"fail-on": "leak"}}});
     assert!(Gate::from_metadata(Some((&not_list, "p")), (&none, "ws")).is_err());
 }
@@ -208,4 +282,33 @@ fn dates_are_civil() {
     assert_eq!(civil_from_days(20_512), (2026, 2, 28));
     assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     assert_eq!(civil_from_days(20_513), (2026, 3, 1));
+}
+
+#[test]
+fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
+    let json = r#"{"version":1,"program":"p","pid":1,"findings":[{"kind":"panic","function":"cb","count":1,
+      "message":"boom","site":{"file":"tests/t.rs","line":5,"column":1},"backtrace":[
+        {"function":"t::cb","file":"/home/me/proj/tests/t.rs","line":6},
+        {"function":"widget_each","file":"/home/me/proj/c/widget.c","line":120},
+        {"function":"t::a_test::{{closure}}","file":"/home/me/proj/tests/t.rs","line":20},
+        {"function":"core::ops::function::FnOnce::call_once","file":"/rustc/abc/library/core/src/ops/function.rs","line":250},
+        {"function":"test::__rust_begin_short_backtrace::<..>","file":"/rustc/abc/library/test/src/lib.rs","line":663},
+        {"function":"test::run_test"}]}]}"#;
+    let dir = folder("frames", &[("p-1.json", json)]);
+    let merged = load(&dir).expect("read the folder");
+    let text = render::human(
+        &merged,
+        &Gate::default(),
+        Some(std::path::Path::new("/home/me/proj")),
+    );
+    assert!(
+        text.contains(concat!(
+            "   = backtrace:\n",
+            "        0: t::cb at tests/t.rs:6\n",
+            "        1: widget_each at c/widget.c:120\n",
+            "        2: t::a_test::{{closure}} at tests/t.rs:20\n",
+            "           ... 3 more frames (the test harness and below)\n",
+        )),
+        "{text}"
+    );
 }

@@ -19,6 +19,8 @@ fn write_sum_and_load() {
 #[test]
 fn load_failure_keeps_errno() {
     let mut w = Widget::new("missing").expect("a widget");
-    let err = w.load(std::path::Path::new("/nonexistent/widget.bin")).expect_err("no such file");
+    let err = w
+        .load(std::path::Path::new("/nonexistent/widget.bin"))
+        .expect_err("no such file");
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 }
