@@ -234,6 +234,13 @@ pub fn resolve_explicit(opts: &FnOptions) -> Ownership {
     }
 }
 
+/// Reads the options of an export or callback (`extern "C" fn` defined in
+/// Rust) from its attributes: `None` when it has no `#[ffi_guard]`. Exports
+/// use explicit options only.
+pub fn export_ownership(attrs: &[syn::Attribute]) -> syn::Result<Option<Ownership>> {
+    Ok(options::parse_attrs(attrs, Place::Export)?.map(|o| resolve_explicit(&o.func)))
+}
+
 /// Reads a whole `extern` block as written in source, guarded or not: the
 /// block's `#[ffi_guard(...)]` (if any), each fn's options, and inference.
 /// Variadic fns are included (their options are still meaningful to a linter).
@@ -611,6 +618,20 @@ mod tests {
         );
         assert!(get(&b, "widget_free").frees.is_empty());
         assert!(get(&b, "put").skip && get(&b, "put").slices.is_empty());
+    }
+
+    #[test]
+    fn exports_use_explicit_options_only() {
+        let f: syn::ItemFn = parse_quote! {
+            #[ffi_guard(free(w), on_error = -1)]
+            #[unsafe(no_mangle)]
+            extern "C" fn widget_free(w: *mut Widget, buf: *const u8, len: usize) -> i32 { 0 }
+        };
+        let o = export_ownership(&f.attrs).unwrap().unwrap();
+        assert_eq!(names(&o.frees), ["w"]);
+        assert!(o.slices.is_empty(), "no inference on exports");
+        let plain: syn::ItemFn = parse_quote! { extern "C" fn f() {} };
+        assert!(export_ownership(&plain.attrs).unwrap().is_none());
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   [`foreign_mod_ownership`]`(&ItemForeignMod)` reads a whole block, guarded
 //!   or not, into one [`Ownership`] per fn (explicit options + inference);
 //!   [`resolve_block`] does the same from signatures and options already
-//!   parsed; [`resolve_explicit`] is for exports (no inference). The name
+//!   parsed; [`export_ownership`]`(&attrs)` reads an export's options (no
+//!   inference), [`resolve_explicit`] resolves options already parsed. The name
 //!   predicates [`alloc_prefix`], [`release_prefix`], [`is_length_name`] and
 //!   the per-signature [`inferred_slices`], [`inferred_cstrs`],
 //!   [`paired_release`] are the rules one by one.
@@ -31,8 +32,9 @@ pub mod options;
 pub mod types;
 
 pub use infer::{
-    Ownership, alloc_prefix, foreign_mod_ownership, inferred_cstrs, inferred_slices,
-    is_length_name, paired_release, release_prefix, resolve_block, resolve_explicit,
+    Ownership, alloc_prefix, export_ownership, foreign_mod_ownership, inferred_cstrs,
+    inferred_slices, is_length_name, paired_release, release_prefix, resolve_block,
+    resolve_explicit,
 };
 pub use options::{
     AllocOpt, BlockOptions, FnOptions, Options, Place, SliceOpt, find_attr, is_ffi_guard_attr,
