@@ -18,8 +18,7 @@ fn clean_crate_passes_with_no_findings() {
     let run = run_fixture("clean");
     assert_eq!(run.code, Some(0), "{}", run.all);
     assert!(
-        run.stdout
-            .contains("ffi-guard: no findings (reports from 0 test processes)"),
+        run.stdout.contains("\nffi-guard: no findings\n"),
         "{}",
         run.all
     );
@@ -163,6 +162,30 @@ fn missing_manifest_is_exit_2_with_the_path() {
         "{stderr}"
     );
     assert!(stderr.contains("pass --manifest-path"), "{stderr}");
+}
+
+#[test]
+fn missing_cargo_is_exit_2_naming_it() {
+    let dir = scratch("no-cargo");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n",
+    )
+    .expect("write Cargo.toml");
+    let cargo = dir.join("no-such-cargo");
+    let out = Command::new(BIN)
+        .arg("test")
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO", &cargo)
+        .output()
+        .expect("run cargo-ffi-guard");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot run `{}`: not found", cargo.display())),
+        "{stderr}"
+    );
 }
 
 #[test]

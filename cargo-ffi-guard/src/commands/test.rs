@@ -7,6 +7,10 @@
 //! otherwise; 2 when it could not run. With `--check`, the static lint runs
 //! first and the worse of the two statuses wins.
 //!
+//! Arguments after `--` go to `cargo test` unchanged, so the test binaries'
+//! own arguments need a second `--`:
+//! `cargo ffi-guard test -- -p mycrate -- --nocapture`.
+//!
 //! With `--manifest-path`, `cargo test` runs in the manifest's folder, so
 //! that the package's own `.cargo/config.toml` applies (its `[env]`, such as
 //! `FFI_GUARD_MODE = "report"`) as it does when one runs `cargo test` there.

@@ -108,18 +108,6 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
     Ok(out)
 }
 
-impl Collected {
-    fn push(&mut self, source: Source, findings: Vec<Finding>) {
-        let index = self.sources.len();
-        self.sources.push(source);
-        self.findings
-            .extend(findings.into_iter().map(|finding| Sourced {
-                source: index,
-                finding,
-            }));
-    }
-}
-
 /// `widget-1a2b3c-4242` -> (`widget-1a2b3c`, 4242). A stem without a numeric
 /// last part is all program.
 pub fn split_stem(stem: &str) -> (String, Option<u32>) {
@@ -129,6 +117,18 @@ pub fn split_stem(stem: &str) -> (String, Option<u32>) {
             Err(_) => (stem.to_owned(), None),
         },
         _ => (stem.to_owned(), None),
+    }
+}
+
+impl Collected {
+    fn push(&mut self, source: Source, findings: Vec<Finding>) {
+        let index = self.sources.len();
+        self.sources.push(source);
+        self.findings
+            .extend(findings.into_iter().map(|finding| Sourced {
+                source: index,
+                finding,
+            }));
     }
 }
 

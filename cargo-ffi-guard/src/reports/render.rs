@@ -55,6 +55,10 @@ pub fn summary(merged: &Merged) -> String {
         "test process",
         "test processes",
     );
+    if merged.sources.is_empty() {
+        // The runtime writes a report only when it recorded something.
+        return "ffi-guard: no findings".to_owned();
+    }
     if merged.groups.is_empty() {
         return format!("ffi-guard: no findings (reports from {processes})");
     }

@@ -312,3 +312,17 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         "{text}"
     );
 }
+
+#[test]
+fn summary_of_a_clean_run() {
+    let dir = folder("clean", &[]);
+    let merged = load(&dir).expect("read the folder");
+    assert_eq!(render::summary(&merged), "ffi-guard: no findings");
+    let empty = r#"{"version":1,"program":"p","pid":3,"findings":[]}"#;
+    let dir = folder("clean-with-file", &[("p-3.json", empty)]);
+    let merged = load(&dir).expect("read the folder");
+    assert_eq!(
+        render::summary(&merged),
+        "ffi-guard: no findings (reports from 1 test process)"
+    );
+}
