@@ -114,8 +114,20 @@ fn is_user(f: &Frame) -> bool {
         "__rdl",
         "__rg_",
     ];
+    // Sources of the standard library (`/rustc/<hash>/library/...`) and of
+    // registry crates are not the user's either.
+    const NOT_USER_FILES: &[&str] = &["/rustc/", "/.cargo/registry/", "/.cargo/git/"];
     let name = f.function.trim_start_matches('<');
-    f.file.is_some() && f.line.is_some() && !NOT_USER.iter().any(|p| name.starts_with(p))
+    let Some(file) = f.file.as_deref() else {
+        return false;
+    };
+    // The dealloc comes from Rust code: C frames (thread start) are not it.
+    f.line.is_some()
+        && file.ends_with(".rs")
+        && !NOT_USER.iter().any(|p| name.starts_with(p))
+        && !NOT_USER_FILES
+            .iter()
+            .any(|p| file.starts_with(p) || file.contains(p))
 }
 
 /// Debug info names files by absolute path; `#[track_caller]` sites are

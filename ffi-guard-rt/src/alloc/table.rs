@@ -22,15 +22,20 @@
 //! probes per size class in use; finding a block by its start (`dealloc`
 //! knows the size from the layout) is one probe.
 //!
-//! Freed blocks stay in the table, flagged, until the shard's quarantine ring
-//! pushes them out or the same address of the same class is handed out again;
-//! a live block always wins over a freed range that overlaps it.
+//! Freed blocks stay in the table, flagged and stamped with the shard's
+//! free count at that moment, for the next `QUARANTINE` frees of their shard;
+//! after that they are expired: lookups ignore them, and an insert that
+//! passes one on its probe run takes its slot. When a shard's table is half
+//! full it is rebuilt without the expired records (or grown), so the work of
+//! forgetting is a sequential sweep now and then, not a second random probe on
+//! every free. A live block always wins over a freed range that overlaps it.
 //!
 //! # States of a slot
 //!
-//! `Empty` (start 0) -> `Live` (alloc) -> `Freed` (dealloc) -> `Live` (the
-//! same start and class handed out again) or `Empty` (evicted from the
-//! quarantine, by backward-shift deletion so probe runs stay unbroken).
+//! `Empty` (start 0) -> `Live` (alloc) -> `Freed` (dealloc) -> `Expired`
+//! (`QUARANTINE` frees later) -> `Empty` (sweep) or `Live` (an insert reuses
+//! the slot). A `Freed` slot with the same start and class as a new block is
+//! reused at once: the address was handed out again.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
@@ -42,10 +47,16 @@ const SHARDS: usize = 64;
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 /// Slots a shard starts with (a power of two).
 const INITIAL_SLOTS: usize = 256;
-/// Freed ranges a shard remembers; `SHARDS * QUARANTINE` in all.
-const QUARANTINE: usize = 256;
-/// Marks a slot's block as freed; sizes never reach it (`isize::MAX` bound).
-const FREED: usize = 1 << (usize::BITS - 1);
+/// Freed ranges a shard remembers: about `SHARDS * QUARANTINE` in all.
+const QUARANTINE: u32 = 64;
+/// Marks a slot's block as freed.
+const FREED: u64 = 1 << 63;
+/// The free stamp of a freed slot, in the bits below `FREED`.
+const STAMP_SHIFT: u32 = 48;
+const STAMP_MASK: u32 = (1 << 15) - 1;
+/// The size, in the low bits. Larger sizes are stored clamped: no machine
+/// gives out a block of 256 TiB, and the bound check stays conservative.
+const SIZE_MASK: u64 = (1 << STAMP_SHIFT) - 1;
 
 /// What the table holds about one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,21 +214,33 @@ fn slot_of(h: u64, mask: usize) -> usize {
 #[derive(Clone, Copy)]
 struct Slot {
     start: usize,
-    /// The block's size, with `FREED` set once it was freed.
-    meta: usize,
+    /// The block's size; with `FREED` set once it was freed, and then the
+    /// shard's free stamp at that moment.
+    meta: u64,
 }
 
 impl Slot {
-    const EMPTY: Slot = Slot { start: 0, meta: 0 };
-
     #[inline(always)]
-    fn size(self) -> usize {
-        self.meta & !FREED
+    fn live(start: usize, size: usize) -> Slot {
+        Slot {
+            start,
+            meta: (size as u64).min(SIZE_MASK),
+        }
     }
 
     #[inline(always)]
-    fn live(self) -> bool {
+    fn size(self) -> usize {
+        (self.meta & SIZE_MASK) as usize
+    }
+
+    #[inline(always)]
+    fn is_live(self) -> bool {
         self.meta & FREED == 0
+    }
+
+    #[inline(always)]
+    fn stamp(self) -> u32 {
+        (self.meta >> STAMP_SHIFT) as u32 & STAMP_MASK
     }
 
     #[inline(always)]
@@ -302,12 +325,10 @@ struct ShardData {
     /// `mask + 1` slots from `System`, or null before the first insert.
     slots: *mut Slot,
     mask: usize,
-    /// Occupied slots, live and freed.
+    /// Occupied slots: live, freed and expired.
     len: usize,
-    /// The quarantine: `(start, class)` of freed blocks, oldest at `head`.
-    ring: *mut (usize, u32),
-    head: usize,
-    ring_len: usize,
+    /// Frees so far (wrapping, `STAMP_MASK` wide): the clock of expiry.
+    frees: u32,
 }
 
 impl ShardData {
@@ -316,9 +337,7 @@ impl ShardData {
             slots: std::ptr::null_mut(),
             mask: 0,
             len: 0,
-            ring: std::ptr::null_mut(),
-            head: 0,
-            ring_len: 0,
+            frees: 0,
         }
     }
 
@@ -334,11 +353,19 @@ impl ShardData {
         unsafe { *self.slots.add(i) = s }
     }
 
+    /// A freed slot whose quarantine is over. (A record that outlives
+    /// `STAMP_MASK` frees of its shard without a sweep looks fresh again; it
+    /// still names memory that is not a live Rust block.)
+    #[inline(always)]
+    fn expired(&self, s: Slot) -> bool {
+        !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
+    }
+
     /// `false` when memory for the table could not be had: the block stays
     /// untracked.
     #[inline]
     fn insert(&mut self, h: u64, start: usize, size: usize) -> bool {
-        if (self.len + 1) * 2 > self.mask + 1 && !self.grow() {
+        if (self.len + 1) * 2 > self.mask + 1 && !self.rebuild() {
             return false;
         }
         let class = class_of(size);
@@ -349,14 +376,14 @@ impl ShardData {
                 self.len += 1;
                 break;
             }
-            // The same address of the same class handed out again: the
-            // freed record ends here.
-            if s.start == start && !s.live() && s.class() == class {
+            // An expired record gives its slot up; a freed record of the same
+            // address and class ends here, since the address is live again.
+            if !s.is_live() && (self.expired(s) || (s.start == start && s.class() == class)) {
                 break;
             }
             i = (i + 1) & self.mask;
         }
-        self.set(i, Slot { start, meta: size });
+        self.set(i, Slot::live(start, size));
         true
     }
 
@@ -371,90 +398,18 @@ impl ShardData {
             if s.start == 0 {
                 return false;
             }
-            if s.start == start && s.live() && s.class() == class {
-                self.set(
-                    i,
-                    Slot {
-                        start,
-                        meta: s.meta | FREED,
-                    },
-                );
-                self.quarantine(start, class);
+            if s.start == start && s.is_live() && s.class() == class {
+                self.frees = self.frees.wrapping_add(1) & STAMP_MASK;
+                let meta = s.meta | FREED | (u64::from(self.frees) << STAMP_SHIFT);
+                self.set(i, Slot { start, meta });
                 return true;
             }
             i = (i + 1) & self.mask;
         }
     }
 
-    /// Remembers a freed block; when the ring is full the oldest freed
-    /// record leaves the table.
-    #[inline]
-    fn quarantine(&mut self, start: usize, class: u32) {
-        if self.ring.is_null() {
-            return;
-        }
-        if self.ring_len == QUARANTINE {
-            // SAFETY: `head < QUARANTINE`, the ring's length.
-            let (old, old_class) = unsafe { *self.ring.add(self.head) };
-            self.evict(old, old_class);
-            // SAFETY: as above.
-            unsafe { *self.ring.add(self.head) = (start, class) };
-            self.head = (self.head + 1) % QUARANTINE;
-        } else {
-            let tail = (self.head + self.ring_len) % QUARANTINE;
-            // SAFETY: `tail < QUARANTINE`.
-            unsafe { *self.ring.add(tail) = (start, class) };
-            self.ring_len += 1;
-        }
-    }
-
-    /// Deletes the freed record of `start` (class `class`), if it is still
-    /// there: the address may have been handed out again meanwhile.
-    fn evict(&mut self, start: usize, class: u32) {
-        let mut i = slot_of(hash(class, start >> class), self.mask);
-        loop {
-            let s = self.slot(i);
-            if s.start == 0 {
-                return;
-            }
-            if s.start == start && !s.live() && s.class() == class {
-                self.delete(i);
-                return;
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
-
-    /// Backward-shift deletion: moves later entries of the probe run back so
-    /// that no lookup stops early at the hole.
-    fn delete(&mut self, mut hole: usize) {
-        let mask = self.mask;
-        let mut j = hole;
-        loop {
-            j = (j + 1) & mask;
-            let s = self.slot(j);
-            if s.start == 0 {
-                break;
-            }
-            let home = s.home(mask);
-            // `s` may fill the hole unless its home lies cyclically in
-            // `(hole, j]`, where it would no longer be found.
-            let stays = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !stays {
-                self.set(hole, s);
-                hole = j;
-            }
-        }
-        self.set(hole, Slot::EMPTY);
-        self.len -= 1;
-    }
-
     /// The block of class `class` that starts in granule `g` and holds
-    /// `addr`; a live one before a freed one.
+    /// `addr`; a live one before a freed one, never an expired one.
     fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
         if self.slots.is_null() {
             return None;
@@ -470,11 +425,12 @@ impl ShardData {
                 && s.start >> class == g
                 && s.start <= addr
                 && addr - s.start < s.size().max(1)
+                && !self.expired(s)
             {
                 let f = Found {
                     start: s.start,
                     size: s.size(),
-                    live: s.live(),
+                    live: s.is_live(),
                 };
                 if f.live {
                     return Some(f);
@@ -485,19 +441,24 @@ impl ShardData {
         }
     }
 
-    /// Doubles the slots (or makes the first ones), rehashing every entry.
+    /// Rebuilds the slots without expired records, at a size where the table
+    /// is at most a quarter full (so the next rebuild is far off), or makes
+    /// the first ones.
     #[cold]
-    fn grow(&mut self) -> bool {
+    fn rebuild(&mut self) -> bool {
         let old_len = if self.slots.is_null() {
             0
         } else {
             self.mask + 1
         };
-        let new_len = if old_len == 0 {
-            INITIAL_SLOTS
-        } else {
-            old_len * 2
-        };
+        let mut keep = 0usize;
+        for i in 0..old_len {
+            let s = self.slot(i);
+            if s.start != 0 && !self.expired(s) {
+                keep += 1;
+            }
+        }
+        let new_len = (keep * 4).next_power_of_two().max(INITIAL_SLOTS);
         let Ok(layout) = Layout::array::<Slot>(new_len) else {
             return false;
         };
@@ -507,24 +468,18 @@ impl ShardData {
         if new.is_null() {
             return false;
         }
-        if self.ring.is_null() {
-            let Ok(ring_layout) = Layout::array::<(usize, u32)>(QUARANTINE) else {
-                // SAFETY: `new` was allocated above with `layout`.
-                unsafe { System.dealloc(new.cast(), layout) };
-                return false;
-            };
-            // SAFETY: not zero-sized; a null ring only turns the quarantine off.
-            self.ring = unsafe { System.alloc(ring_layout) }.cast();
-        }
         let old = self.slots;
         let old_mask = self.mask;
+        let frees = self.frees;
         self.slots = new;
         self.mask = new_len - 1;
         self.len = 0;
         for i in 0..old_len {
             // SAFETY: `i < old_len`, the old array's length.
             let s = unsafe { *old.add(i) };
-            if s.start != 0 {
+            let expired =
+                !s.is_live() && (frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE;
+            if s.start != 0 && !expired {
                 let mut j = s.home(self.mask);
                 while self.slot(j).start != 0 {
                     j = (j + 1) & self.mask;
@@ -535,7 +490,7 @@ impl ShardData {
         }
         if old_len != 0 {
             if let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1) {
-                // SAFETY: `old` was allocated by `grow` with this layout.
+                // SAFETY: `old` was allocated by `rebuild` with this layout.
                 unsafe { System.dealloc(old.cast(), old_layout) };
             }
         }
@@ -549,7 +504,7 @@ mod tests {
 
     fn data() -> ShardData {
         let mut d = ShardData::new();
-        assert!(d.grow());
+        assert!(d.rebuild());
         d
     }
 
@@ -606,7 +561,7 @@ mod tests {
     }
 
     #[test]
-    fn freed_then_reused_then_evicted() {
+    fn freed_then_reused_then_expired() {
         let mut d = data();
         put(&mut d, 0x2000, 64);
         let c = class_of(64);
@@ -623,30 +578,35 @@ mod tests {
         put(&mut d, 0x2000, 60);
         assert_eq!(d.len, 1, "the freed record was reused in place");
         assert!(find(&d, 0x2010).is_some_and(|f| f.live));
-        // Fill the quarantine: the oldest freed record leaves the table.
-        for k in 0..(QUARANTINE + 1) {
+        // `QUARANTINE` frees later the oldest freed record is forgotten.
+        let c = class_of(32);
+        for k in 0..=QUARANTINE as usize {
             let a = 0x10_0000 + k * 32;
             put(&mut d, a, 32);
-            let c = class_of(32);
             assert!(d.free(hash(c, a >> c), a, c));
         }
         assert_eq!(find(&d, 0x10_0000), None);
-        assert!(find(&d, 0x10_0000 + 32 * QUARANTINE).is_some());
-        assert_eq!(d.len, QUARANTINE + 1);
+        assert!(find(&d, 0x10_0000 + 32 * QUARANTINE as usize).is_some());
     }
 
     #[test]
-    fn growth_and_deletion_keep_every_entry_reachable() {
+    fn rebuilds_keep_every_live_and_recent_entry_reachable() {
         let mut d = data();
         let n = 5000;
         for k in 0..n {
             put(&mut d, 0x40_0000 + k * 48, 40);
         }
         let c = class_of(40);
-        // Free every other block: evictions delete with backward shifts.
+        // Free every other block, then churn: expired records are swept.
         for k in (0..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
             assert!(d.free(hash(c, a >> c), a, c), "block {k}");
+        }
+        for k in 0..20_000 {
+            let a = 0x100_0000 + k * 64;
+            put(&mut d, a, 64);
+            let c = class_of(64);
+            assert!(d.free(hash(c, a >> c), a, c));
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
@@ -660,6 +620,8 @@ mod tests {
                 "{k}"
             );
         }
-        assert_eq!(d.len, n / 2 + QUARANTINE);
+        // Without the sweeps the 20 000 records would need 65 536 slots.
+        assert!(d.mask < 16_384, "swept: {} slots", d.mask + 1);
+        assert!(find(&d, 0x100_0000 + 64 * 19_999).is_some_and(|f| !f.live));
     }
 }

@@ -1,0 +1,145 @@
+//! `System` vs `TrackingAllocator` vs `dhat::Alloc` on one mixed-size
+//! workload, single-threaded and on two threads, side by side in one run.
+//!
+//! A global allocator is per binary, so the three are called through their
+//! `GlobalAlloc` methods directly, on the same sequence of operations. The
+//! global allocator of this binary is `System`; the allocators' own
+//! bookkeeping allocations (dhat's) go there.
+//!
+//! `cargo bench -p ffi-guard-tests --bench alloc -- --warm-up-time 1 --measurement-time 2`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ffi_guard_rt::TrackingAllocator;
+
+/// Allocations per measured batch and per thread.
+const OPS: usize = 4096;
+/// Live blocks kept by the workload: each new block replaces a random one.
+const WINDOW: usize = 512;
+
+static TRACKING: TrackingAllocator = TrackingAllocator::new();
+static DHAT: dhat::Alloc = dhat::Alloc;
+
+/// One thread's workload: a window of live blocks of sizes 8..=4096, each op
+/// frees a pseudo-random slot's block and allocates a new one there, touching
+/// its first and last byte.
+struct Workload {
+    slots: Vec<(*mut u8, Layout)>,
+    x: u64,
+}
+
+impl Workload {
+    fn new(seed: u64) -> Workload {
+        Workload {
+            slots: Vec::with_capacity(WINDOW),
+            x: seed | 1,
+        }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> u64 {
+        self.x ^= self.x << 13;
+        self.x ^= self.x >> 7;
+        self.x ^= self.x << 17;
+        self.x
+    }
+
+    fn run<A: GlobalAlloc>(&mut self, a: &A, ops: usize) {
+        for _ in 0..ops {
+            let r = self.next();
+            let size = 8 + (r % 4089) as usize;
+            let layout = Layout::from_size_align(size, 8).expect("a valid layout");
+            // SAFETY: `layout` is non-zero; the block is freed with it.
+            let p = unsafe { a.alloc(layout) };
+            assert!(!p.is_null());
+            // SAFETY: `p` holds `size` bytes.
+            unsafe {
+                p.write(r as u8);
+                p.add(size - 1).write(r as u8);
+            }
+            if self.slots.len() < WINDOW {
+                self.slots.push((p, layout));
+            } else {
+                let i = (r >> 40) as usize % WINDOW;
+                let (old, old_layout) = std::mem::replace(&mut self.slots[i], (p, layout));
+                // SAFETY: `old` came from `a.alloc(old_layout)`.
+                unsafe { a.dealloc(black_box(old), old_layout) };
+            }
+        }
+    }
+
+    fn finish<A: GlobalAlloc>(self, a: &A) {
+        for (p, layout) in self.slots {
+            // SAFETY: as in `run`.
+            unsafe { a.dealloc(p, layout) };
+        }
+    }
+}
+
+// SAFETY: the blocks are plain memory owned by the workload alone.
+unsafe impl Send for Workload {}
+
+fn single<A: GlobalAlloc>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    a: &A,
+) {
+    c.bench_function(BenchmarkId::new(name, "1 thread"), |b| {
+        let mut w = Workload::new(0x9E37_79B9);
+        w.run(a, WINDOW); // the window is full before measuring
+        b.iter(|| w.run(a, OPS));
+        w.finish(a);
+    });
+}
+
+fn two_threads<A: GlobalAlloc + Sync>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    a: &A,
+) {
+    c.bench_function(BenchmarkId::new(name, "2 threads"), |b| {
+        b.iter_custom(|iters| {
+            let ops = OPS * iters as usize;
+            std::thread::scope(|s| {
+                let start = Instant::now();
+                let hs: Vec<_> = (0..2u64)
+                    .map(|t| {
+                        s.spawn(move || {
+                            let mut w = Workload::new(0x9E37_79B9 + t * 7919);
+                            w.run(a, ops);
+                            w.finish(a);
+                        })
+                    })
+                    .collect();
+                for h in hs {
+                    h.join().expect("a workload thread");
+                }
+                start.elapsed()
+            })
+        });
+    });
+}
+
+fn allocators(c: &mut Criterion) {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let mut g = c.benchmark_group("alloc_mixed_8_4096");
+    g.throughput(Throughput::Elements(OPS as u64));
+    single(&mut g, "System", &System);
+    single(&mut g, "TrackingAllocator", &TRACKING);
+    single(&mut g, "dhat::Alloc", &DHAT);
+    // Per thread: `OPS` allocations by each of the two threads per iteration.
+    two_threads(&mut g, "System", &System);
+    two_threads(&mut g, "TrackingAllocator", &TRACKING);
+    two_threads(&mut g, "dhat::Alloc", &DHAT);
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    targets = allocators
+}
+criterion_main!(benches);
