@@ -7,6 +7,7 @@ pub mod config;
 pub mod diag;
 pub mod emit;
 pub mod engine;
+pub mod flow;
 pub mod index;
 pub mod lints;
 pub mod model;

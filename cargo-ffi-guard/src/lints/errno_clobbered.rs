@@ -1,15 +1,78 @@
-//! `errno_clobbered`: errno read after another call that may have overwritten it.
+//! `errno_clobbered`: errno read after another call that may have changed it.
 
 use crate::diag::{Diagnostic, Level};
+use crate::flow::{self, Fact};
 use crate::lints::Lint;
 use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "errno_clobbered",
     default_level: Level::Warn,
-    summary: "errno read after another call that may have overwritten it",
-    explanation: "### What it does\n\nNot written yet.\n",
+    summary: "errno read after another call that may have changed it",
+    explanation: r#"### What it does
+
+Finds reads of errno (`io::Error::last_os_error()`,
+`*libc::__errno_location()`, `libc::__error()`, `errno::errno()`,
+`Errno::last()`) that follow a foreign call when, on every path between the
+two, something else ran first: a call of any Rust function, a method, a
+macro (printing, formatting, logging), an allocation or another foreign
+call. `is_null()`, `len()`, comparisons, casts and constructors such as
+`Err(..)` do not count.
+
+### Why is this bad?
+
+errno is a thread-wide variable that any libc call may overwrite, even on
+success: `println!` writes to stdout, an allocation may call `mmap`. The
+error reported is then someone else's, or `0`.
+
+### Example
+
+```rust
+let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+if fd < 0 {
+    eprintln!("open failed");
+    return Err(io::Error::last_os_error());
+}
+```
+
+### Use instead
+
+```rust
+let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+if fd < 0 {
+    let err = io::Error::last_os_error();
+    eprintln!("open failed: {err}");
+    return Err(err);
+}
+```
+
+With `#[ffi_guard]` on the extern block, `ffi_guard_rt::last_os_error()`
+returns the errno captured right after the call, whatever ran since.
+"#,
     check,
 };
 
-fn check(_krate: &Crate, _out: &mut Vec<Diagnostic>) {}
+fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+    let analysis = flow::analysis(krate);
+    for fact in &analysis.facts {
+        let Fact::Errno {
+            read,
+            call,
+            clobber,
+            clobber_what,
+        } = fact
+        else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                LINT.name,
+                read.span(krate),
+                format!("errno is read after {clobber_what} ran, which may have overwritten it"),
+            )
+            .help("read errno first, right after the foreign call, and keep the value")
+            .related(call.span(krate), "the foreign call whose errno is meant")
+            .related(clobber.span(krate), "may overwrite errno"),
+        );
+    }
+}

@@ -1,15 +1,61 @@
-//! `str_as_cstr`: a str/String pointer passed where C expects a NUL-terminated string.
+//! `str_as_cstr`: a Rust string pointer passed where C expects a NUL-terminated string.
 
 use crate::diag::{Diagnostic, Level};
+use crate::flow::{self, Fact};
 use crate::lints::Lint;
 use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "str_as_cstr",
     default_level: Level::Deny,
-    summary: "a str/String pointer passed where C expects a NUL-terminated string",
-    explanation: "### What it does\n\nNot written yet.\n",
+    summary: "a Rust string pointer passed where C expects a NUL-terminated string",
+    explanation: r#"### What it does
+
+Finds the pointer of a `str` or `String` (`.as_ptr()`,
+`.as_bytes().as_ptr()`, possibly cast) passed to a foreign parameter that
+reads a NUL-terminated string: a `*const c_char` parameter not paired with a
+length, or one marked `cstr(p)`. String literals ending in `\0` and
+`c"..."` literals are NUL-terminated and fine.
+
+### Why is this bad?
+
+Rust strings carry their length and have no terminating NUL. C reads past
+the end until it happens to find a zero byte: garbage in the string, reads
+of unrelated memory, or a crash.
+
+### Example
+
+```rust
+fn load(w: *mut Widget, path: &str) -> i32 {
+    unsafe { widget_load(w, path.as_ptr().cast()) }
+}
+```
+
+### Use instead
+
+```rust
+fn load(w: *mut Widget, path: &str) -> Result<i32, NulError> {
+    let path = CString::new(path)?;
+    Ok(unsafe { widget_load(w, path.as_ptr()) })
+}
+```
+"#,
     check,
 };
 
-fn check(_krate: &Crate, _out: &mut Vec<Diagnostic>) {}
+fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+    let analysis = flow::analysis(krate);
+    for fact in &analysis.facts {
+        let Fact::StrAsCstr { arg, func, param, what } = fact else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                LINT.name,
+                arg.span(krate),
+                format!("{what} is passed as `{param}` of `{func}`, which reads a NUL-terminated C string"),
+            )
+            .help("convert with `CString::new(..)?` and pass its `as_ptr()`, or use a `c\"...\"` literal"),
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! errno reads that come too late: walks a body in evaluation order
+//! (arguments before their call, branches as separate paths) and remembers
+//! the last foreign call and the first thing that ran after it.
+
+use proc_macro2::{LineColumn, Span};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Block, Expr, Stmt};
+
+use super::index::OwnershipIndex;
+use super::{Fact, Site};
+
+/// Adds an [`Fact::Errno`] for every errno read, in `block` and the
+/// closures inside it, that follows a foreign call with something else run
+/// in between on every path.
+pub fn analyze_body(idx: &OwnershipIndex, file: usize, block: &Block, facts: &mut Vec<Fact>) {
+    let mut w = Walker { idx, file, facts };
+    let mut st = State::default();
+    w.block(block, &mut st);
+}
+
+#[derive(Clone, Default)]
+struct State {
+    /// The last foreign call on this path.
+    call: Option<(Span, LineColumn)>,
+    /// The first call or macro since then that may have changed errno.
+    clobber: Option<(Span, String)>,
+    diverged: bool,
+}
+
+fn join(a: State, b: State) -> State {
+    if a.diverged {
+        return b;
+    }
+    if b.diverged {
+        return a;
+    }
+    match (&a.call, &b.call) {
+        (Some((_, x)), Some((_, y))) if x == y => State {
+            call: a.call,
+            clobber: if b.clobber.is_some() { a.clobber } else { None },
+            diverged: false,
+        },
+        _ => State::default(),
+    }
+}
+
+struct Walker<'a, 'f> {
+    idx: &'a OwnershipIndex,
+    file: usize,
+    facts: &'f mut Vec<Fact>,
+}
+
+/// Methods that cannot touch errno: tests and views of plain values.
+const BENIGN_METHODS: &[&str] = &[
+    "is_null", "len", "is_empty", "cast", "cast_mut", "cast_const", "as_ptr", "as_mut_ptr", "is_some", "is_none",
+    "is_ok", "is_err", "raw_os_error", "kind",
+];
+
+/// Macros that expand to constants or pure tests.
+const BENIGN_MACROS: &[&str] = &[
+    "matches", "addr_of", "addr_of_mut", "cfg", "concat", "stringify", "line", "file", "column", "module_path", "c",
+];
+
+const FORMAT_MACROS: &[&str] = &[
+    "println", "print", "eprintln", "eprint", "format", "format_args", "write", "writeln", "panic", "trace", "debug",
+    "info", "warn", "error", "log", "assert", "assert_eq", "assert_ne", "debug_assert",
+];
+
+impl Walker<'_, '_> {
+    fn block(&mut self, b: &Block, st: &mut State) {
+        for stmt in &b.stmts {
+            if st.diverged {
+                break;
+            }
+            match stmt {
+                Stmt::Local(l) => {
+                    if let Some(init) = &l.init {
+                        self.expr(&init.expr, st);
+                        if let Some((_, d)) = &init.diverge {
+                            let mut s2 = st.clone();
+                            self.expr(d, &mut s2);
+                        }
+                    }
+                }
+                Stmt::Item(_) => {}
+                Stmt::Expr(e, _) => self.expr(e, st),
+                Stmt::Macro(m) => self.mac(&m.mac, st),
+            }
+        }
+    }
+
+    fn clobber(&self, st: &mut State, span: Span, what: String) {
+        if st.call.is_some() && st.clobber.is_none() {
+            st.clobber = Some((span, what));
+        }
+    }
+
+    fn read(&mut self, st: &State, span: Span) {
+        if let (Some((call, _)), Some((clobber, what))) = (&st.call, &st.clobber) {
+            self.facts.push(Fact::Errno {
+                read: Site { file: self.file, span },
+                call: Site {
+                    file: self.file,
+                    span: *call,
+                },
+                clobber: Site {
+                    file: self.file,
+                    span: *clobber,
+                },
+                clobber_what: what.clone(),
+            });
+        }
+    }
+
+    fn expr(&mut self, e: &Expr, st: &mut State) {
+        match e {
+            Expr::Call(c) => {
+                let segs = path_segs(&c.func);
+                if segs.is_none() {
+                    self.expr(&c.func, st);
+                }
+                for a in &c.args {
+                    self.expr(a, st);
+                }
+                let Some(segs) = segs else {
+                    self.clobber(st, c.span(), "a call".to_owned());
+                    return;
+                };
+                let name = segs.last().map(String::as_str).unwrap_or("");
+                let qual = if segs.len() >= 2 { segs[segs.len() - 2].as_str() } else { "" };
+                if is_errno_read(qual, name) {
+                    self.read(st, c.span());
+                } else if self.is_foreign(&segs) {
+                    st.call = Some((c.span(), c.span().start()));
+                    st.clobber = None;
+                } else if !is_benign_fn(qual, name) {
+                    self.clobber(st, c.span(), format!("`{}()`", segs.join("::")));
+                }
+            }
+            Expr::MethodCall(m) => {
+                self.expr(&m.receiver, st);
+                for a in &m.args {
+                    self.expr(a, st);
+                }
+                let name = m.method.to_string();
+                if !BENIGN_METHODS.contains(&name.as_str()) {
+                    self.clobber(st, m.method.span(), format!("`.{name}()`"));
+                }
+            }
+            Expr::Macro(m) => self.mac(&m.mac, st),
+            Expr::If(i) => {
+                self.expr(&i.cond, st);
+                let mut a = st.clone();
+                self.block(&i.then_branch, &mut a);
+                let mut b = st.clone();
+                if let Some((_, e)) = &i.else_branch {
+                    self.expr(e, &mut b);
+                }
+                *st = join(a, b);
+            }
+            Expr::Match(m) => {
+                self.expr(&m.expr, st);
+                let mut out: Option<State> = None;
+                for arm in &m.arms {
+                    let mut a = st.clone();
+                    if let Some((_, g)) = &arm.guard {
+                        self.expr(g, &mut a);
+                    }
+                    self.expr(&arm.body, &mut a);
+                    out = Some(match out {
+                        None => a,
+                        Some(prev) => join(prev, a),
+                    });
+                }
+                *st = out.unwrap_or(State {
+                    diverged: true,
+                    ..State::default()
+                });
+            }
+            Expr::ForLoop(f) => {
+                self.expr(&f.expr, st);
+                let mut a = State::default();
+                self.block(&f.body, &mut a);
+                *st = State::default();
+            }
+            Expr::While(w) => {
+                let mut a = State::default();
+                self.expr(&w.cond, &mut a);
+                self.block(&w.body, &mut a);
+                *st = State::default();
+            }
+            Expr::Loop(l) => {
+                let mut a = State::default();
+                self.block(&l.body, &mut a);
+                *st = State::default();
+            }
+            Expr::Block(b) => self.block(&b.block, st),
+            Expr::Unsafe(u) => self.block(&u.block, st),
+            Expr::Closure(c) => {
+                let mut inner = State::default();
+                self.expr(&c.body, &mut inner);
+            }
+            Expr::Return(r) => {
+                if let Some(x) = &r.expr {
+                    self.expr(x, st);
+                }
+                st.diverged = true;
+            }
+            Expr::Break(b) => {
+                if let Some(x) = &b.expr {
+                    self.expr(x, st);
+                }
+                st.diverged = true;
+            }
+            Expr::Continue(_) => st.diverged = true,
+            Expr::Assign(a) => {
+                self.expr(&a.right, st);
+                self.expr(&a.left, st);
+            }
+            Expr::Binary(b) => {
+                self.expr(&b.left, st);
+                self.expr(&b.right, st);
+            }
+            Expr::Unary(u) => self.expr(&u.expr, st),
+            Expr::Cast(c) => self.expr(&c.expr, st),
+            Expr::Paren(p) => self.expr(&p.expr, st),
+            Expr::Group(g) => self.expr(&g.expr, st),
+            Expr::Reference(r) => self.expr(&r.expr, st),
+            Expr::Field(f) => self.expr(&f.base, st),
+            Expr::Index(i) => {
+                self.expr(&i.expr, st);
+                self.expr(&i.index, st);
+            }
+            Expr::Try(t) => self.expr(&t.expr, st),
+            Expr::Let(l) => self.expr(&l.expr, st),
+            Expr::Tuple(t) => t.elems.iter().for_each(|x| self.expr(x, st)),
+            Expr::Array(a) => a.elems.iter().for_each(|x| self.expr(x, st)),
+            Expr::Struct(s) => {
+                for f in &s.fields {
+                    self.expr(&f.expr, st);
+                }
+                if let Some(r) = &s.rest {
+                    self.expr(r, st);
+                }
+            }
+            Expr::Range(r) => {
+                if let Some(x) = &r.start {
+                    self.expr(x, st);
+                }
+                if let Some(x) = &r.end {
+                    self.expr(x, st);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn mac(&mut self, m: &syn::Macro, st: &mut State) {
+        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if BENIGN_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if FORMAT_MACROS.contains(&name.as_str())
+            && let Ok(args) = m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        {
+            // The arguments run first, then the formatting.
+            for a in &args {
+                self.expr(a, st);
+            }
+        }
+        self.clobber(st, m.path.span(), format!("`{name}!`"));
+        if matches!(name.as_str(), "panic" | "unreachable" | "todo" | "unimplemented") {
+            st.diverged = true;
+        }
+    }
+
+    fn is_foreign(&self, segs: &[String]) -> bool {
+        let Some(name) = segs.last() else { return false };
+        if segs.len() >= 2 {
+            let qual = &segs[segs.len() - 2];
+            if qual == "libc" || qual == "ffi" || qual == "sys" || qual.ends_with("_sys") {
+                return !name.starts_with(char::is_uppercase);
+            }
+            return self.idx.foreign.contains_key(name) && qual.starts_with(char::is_lowercase);
+        }
+        self.idx.foreign.contains_key(name) && !self.idx.rust_fns.contains(name)
+    }
+}
+
+fn path_segs(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => Some(p.path.segments.iter().map(|s| s.ident.to_string()).collect()),
+        Expr::Paren(p) => path_segs(&p.expr),
+        _ => None,
+    }
+}
+
+fn is_errno_read(qual: &str, name: &str) -> bool {
+    matches!(
+        (qual, name),
+        (_, "last_os_error" | "__errno_location" | "__error" | "__errno" | "___errno")
+            | ("errno" | "", "errno")
+            | ("Errno", "last" | "last_raw")
+    )
+}
+
+/// Constructors and functions that compute a value without touching errno.
+fn is_benign_fn(qual: &str, name: &str) -> bool {
+    name.starts_with(char::is_uppercase)
+        || matches!(
+            (qual, name),
+            ("ptr", "null" | "null_mut")
+                | ("mem", "size_of" | "align_of" | "zeroed")
+                | ("", "size_of" | "align_of")
+        )
+}

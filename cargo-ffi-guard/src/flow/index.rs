@@ -1,0 +1,187 @@
+//! The crate-wide ownership index: which foreign functions allocate,
+//! release, consume or read slices and C strings (from `#[ffi_guard]`
+//! options and the inference rules of `ffi-guard-syntax`, applied to every
+//! extern block, guarded or not), and which Rust allocations the crate
+//! gives back to Rust's allocator anywhere.
+
+use std::collections::{HashMap, HashSet};
+
+use syn::{FnArg, Item, Pat};
+
+use crate::model::Crate;
+
+/// What the crate declares about one foreign function.
+#[derive(Debug, Clone, Default)]
+pub struct ForeignFn {
+    pub name: String,
+    /// `Some(F)`: the result is owned by the caller, released with `F`.
+    pub alloc_free_with: Option<String>,
+    /// Parameter positions the function releases.
+    pub frees: Vec<usize>,
+    /// Parameter positions whose ownership passes to C.
+    pub consumes: Vec<usize>,
+    /// `(pointer, length)` parameter positions.
+    pub slices: Vec<(usize, usize)>,
+    /// Parameter positions read as NUL-terminated strings.
+    pub cstrs: Vec<usize>,
+    pub params: Vec<String>,
+    pub returns_pointer: bool,
+}
+
+/// The Rust releases seen anywhere in the crate, `Drop` impls included.
+#[derive(Debug, Clone, Default)]
+pub struct BoxReleases {
+    /// Types given to `Box::from_raw` (last path segment).
+    pub box_types: HashSet<String>,
+    /// A `Box::from_raw` whose type could not be told (a generic, `_`, a
+    /// pointer of unknown type): it may release any box.
+    pub box_unknown: bool,
+    pub cstring: bool,
+    pub vec: bool,
+}
+
+impl BoxReleases {
+    pub fn merge(&mut self, other: BoxReleases) {
+        self.box_types.extend(other.box_types);
+        self.box_unknown |= other.box_unknown;
+        self.cstring |= other.cstring;
+        self.vec |= other.vec;
+    }
+}
+
+/// The crate-wide facts the dataflow reads.
+#[derive(Debug, Default)]
+pub struct OwnershipIndex {
+    /// Every fn declared in an extern block of the crate, by name.
+    pub foreign: HashMap<String, ForeignFn>,
+    /// Names of the crate's own free functions (to tell `foo()` from a foreign `foo()`).
+    pub rust_fns: HashSet<String>,
+    /// Field name -> the pointee or owned type of that field, when every
+    /// struct of the crate with a field of that name agrees.
+    pub field_types: HashMap<String, Option<String>>,
+    pub box_releases: BoxReleases,
+}
+
+impl OwnershipIndex {
+    pub fn build(krate: &Crate) -> OwnershipIndex {
+        let mut index = OwnershipIndex::default();
+        for file in &krate.files {
+            index.items(&file.ast.items);
+        }
+        index
+    }
+
+    fn items(&mut self, items: &[Item]) {
+        for item in items {
+            match item {
+                Item::ForeignMod(m) => self.foreign_mod(m),
+                Item::Fn(f) => {
+                    self.rust_fns.insert(f.sig.ident.to_string());
+                }
+                Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        self.items(items);
+                    }
+                }
+                Item::Struct(s) => {
+                    for field in &s.fields {
+                        if let Some(name) = &field.ident {
+                            let ty = type_of_interest(&field.ty);
+                            self.field_types
+                                .entry(name.to_string())
+                                .and_modify(|t| {
+                                    if *t != ty {
+                                        *t = None;
+                                    }
+                                })
+                                .or_insert(ty);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn foreign_mod(&mut self, m: &syn::ItemForeignMod) {
+        // A malformed `#[ffi_guard]` is the macro's error to report; the
+        // block still declares foreign functions, read without options.
+        let resolved = match ffi_guard_syntax::foreign_mod_ownership(m) {
+            Ok(r) => r
+                .into_iter()
+                .map(|(f, o)| (f, Some(o)))
+                .collect::<Vec<_>>(),
+            Err(_) => m
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    syn::ForeignItem::Fn(f) => Some((f, None)),
+                    _ => None,
+                })
+                .collect(),
+        };
+        for (f, own) in resolved {
+            let params: Vec<String> = f
+                .sig
+                .inputs
+                .iter()
+                .map(|a| match a {
+                    FnArg::Typed(p) => match &*p.pat {
+                        Pat::Ident(id) => id.ident.to_string(),
+                        _ => String::new(),
+                    },
+                    FnArg::Receiver(_) => "self".to_owned(),
+                })
+                .collect();
+            let pos = |id: &syn::Ident| params.iter().position(|p| id == p);
+            let mut ff = ForeignFn {
+                name: f.sig.ident.to_string(),
+                returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
+                    if ffi_guard_syntax::types::raw_pointer(t).is_some()),
+                ..ForeignFn::default()
+            };
+            if let Some(own) = own {
+                ff.alloc_free_with = own.alloc_free_with.as_deref().map(last_segment);
+                ff.frees = own.frees.iter().filter_map(pos).collect();
+                ff.consumes = own.consumes.iter().filter_map(pos).collect();
+                ff.slices = own
+                    .slices
+                    .iter()
+                    .filter_map(|(p, n)| Some((pos(p)?, pos(n)?)))
+                    .collect();
+                ff.cstrs = own.cstrs.iter().filter_map(pos).collect();
+            }
+            ff.params = params;
+            self.foreign.insert(ff.name.clone(), ff);
+        }
+    }
+}
+
+/// `a::b::free` -> `free`.
+pub fn last_segment(path: &str) -> String {
+    path.rsplit("::").next().unwrap_or(path).trim().to_owned()
+}
+
+/// The type a field holds, as far as ownership goes: the pointee of a raw
+/// pointer or `NonNull`, else the type's own last segment.
+pub fn type_of_interest(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Ptr(p) => type_of_interest(&p.elem),
+        syn::Type::Paren(p) => type_of_interest(&p.elem),
+        syn::Type::Group(g) => type_of_interest(&g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let name = last.ident.to_string();
+            if name == "NonNull" || name == "Box" {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments
+                    && let Some(syn::GenericArgument::Type(t)) = a.args.first()
+                {
+                    return type_of_interest(t);
+                }
+                return None;
+            }
+            Some(name)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,193 @@
+//! Ownership dataflow over function bodies, and the crate-wide ownership
+//! index it reads.
+//!
+//! One pass over the crate produces [`Fact`]s: what happened to every
+//! pointer a function creates, borrows, receives from C or releases. The
+//! eight ownership lints (`leaked_into_raw`, `unpaired_foreign_alloc`,
+//! `mismatched_free`, `double_free`, `dangling_cstring_ptr`, `str_as_cstr`,
+//! `ptr_len_mismatch`, `errno_clobbered`) only turn facts into diagnostics,
+//! so the analysis runs once per crate whichever lints are on.
+//!
+//! The analysis is intraprocedural and conservative: a value whose fate it
+//! cannot follow (passed to a Rust function, stored somewhere, captured by a
+//! closure) is considered taken care of, and a release counts on a path only
+//! when every branch leading there made it.
+
+mod body;
+mod errno;
+mod index;
+mod walk;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::diag::Span;
+use crate::model::Crate;
+
+pub use index::{ForeignFn, OwnershipIndex};
+
+/// A place in one file of the crate.
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    /// Index into `Crate::files`.
+    pub file: usize,
+    pub span: proc_macro2::Span,
+}
+
+impl Site {
+    pub fn span(&self, krate: &Crate) -> Span {
+        let path = krate.files.get(self.file).map_or("", |f| f.path.as_str());
+        Span::from_syn(path, self.span)
+    }
+}
+
+/// What kind of Rust allocation a raw pointer came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RustAlloc {
+    /// `Box::into_raw` (or `Box::leak`) of a box of this type, when known.
+    Box(Option<String>),
+    CString,
+    /// `Vec::leak`, `Vec::into_raw_parts`, a forgotten `Vec` or `String`.
+    Vec,
+}
+
+impl RustAlloc {
+    /// The release that gives the memory back to Rust's allocator.
+    pub fn release_name(&self) -> &'static str {
+        match self {
+            RustAlloc::Box(_) => "Box::from_raw",
+            RustAlloc::CString => "CString::from_raw",
+            RustAlloc::Vec => "Vec::from_raw_parts",
+        }
+    }
+}
+
+/// One thing the dataflow saw; the lints turn these into diagnostics.
+#[derive(Clone, Debug)]
+pub enum Fact {
+    /// A Rust allocation turned into a raw pointer (or leaked, or forgotten)
+    /// whose pointer reaches C.
+    IntoRaw {
+        alloc: RustAlloc,
+        /// `Box::into_raw`, `CString::into_raw`, `Box::leak`, `mem::forget`, ...
+        how: String,
+        site: Site,
+        handed: Site,
+    },
+    /// A foreign allocation bound to a local and never released, returned,
+    /// stored or handed on.
+    ForeignLeak {
+        func: String,
+        free_with: String,
+        binding: String,
+        site: Site,
+    },
+    /// Memory released by the wrong allocator.
+    Mismatch {
+        release: Site,
+        message: String,
+        help: String,
+        origin: Site,
+        origin_note: String,
+    },
+    /// The same pointer released twice on one path.
+    DoubleFree {
+        name: String,
+        second: Site,
+        first: Site,
+        origin: Option<Site>,
+        in_loop: bool,
+    },
+    /// A pointer into a temporary or a dropped value, used after the drop.
+    Dangling {
+        as_ptr: Site,
+        owner: String,
+        dropped: Site,
+        used: Site,
+        returned: bool,
+        fix: Option<Vec<crate::diag::Edit>>,
+    },
+    /// A Rust string (not NUL-terminated) given where C reads a C string.
+    StrAsCstr {
+        arg: Site,
+        func: String,
+        param: String,
+        what: String,
+    },
+    /// A (pointer, length) pair that does not describe one object.
+    PtrLen {
+        ptr: Site,
+        len: Site,
+        func: String,
+        message: String,
+    },
+    /// errno read after something else ran since the foreign call.
+    Errno {
+        read: Site,
+        call: Site,
+        clobber: Site,
+        clobber_what: String,
+    },
+}
+
+/// The whole analysis of one crate.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub index: OwnershipIndex,
+    pub facts: Vec<Fact>,
+}
+
+thread_local! {
+    /// The last crate analysed on this thread: the lints run one after the
+    /// other over one crate, and each asks for the same analysis. Spans are
+    /// thread-local in proc-macro2, so the cache is too.
+    static LAST: RefCell<Option<(Fingerprint, Rc<Analysis>)>> = const { RefCell::new(None) };
+}
+
+#[derive(PartialEq, Eq)]
+struct Fingerprint {
+    addr: usize,
+    package: String,
+    files: Vec<(String, usize)>,
+}
+
+/// The analysis of `krate`, computed once per crate on this thread.
+pub fn analysis(krate: &Crate) -> Rc<Analysis> {
+    let key = Fingerprint {
+        addr: krate as *const Crate as usize,
+        package: krate.package.clone(),
+        files: krate
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.text.len()))
+            .collect(),
+    };
+    LAST.with(|last| {
+        if let Some((k, a)) = &*last.borrow()
+            && *k == key
+        {
+            return a.clone();
+        }
+        let a = Rc::new(analyze(krate));
+        *last.borrow_mut() = Some((key, a.clone()));
+        a
+    })
+}
+
+/// Runs the index and the dataflow over every function body of the crate.
+pub fn analyze(krate: &Crate) -> Analysis {
+    let index = OwnershipIndex::build(krate);
+    let mut facts = Vec::new();
+    let mut box_releases = index::BoxReleases::default();
+    for (file_no, file) in krate.files.iter().enumerate() {
+        walk::each_body(&file.ast.items, &mut |body| {
+            let mut out = body::analyze_body(&index, file_no, &file.text, &body);
+            facts.append(&mut out.facts);
+            box_releases.merge(out.box_releases);
+            errno::analyze_body(&index, file_no, body.block, &mut facts);
+        });
+    }
+    let mut index = index;
+    index.box_releases = box_releases;
+    Analysis { index, facts }
+}
