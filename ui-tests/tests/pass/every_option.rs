@@ -65,4 +65,17 @@ fn main() {
         assert!(!environ.is_null());
     }
     assert_eq!(abs(-3), 3);
+
+    // In panic mode a finding panics at the caller's line, before the call.
+    let line = std::sync::Arc::new(std::sync::Mutex::new(0));
+    let seen = line.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        *seen.lock().unwrap() = info.location().map_or(0, |l| l.line());
+    }));
+    let refused = std::panic::catch_unwind(|| unsafe { strlen(std::ptr::null()) });
+    let _ = std::panic::take_hook();
+    assert!(refused.is_err());
+    assert_eq!(*line.lock().unwrap(), NULL_CALL_LINE);
 }
+
+const NULL_CALL_LINE: u32 = 75;
