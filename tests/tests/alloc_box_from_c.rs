@@ -28,12 +28,13 @@ fn box_from_raw_on_c_memory_is_refused_and_the_heap_survives() {
     let found = cp.findings();
     assert_eq!(found.len(), 1, "{found:#?}");
     // The ledger knows the pointer came from the guarded `alloc_c_malloc`.
-    let function = if found[0].function == "dealloc" {
-        "dealloc"
-    } else {
-        "alloc_c_malloc"
-    };
-    assert_finding(&found[0], FindingKind::AllocatorMismatch, function, line);
+    assert_finding(
+        &found[0],
+        FindingKind::AllocatorMismatch,
+        "alloc_c_malloc",
+        line,
+    );
+    assert_eq!(found[0].free_with.as_deref(), Some("alloc_c_free"));
     assert_eq!(found[0].bytes, Some(48));
 
     // The refused block was never given to free(): it is still C's, intact,
@@ -78,4 +79,22 @@ fn vec_growth_of_c_memory_copies_instead_of_freeing() {
     drop(v); // the copy is a Rust block: a clean free
     assert_eq!(cp.findings().len(), 1);
     unsafe { alloc_c_free(p.cast()) };
+}
+
+#[test]
+fn box_from_raw_on_unguarded_c_memory_names_dealloc() {
+    // `libc::malloc` directly: the ledger never saw this pointer. A size no
+    // Rust block of these tests has, so the address is no freed Rust block
+    // of the same size (that would read as a Rust double free).
+    let p = unsafe { libc::malloc(5000) }.cast::<[u8; 5000]>();
+    assert!(!p.is_null());
+    let cp = Checkpoint::now();
+    let line = line!() + 1;
+    drop(unsafe { Box::from_raw(p) });
+    let found = cp.findings();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_finding(&found[0], FindingKind::AllocatorMismatch, "dealloc", line);
+    // Not a leak either: one bug is one finding, and C can still free it.
+    unsafe { libc::free(p.cast()) };
+    assert_eq!(cp.findings().len(), 1);
 }

@@ -36,6 +36,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 ///   forwarded either. A `realloc` of such a pointer returns a new block with
 ///   the old contents copied.
 ///
+/// Which of the two a refused dealloc is, is a guess when C's `malloc` gave
+/// out the address of a freed Rust block: a `double_free` needs a freed
+/// record at the same address with the very same size.
+///
 /// Allocator findings never panic (an allocator must not unwind): they are
 /// recorded, with the first frame of user code as their site.
 ///
@@ -219,7 +223,7 @@ fn refuse(addr: usize, layout: Layout) {
         return;
     }
     let _ignore = crate::reentrancy::Ignore::new();
-    let finding = site::refused_finding(addr, layout, table::TABLE.freed_at(addr));
+    let finding = site::refused_finding(addr, layout, table::TABLE.freed_at(addr, layout.size()));
     crate::report::record(finding);
 }
 

@@ -138,9 +138,12 @@ impl Table {
         self.degraded.load(Ordering::Relaxed)
     }
 
-    /// Whether a freed (quarantined) block starts at `start`.
-    pub(crate) fn freed_at(&self, start: usize) -> bool {
-        matches!(self.exact(start), Some(Found { live: false, .. }))
+    /// Whether a freed (quarantined) block of exactly `size` bytes starts at
+    /// `start`: what a second dealloc of a Rust block looks like. (C's
+    /// `malloc` may hand out the address of a freed Rust block too, but
+    /// rarely with the very same size.)
+    pub(crate) fn freed_at(&self, start: usize, size: usize) -> bool {
+        matches!(self.exact(start), Some(Found { live: false, size: s, .. }) if s == size)
     }
 
     /// The block that starts exactly at `start`, live first.

@@ -1,108 +1,27 @@
-//! The C helpers of `c/alloc_helpers.c`, guarded as `#[ffi_guard]` guards
-//! them, and what the allocator scenarios share.
-//!
-//! FIXME: the wrappers are written out by hand, exactly as the contract of
-//! `ffi_guard_rt::__private` lays out an import wrapper, until the attribute
-//! expands; then they become one `#[ffi_guard]` block with the same options.
+//! The C helpers of `c/alloc_helpers.c`, guarded, and what the allocator
+//! scenarios share.
 
 #![allow(dead_code)]
 
 use std::ffi::{c_char, c_void};
 
-use ffi_guard_rt::__private::{Call, FnInfo, Location, capture_errno};
-use ffi_guard_rt::{Checkpoint, Finding, FindingKind};
+use ffi_guard_rt::{Checkpoint, Finding, FindingKind, ffi_guard};
 // The C library is bundled into the tests crate's rlib.
 use ffi_guard_tests as _;
 
-mod raw {
-    use std::ffi::{c_char, c_void};
-
-    unsafe extern "C" {
-        pub fn alloc_c_malloc(size: usize, fill: u8) -> *mut c_void;
-        pub fn alloc_c_free(p: *mut c_void);
-        pub fn alloc_c_sum(buf: *const u8, len: usize) -> u64;
-        pub fn alloc_c_strlen(s: *const c_char) -> usize;
-        pub fn alloc_c_fill(dst: *mut u8, src: *const u8, len: usize);
-    }
-}
-
-/// `#[ffi_guard(alloc(free = alloc_c_free))]`
-#[track_caller]
-pub unsafe fn alloc_c_malloc(size: usize, fill: u8) -> *mut c_void {
-    static INFO: FnInfo = FnInfo::new("alloc_c_malloc", Some("alloc_c_free"));
-    let mut g = Call::new(&INFO, Location::caller());
-    if !g.proceed() {
-        return std::ptr::null_mut();
-    }
-    let r = unsafe { raw::alloc_c_malloc(size, fill) };
-    capture_errno();
-    g.returned(r);
-    g.done();
-    r
-}
-
-/// `#[ffi_guard(free(p))]`
-#[track_caller]
-pub unsafe fn alloc_c_free(p: *mut c_void) {
-    static INFO: FnInfo = FnInfo::new("alloc_c_free", None);
-    let mut g = Call::new(&INFO, Location::caller());
-    g.pointer(p, "p");
-    g.release(p, "p");
-    if !g.proceed() {
-        return;
-    }
-    unsafe { raw::alloc_c_free(p) };
-    capture_errno();
-    g.done();
-}
-
-/// `#[ffi_guard(slice(buf, len))]`
-#[track_caller]
-pub unsafe fn alloc_c_sum(buf: *const u8, len: usize) -> u64 {
-    static INFO: FnInfo = FnInfo::new("alloc_c_sum", None);
-    let mut g = Call::new(&INFO, Location::caller());
-    g.pointer(buf, "buf");
-    g.slice(buf, len, "buf", "len");
-    if !g.proceed() {
-        return 0;
-    }
-    let r = unsafe { raw::alloc_c_sum(buf, len) };
-    capture_errno();
-    g.done();
-    r
-}
-
-/// `#[ffi_guard(cstr(s))]`
-#[track_caller]
-pub unsafe fn alloc_c_strlen(s: *const c_char) -> usize {
-    static INFO: FnInfo = FnInfo::new("alloc_c_strlen", None);
-    let mut g = Call::new(&INFO, Location::caller());
-    g.pointer(s, "s");
-    g.cstr(s, "s");
-    if !g.proceed() {
-        return 0;
-    }
-    let r = unsafe { raw::alloc_c_strlen(s) };
-    capture_errno();
-    g.done();
-    r
-}
-
-/// `#[ffi_guard(slice(dst, len), slice(src, len))]`
-#[track_caller]
-pub unsafe fn alloc_c_fill(dst: *mut u8, src: *const u8, len: usize) {
-    static INFO: FnInfo = FnInfo::new("alloc_c_fill", None);
-    let mut g = Call::new(&INFO, Location::caller());
-    g.pointer(dst, "dst");
-    g.pointer(src, "src");
-    g.slice(dst, len, "dst", "len");
-    g.slice(src, len, "src", "len");
-    if !g.proceed() {
-        return;
-    }
-    unsafe { raw::alloc_c_fill(dst, src, len) };
-    capture_errno();
-    g.done();
+#[ffi_guard]
+unsafe extern "C" {
+    /// A C allocation of `size` bytes, each set to `fill`.
+    #[ffi_guard(alloc(free = alloc_c_free))]
+    pub fn alloc_c_malloc(size: usize, fill: u8) -> *mut c_void;
+    #[ffi_guard(free(p))]
+    pub fn alloc_c_free(p: *mut c_void);
+    #[ffi_guard(slice(buf, len))]
+    pub fn alloc_c_sum(buf: *const u8, len: usize) -> u64;
+    #[ffi_guard(cstr(s))]
+    pub fn alloc_c_strlen(s: *const c_char) -> usize;
+    #[ffi_guard(slice(dst, len), slice(src, len))]
+    pub fn alloc_c_fill(dst: *mut u8, src: *const u8, len: usize);
 }
 
 /// Runs `f`, which makes one guarded call with a bad argument: in the
