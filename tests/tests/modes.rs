@@ -132,6 +132,14 @@ fn child_report() {
     unsafe { widget_free(fake.as_mut_ptr()) };
     // Neither release reached C: freeing them would corrupt the heap.
     assert_eq!(unsafe { widget_free_count() }, count);
+    // Both findings are already on disk, one line each, before exit.
+    let dir = PathBuf::from(std::env::var_os("FFI_GUARD_REPORT_DIR").unwrap_or_default());
+    let jsonl = dir.join(format!("{}-{}.jsonl", program(), std::process::id()));
+    let lines = std::fs::read_to_string(&jsonl).unwrap_or_default();
+    assert_eq!(lines.lines().count(), 2, "{}: {lines}", jsonl.display());
+    for l in lines.lines() {
+        let _: Value = serde_json::from_str(l).expect("one finding a line");
+    }
     println!("child_report went on");
 }
 
@@ -296,4 +304,41 @@ fn unknown_mode_names_the_valid_ones_and_uses_the_default() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("FFI_GUARD_MODE=\"loud\""), "{err}");
     assert!(err.contains("panic, report, abort"), "{err}");
+}
+
+// ---- FFI_GUARD_BACKTRACE ----
+
+#[test]
+fn child_backtrace() {
+    if !is_child("child_backtrace") {
+        return;
+    }
+    let w = unsafe { widget_new(ptr::null()) };
+    unsafe { widget_free(w) };
+    unsafe { widget_free(w) };
+}
+
+#[test]
+fn backtrace_on_every_finding_when_asked() {
+    let dir = fresh_dir("backtrace");
+    let out = child(
+        "child_backtrace",
+        &[
+            ("FFI_GUARD_MODE", "report".into()),
+            ("FFI_GUARD_BACKTRACE", "1".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = reports(&dir);
+    let f = &r[0]["findings"][0];
+    assert_eq!(f["kind"], "double_free");
+    let frames = f["backtrace"].as_array().cloned().unwrap_or_default();
+    let first = frames
+        .first()
+        .and_then(|fr| fr["function"].as_str())
+        .unwrap_or("");
+    // Trimmed: the first frame is the test's own, not the runtime's.
+    assert!(first.contains("child_backtrace"), "{frames:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
