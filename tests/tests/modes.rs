@@ -334,11 +334,17 @@ fn backtrace_on_every_finding_when_asked() {
     let f = &r[0]["findings"][0];
     assert_eq!(f["kind"], "double_free");
     let frames = f["backtrace"].as_array().cloned().unwrap_or_default();
-    let first = frames
-        .first()
-        .and_then(|fr| fr["function"].as_str())
-        .unwrap_or("");
-    // Trimmed: the first frame is the test's own, not the runtime's.
-    assert!(first.contains("child_backtrace"), "{frames:#?}");
+    let names: Vec<&str> = frames
+        .iter()
+        .filter_map(|fr| fr["function"].as_str())
+        .collect();
+    // Trimmed: the guarded function, then its caller; none of the runtime's.
+    assert!(names.len() >= 2, "{names:#?}");
+    assert!(names[0].ends_with("widget_free"), "{names:#?}");
+    assert!(names[1].contains("child_backtrace"), "{names:#?}");
+    assert!(
+        !names.iter().any(|n| n.contains("ffi_guard_rt")),
+        "{names:#?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
