@@ -65,6 +65,10 @@ pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
 
     let pairs: Vec<_> = decls.iter().map(|d| (&d.f.sig, &d.opts)).collect();
     let resolved = ffi_guard_syntax::resolve_block(&pairs, block_opts.infer);
+    let sigs: Vec<&syn::Signature> = decls.iter().map(|d| &d.f.sig).collect();
+    for alloc in decls.iter().filter_map(|d| d.opts.alloc.as_ref()) {
+        errors.extend(check_release_named(alloc, &sigs, &resolved).err());
+    }
 
     let mut imports = Vec::new();
     let mut raw_fns: Vec<Option<ForeignItem>> = Vec::new();
@@ -411,6 +415,45 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
     errors.finish()
 }
 
+/// `alloc(free = F)` where `F` is declared in the same block: `F` must
+/// release something, or every pointer of the `alloc` would be reported as
+/// leaked although the program frees it.
+fn check_release_named(
+    alloc: &ffi_guard_syntax::AllocOpt,
+    sigs: &[&syn::Signature],
+    resolved: &[Ownership],
+) -> syn::Result<()> {
+    if alloc.free.segments.len() != 1 {
+        return Ok(());
+    }
+    let name = alloc.free_name();
+    let Some(i) = sigs.iter().position(|s| s.ident.unraw() == name) else {
+        return Ok(());
+    };
+    let own = &resolved[i];
+    if own.skip || !own.frees.is_empty() || !own.consumes.is_empty() {
+        return Ok(());
+    }
+    let param = sigs[i]
+        .inputs
+        .iter()
+        .find_map(|a| match a {
+            FnArg::Typed(p) if types::raw_pointer(&p.ty).is_some() => match &*p.pat {
+                Pat::Ident(id) => Some(id.ident.unraw().to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_else(|| "p".to_string());
+    Err(syn::Error::new_spanned(
+        &alloc.free,
+        format!(
+            "`alloc(free = {name})` names `{name}`, which releases nothing in this block; \
+             add `#[ffi_guard(free({param}))]` to `{name}`"
+        ),
+    ))
+}
+
 fn check_abi(sig: &syn::Signature) -> syn::Result<()> {
     const ABIS: [&str; 4] = ["C", "C-unwind", "system", "system-unwind"];
     let at = {
@@ -645,6 +688,38 @@ mod tests {
             parse_quote! { extern "C" { #[ffi_guard(free(w), on_error = Status::Ok)] fn w_close(w: *mut W) -> Status; } },
         )
         .is_ok());
+    }
+
+    #[test]
+    fn alloc_names_a_release_that_releases() {
+        let e = block_err(
+            quote!(infer = false),
+            parse_quote! {
+                extern "C" {
+                    #[ffi_guard(alloc(free = widget_free))]
+                    fn widget_new() -> *mut W;
+                    fn widget_free(w: *mut W);
+                }
+            },
+        );
+        assert_eq!(
+            e,
+            "`alloc(free = widget_free)` names `widget_free`, which releases nothing in this block; \
+             add `#[ffi_guard(free(w))]` to `widget_free`"
+        );
+        // Inference makes the named function a release; a release elsewhere is not checked.
+        for (args, m) in [
+            (
+                quote!(),
+                parse_quote! { extern "C" { #[ffi_guard(alloc(free = widget_free))] fn widget_new() -> *mut W; fn widget_free(w: *mut W); } },
+            ),
+            (
+                quote!(infer = false),
+                parse_quote! { extern "C" { #[ffi_guard(alloc(free = free))] fn make() -> *mut W; } },
+            ),
+        ] {
+            assert!(block(args, m).is_ok());
+        }
     }
 
     #[test]
