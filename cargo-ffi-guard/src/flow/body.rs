@@ -66,7 +66,10 @@ pub fn analyze_body(idx: &OwnershipIndex, file: usize, text: &str, body: &Body<'
     }
     let v = cx.block(body.block, &mut env);
     if !env.diverged {
-        let site = block_end(body.block);
+        let site = match body.block.stmts.last() {
+            Some(Stmt::Expr(e, None)) => e.span(),
+            _ => block_end(body.block),
+        };
         cx.ret(v, site, &mut env);
     }
     cx.finish()
@@ -519,9 +522,6 @@ impl<'a> Ctx<'a> {
     /// The value leaves the function.
     fn ret(&mut self, v: Val, site: Span, env: &mut Env) {
         self.escape(&v);
-        if self.extern_c {
-            self.to_c(&v, site, env);
-        }
         for o in v.objs() {
             if let Kind::Rust(RustAlloc::Box(ty @ None), _) = &mut self.objs[o].kind
                 && let Some(t) = &self.ret_ty
@@ -545,6 +545,9 @@ impl<'a> Ctx<'a> {
                     self.dangling(o, site, site, true);
                 }
             }
+        }
+        if self.extern_c {
+            self.to_c(&v, site, env);
         }
     }
 
@@ -1226,7 +1229,11 @@ impl<'a> Ctx<'a> {
                 if is_foreign_path(&segs) {
                     let vals = self.eval_args(c, env);
                     for (i, v) in vals.iter().enumerate() {
-                        self.escape(v);
+                        // libc takes no ownership but through `free` and
+                        // `realloc`, handled above; other bindings may.
+                        if qual != "libc" {
+                            self.escape(v);
+                        }
                         if let Some(a) = c.args.get(i) {
                             self.to_c(v, a.span(), env);
                         }
@@ -1403,17 +1410,13 @@ impl<'a> Ctx<'a> {
         else {
             return;
         };
-        let method = if *mutable { "as_mut_ptr" } else { "as_ptr" };
-        let lmethod = if *cap { "capacity" } else { "len" };
         let message = if proot != lroot {
             format!("the pointer comes from `{proot}` but the length from `{lroot}`")
         } else if *cap && !mutable {
-            format!("`{proot}.as_ptr()` paired with `{lroot}.capacity()`: C may read past the initialized elements")
+            format!("`{proot}.as_ptr()` is paired with `{lroot}.capacity()`: C may read elements that were never initialized")
         } else {
             return;
         };
-        let _ = method;
-        let _ = lmethod;
         if self.once(5, pa.span()) {
             self.facts.push(Fact::PtrLen {
                 ptr: self.site(pa.span()),

@@ -54,10 +54,12 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let message = if *returned {
-            format!("returns a pointer into {owner}, which is dropped when the function returns")
-        } else {
-            format!("pointer into {owner} is passed to C after {owner} was dropped")
+        let message = match (returned, owner.as_str()) {
+            (true, _) => format!("returns a pointer into {owner}, which is dropped when the function returns"),
+            (false, "a temporary") => {
+                "pointer into a temporary that is dropped at the end of its statement, then passed to C".to_owned()
+            }
+            (false, _) => format!("pointer into {owner} is passed to C after {owner} was dropped"),
         };
         let mut d = Diagnostic::new(LINT.name, as_ptr.span(krate), message)
             .help("bind the owning value to a local that lives until C is done with the pointer");

@@ -48,7 +48,11 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             Diagnostic::new(LINT.name, ptr.span(krate), format!("in the call to `{func}`, {message}"))
-                .help("take the pointer and the length from the same object")
+                .help(if message.contains("capacity()") {
+                    "pass `len()`; to let C fill the spare capacity, pass `as_mut_ptr()` and call `set_len` afterwards"
+                } else {
+                    "take the pointer and the length from the same object"
+                })
                 .related(len.span(krate), "the length comes from here"),
         );
     }

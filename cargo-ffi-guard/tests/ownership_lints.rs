@@ -1,0 +1,125 @@
+//! The ownership lints over their fixture crates: every `// ~ <lint>` marker
+//! must get a diagnostic of that lint on that line and no other line may get
+//! one; the diagnostics themselves are snapshot-tested.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use cargo_ffi_guard::diag::Diagnostic;
+use cargo_ffi_guard::lints;
+use cargo_ffi_guard::workspace::crate_from_source;
+
+/// Runs `lint` on its fixture and returns (expected lines, diagnostics).
+fn run(lint: &str) -> (BTreeMap<usize, usize>, Vec<Diagnostic>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(lint)
+        .join("src/lib.rs");
+    let text = fs::read_to_string(&path).expect("fixture exists");
+    let mut expected = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some((_, marks)) = line.split_once("// ~ ") {
+            let n = marks.split_whitespace().filter(|m| *m == lint).count();
+            if n > 0 {
+                expected.insert(i + 1, n);
+            }
+        }
+    }
+    let krate = crate_from_source(&text);
+    assert!(krate.parse_errors.is_empty(), "{:?}", krate.parse_errors);
+    let lint = lints::find(lint).expect("lint is registered");
+    let mut out = Vec::new();
+    (lint.check)(&krate, &mut out);
+    (expected, out)
+}
+
+fn check(lint: &str) -> Vec<String> {
+    let (expected, diags) = run(lint);
+    let mut got: BTreeMap<usize, usize> = BTreeMap::new();
+    for d in &diags {
+        assert_eq!(d.lint, lint);
+        *got.entry(d.span.line).or_default() += 1;
+    }
+    let rendered: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let mut s = format!("{}:{}: {}", d.span.line, d.span.column, d.message);
+            if let Some(h) = &d.help {
+                s.push_str(&format!("\n  help: {h}"));
+            }
+            for r in &d.related {
+                s.push_str(&format!("\n  {}:{}: {}", r.span.line, r.span.column, r.message));
+            }
+            for f in &d.fix {
+                s.push_str(&format!("\n  fix {}..{}: {:?}", f.start, f.end, f.text));
+            }
+            s
+        })
+        .collect();
+    assert_eq!(got, expected, "lines with diagnostics vs markers:\n{}", rendered.join("\n"));
+    rendered
+}
+
+#[test]
+fn leaked_into_raw() {
+    insta::assert_snapshot!(check("leaked_into_raw").join("\n"));
+}
+
+#[test]
+fn unpaired_foreign_alloc() {
+    insta::assert_snapshot!(check("unpaired_foreign_alloc").join("\n"));
+}
+
+#[test]
+fn mismatched_free() {
+    insta::assert_snapshot!(check("mismatched_free").join("\n"));
+}
+
+#[test]
+fn double_free() {
+    insta::assert_snapshot!(check("double_free").join("\n"));
+}
+
+#[test]
+fn dangling_cstring_ptr() {
+    insta::assert_snapshot!(check("dangling_cstring_ptr").join("\n"));
+}
+
+#[test]
+fn str_as_cstr() {
+    insta::assert_snapshot!(check("str_as_cstr").join("\n"));
+}
+
+#[test]
+fn ptr_len_mismatch() {
+    insta::assert_snapshot!(check("ptr_len_mismatch").join("\n"));
+}
+
+#[test]
+fn errno_clobbered() {
+    insta::assert_snapshot!(check("errno_clobbered").join("\n"));
+}
+
+/// The `--fix` edit for a bound temporary rebinds the `CString` to a local,
+/// and the fixed text no longer has the finding.
+#[test]
+fn dangling_fix_applies() {
+    let (_, diags) = run("dangling_cstring_ptr");
+    let d = diags
+        .iter()
+        .find(|d| !d.fix.is_empty())
+        .expect("the bound temporary has a fix");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dangling_cstring_ptr/src/lib.rs");
+    let mut text = fs::read_to_string(path).expect("fixture exists");
+    let mut edits = d.fix.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+    for e in edits {
+        text.replace_range(e.start..e.end, &e.text);
+    }
+    assert!(text.contains("let p_owned = CString::new(\"hi\").unwrap();\n    let p = p_owned.as_ptr();"), "{text}");
+    let krate = crate_from_source(&text);
+    let mut out = Vec::new();
+    (lints::find("dangling_cstring_ptr").expect("registered").check)(&krate, &mut out);
+    assert_eq!(out.len(), diags.len() - 1);
+}
