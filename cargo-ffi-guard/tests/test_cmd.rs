@@ -32,7 +32,7 @@ fn leaking_crate_fails_and_names_the_leak() {
     let (line, column) = line_of("leaky/src/lib.rs", "thing_new(v)");
     // One group: the unit tests and tests/more.rs leak from the same line.
     let header = format!(
-        "error[leak]: 3 pointers from thing_new never released with thing_free\n  --> src/lib.rs:{line}:{column}\n"
+        "error[leak]: 3 pointers from thing_new never released with thing_free\n  --> leaky/src/lib.rs:{line}:{column}\n"
     );
     assert!(
         run.stdout.contains(&header),
@@ -74,7 +74,8 @@ fn aborted_process_still_reports_from_its_journal() {
     let (line, _) = line_of("aborting/src/lib.rs", "thing_free(t);\n        }");
     assert!(run.stdout.contains("error[double_free]:"), "{}", run.all);
     assert!(
-        run.stdout.contains(&format!("  --> src/lib.rs:{line}:")),
+        run.stdout
+            .contains(&format!("  --> aborting/src/lib.rs:{line}:")),
         "{}",
         run.all
     );
@@ -109,23 +110,25 @@ fn failing_tests_fail_the_run_and_show_cargo_output() {
 #[test]
 fn bundled_example_reports_its_planted_bugs() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/widget");
-    let run = run_manifest(&example.join("Cargo.toml"), fixtures());
+    // From the repository's root, as the README's quick start runs it.
+    let run = run_manifest(&example.join("Cargo.toml"), &example.join("../.."));
     assert_eq!(run.code, Some(1), "{}", run.all);
     let lib = std::fs::read_to_string(example.join("src/lib.rs")).expect("read the example");
     let (line, column) = position(&lib, "ffi::widget_new(name.as_ptr())");
     let wrapper_leak = format!(
-        "error[leak]: 2 pointers from widget_new never released with widget_free\n  --> src/lib.rs:{line}:{column}\n"
+        "error[leak]: 2 pointers from widget_new never released with widget_free\n  --> examples/widget/src/lib.rs:{line}:{column}\n"
     );
     assert!(
         run.stdout.contains(&wrapper_leak),
         "expected\n{wrapper_leak}in\n{}",
         run.all
     );
-    assert!(run.stdout.contains("error[leak]: 1 pointer from widget_new never released with widget_free\n  --> tests/planted.rs:"), "{}", run.all);
+    assert!(run.stdout.contains("error[leak]: 1 pointer from widget_new never released with widget_free\n  --> examples/widget/tests/planted.rs:"), "{}", run.all);
     assert!(run.stdout.contains("error[double_free]:"), "{}", run.all);
     assert!(run.stdout.contains("error[panic]:"), "{}", run.all);
     assert!(
-        run.stdout.contains(": widget_each at c/widget.c:"),
+        run.stdout
+            .contains(": widget_each at examples/widget/c/widget.c:"),
         "{}",
         run.all
     );
@@ -242,16 +245,16 @@ fn run_fixture(name: &str) -> Run {
     run_manifest(&root.join(name).join("Cargo.toml"), root)
 }
 
-/// `cargo ffi-guard test --manifest-path MANIFEST`, building into the
-/// fixtures' shared target folder.
-fn run_manifest(manifest: &Path, root: &Path) -> Run {
+/// `cargo ffi-guard test --manifest-path MANIFEST` run in `cwd`, building
+/// into the fixtures' shared target folder.
+fn run_manifest(manifest: &Path, cwd: &Path) -> Run {
     let out: Output = Command::new(BIN)
         .arg("test")
         .arg("--manifest-path")
         .arg(manifest)
-        // Run from elsewhere: the fixture's own .cargo/config.toml must still apply.
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        // Not the crate's folder: its own .cargo/config.toml must still apply.
+        .current_dir(cwd)
+        .env("CARGO_TARGET_DIR", fixtures().join("target"))
         .env_remove("FFI_GUARD_MODE")
         .env_remove("FFI_GUARD_REPORT_DIR")
         .env_remove("FFI_GUARD_BACKTRACE")

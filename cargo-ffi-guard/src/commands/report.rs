@@ -43,11 +43,8 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
     }
     match args.format {
         ReportFormat::Human => {
-            let cwd = std::env::current_dir().ok();
-            print!(
-                "{}",
-                render::human(&merged, &Gate::default(), cwd.as_deref())
-            );
+            let paths = render::Paths::from_here(None);
+            print!("{}", render::human(&merged, &Gate::default(), &paths));
         }
         ReportFormat::Json => {
             for note in &merged.notes {

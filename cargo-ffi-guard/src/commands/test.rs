@@ -76,13 +76,8 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         .filter(|g| gate.fails(g.kind()))
         .count();
     println!();
-    // Canonical, as the runtime's backtrace paths are.
-    let root = match &manifest {
-        Some(m) => m.parent().map(Path::to_path_buf),
-        None => std::env::current_dir().ok(),
-    }
-    .and_then(|root| root.canonicalize().ok());
-    print!("{}", render::human(&merged, &gate, root.as_deref()));
+    let paths = render::Paths::from_here(Some(metadata.workspace_root.as_std_path()));
+    print!("{}", render::human(&merged, &gate, &paths));
     if !status.success() {
         match status.code() {
             Some(code) => println!("ffi-guard: `cargo test` failed (exit status {code})"),

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::format::{FORMAT_VERSION, Finding, Frame};
+use super::format::{FORMAT_VERSION, Finding, Frame, Site};
 use super::gate::Gate;
 use super::merge::{Group, Merged};
 use super::read::Source;
@@ -18,10 +18,8 @@ const MAX_PROGRAMS: usize = 6;
 
 /// One block per group, rustc-like (`error[leak]: ...`, ` --> site`), then
 /// one summary line. Kinds that the gate lets pass are `warning`s.
-///
-/// Backtrace files under `root` (the package's folder) are shown relative
-/// to it; frames from the test harness down are cut.
-pub fn human(merged: &Merged, gate: &Gate, root: Option<&Path>) -> String {
+/// Paths are shown as [`Paths`] says; backtraces are cut at the test harness.
+pub fn human(merged: &Merged, gate: &Gate, paths: &Paths) -> String {
     let mut out = String::new();
     for note in &merged.notes {
         let _ = writeln!(out, "note: {note}");
@@ -39,7 +37,7 @@ pub fn human(merged: &Merged, gate: &Gate, root: Option<&Path>) -> String {
         out.push('\n');
     }
     for group in &merged.groups {
-        render_group(&mut out, group, merged, gate, root);
+        render_group(&mut out, group, merged, gate, paths);
         out.push('\n');
     }
     out.push_str(&summary(merged));
@@ -142,7 +140,52 @@ pub fn json(merged: &Merged) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, root: Option<&Path>) {
+/// How the human report shows file paths, so they can be opened from where
+/// the command runs. Sites are recorded relative to the workspace root of the
+/// tested crate (`file!()`), backtrace files absolute.
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    /// The workspace root that relative sites are relative to.
+    pub base: Option<PathBuf>,
+    /// Paths inside this folder are shown relative to it.
+    pub cwd: Option<PathBuf>,
+}
+
+impl Paths {
+    /// Paths for a run of the crate whose workspace root is `base`, shown
+    /// from the current folder. Both are canonicalized, as backtrace paths are.
+    pub fn from_here(base: Option<&Path>) -> Paths {
+        Paths {
+            base: base.and_then(|b| b.canonicalize().ok()),
+            cwd: std::env::current_dir()
+                .ok()
+                .and_then(|c| c.canonicalize().ok()),
+        }
+    }
+
+    /// `file` as the reader should see it.
+    pub fn file(&self, file: &str) -> String {
+        let path = Path::new(file);
+        let full = match &self.base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        };
+        match &self.cwd {
+            Some(cwd) => match full.strip_prefix(cwd) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) if self.base.is_some() => full.display().to_string(),
+                Err(_) => file.to_owned(),
+            },
+            None => file.to_owned(),
+        }
+    }
+
+    fn site(&self, site: &Site) -> String {
+        format!("{}:{}:{}", self.file(&site.file), site.line, site.column)
+    }
+}
+
+fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, paths: &Paths) {
     let f = &g.first;
     let level = if gate.fails(g.kind()) {
         "error"
@@ -150,15 +193,15 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, root:
         "warning"
     };
     let _ = writeln!(out, "{level}[{}]: {}", g.kind(), g.headline());
-    let _ = writeln!(out, "  --> {}", f.site);
+    let _ = writeln!(out, "  --> {}", paths.site(&f.site));
     if f.kind != "leak" {
         let _ = writeln!(out, "   = in: {}", f.function);
     }
     if let Some(site) = &f.alloc_site {
-        let _ = writeln!(out, "   = allocated at: {site}");
+        let _ = writeln!(out, "   = allocated at: {}", paths.site(site));
     }
     if let Some(site) = &f.free_site {
-        let _ = writeln!(out, "   = released at: {site}");
+        let _ = writeln!(out, "   = released at: {}", paths.site(site));
     }
     if let Some(free_with) = &f.free_with {
         let _ = writeln!(out, "   = release with: {free_with}");
@@ -171,7 +214,7 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, root:
         let shown = user_frames(frames);
         let _ = writeln!(out, "   = backtrace:");
         for (i, frame) in shown.iter().take(MAX_FRAMES).enumerate() {
-            let file = frame.file.as_deref().map(|file| relative(file, root));
+            let file = frame.file.as_deref().map(|file| paths.file(file));
             let _ = match (file, frame.line) {
                 (Some(file), Some(line)) => {
                     writeln!(out, "       {i:>2}: {} at {file}:{line}", frame.function)
@@ -227,12 +270,6 @@ fn user_frames(frames: &[Frame]) -> &[Frame] {
         end -= 1;
     }
     &frames[..end]
-}
-
-/// `file` relative to `root` when it is inside it.
-fn relative(file: &str, root: Option<&Path>) -> String {
-    root.and_then(|root| Path::new(file).strip_prefix(root).ok())
-        .map_or_else(|| file.to_owned(), |rel| rel.display().to_string())
 }
 
 /// The group's processes by program name.

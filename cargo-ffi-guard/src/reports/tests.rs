@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::format::KINDS;
 use super::gate::{Gate, GateError};
+use super::render::Paths;
 use super::{civil_from_days, load, render};
 
 /// A fresh folder per test, under the system temp dir.
@@ -81,7 +82,7 @@ fn human_report_names_function_site_count_and_programs() {
         ],
     );
     let merged = load(&dir).expect("read the folder");
-    let text = render::human(&merged, &Gate::default(), None);
+    let text = render::human(&merged, &Gate::default(), &Paths::default());
     assert!(
         text.contains("error[leak]: 5 pointers from widget_new never released with widget_free\n  --> src/lib.rs:42:17\n"),
         "{text}"
@@ -122,7 +123,7 @@ fn kinds_the_gate_lets_pass_are_warnings() {
         (&serde_json::Value::Null, "ws"),
     )
     .expect("a valid gate");
-    let text = render::human(&merged, &gate, None);
+    let text = render::human(&merged, &gate, &Paths::default());
     assert!(text.contains("warning[leak]: 3 pointers"), "{text}");
     assert!(text.contains("error[double_free]:"), "{text}");
 }
@@ -148,7 +149,7 @@ fn jsonl_of_a_dead_process_is_read_and_its_cut_last_line_dropped() {
     assert_eq!(merged.groups[0].count, 2);
     assert_eq!(merged.notes.len(), 1, "{:?}", merged.notes);
     assert!(merged.notes[0].contains("cut short"), "{:?}", merged.notes);
-    let text = render::human(&merged, &Gate::default(), None);
+    let text = render::human(&merged, &Gate::default(), &Paths::default());
     assert!(
         text.contains("crashy-77aa (pid 999, died) exited without writing its whole report"),
         "{text}"
@@ -296,21 +297,39 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         {"function":"test::run_test"}]}]}"#;
     let dir = folder("frames", &[("p-1.json", json)]);
     let merged = load(&dir).expect("read the folder");
-    let text = render::human(
-        &merged,
-        &Gate::default(),
-        Some(std::path::Path::new("/home/me/proj")),
+    // Run from the package's parent folder: paths start at the package.
+    let paths = Paths {
+        base: Some(PathBuf::from("/home/me/proj")),
+        cwd: Some(PathBuf::from("/home/me")),
+    };
+    let text = render::human(&merged, &Gate::default(), &paths);
+    assert!(
+        text.contains("error[panic]: boom\n  --> proj/tests/t.rs:5:1\n"),
+        "{text}"
     );
     assert!(
         text.contains(concat!(
             "   = backtrace:\n",
-            "        0: t::cb at tests/t.rs:6\n",
-            "        1: widget_each at c/widget.c:120\n",
-            "        2: t::a_test::{{closure}} at tests/t.rs:20\n",
+            "        0: t::cb at proj/tests/t.rs:6\n",
+            "        1: widget_each at proj/c/widget.c:120\n",
+            "        2: t::a_test::{{closure}} at proj/tests/t.rs:20\n",
             "           ... 3 more frames (the test harness and below)\n",
         )),
         "{text}"
     );
+    // Run elsewhere: absolute paths.
+    let paths = Paths {
+        base: Some(PathBuf::from("/home/me/proj")),
+        cwd: Some(PathBuf::from("/tmp")),
+    };
+    assert_eq!(paths.file("src/lib.rs"), "/home/me/proj/src/lib.rs");
+    // `report` knows no base: relative sites stay as recorded.
+    let paths = Paths {
+        base: None,
+        cwd: Some(PathBuf::from("/home/me/proj")),
+    };
+    assert_eq!(paths.file("src/lib.rs"), "src/lib.rs");
+    assert_eq!(paths.file("/home/me/proj/c/widget.c"), "c/widget.c");
 }
 
 #[test]
