@@ -194,3 +194,76 @@ fn wrong_item(input: ParseStream<'_>) -> Option<syn::Error> {
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn parse(tokens: TokenStream) -> Result<Item, String> {
+        syn::parse2::<Item>(tokens).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_blocks_and_fns() {
+        for tokens in [
+            quote!(
+                #[link(name = "c")]
+                extern "C" {
+                    fn f();
+                }
+            ),
+            quote!(
+                unsafe extern "C" {
+                    safe fn f();
+                }
+            ),
+            quote!(
+                extern "C" {}
+            ),
+        ] {
+            assert!(matches!(parse(tokens), Ok(Item::ForeignMod(_))));
+        }
+        for tokens in [
+            quote!(
+                #[unsafe(no_mangle)]
+                pub extern "C" fn f() {}
+            ),
+            quote!(
+                pub(crate) unsafe extern "C-unwind" fn f(p: *mut u8) {}
+            ),
+            quote!(
+                fn not_extern() {}
+            ),
+        ] {
+            assert!(matches!(parse(tokens), Ok(Item::Fn(_))));
+        }
+    }
+
+    #[test]
+    fn other_items_are_named_in_the_error() {
+        let e = parse(quote!(impl Widget { extern "C" fn f() {} }))
+            .err()
+            .unwrap();
+        assert!(
+            e.ends_with("not to an impl block (put it on the `extern \"C\" fn`s inside)"),
+            "{e}"
+        );
+        let e = parse(quote!(
+            static X: u8 = 0;
+        ))
+        .err()
+        .unwrap();
+        assert!(e.ends_with("not to a static"), "{e}");
+        let e = parse(quote!(
+            fn widget_free(w: *mut Widget);
+        ))
+        .err()
+        .unwrap();
+        assert!(
+            e.contains("add `#[ffi_guard]` to its `extern` block"),
+            "{e}"
+        );
+    }
+}
