@@ -42,13 +42,17 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The number of shards; a power of two. Threads that allocate at once meet
-/// on one shard only when their blocks hash to it.
+/// on one shard only when their heap regions map to it.
 const SHARDS: usize = 64;
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 /// Slots a shard starts with (a power of two).
 const INITIAL_SLOTS: usize = 256;
-/// Freed ranges a shard remembers: about `SHARDS * QUARANTINE` in all.
-const QUARANTINE: u32 = 64;
+/// Frees of a shard after which its freed records expire. A single-threaded
+/// program's heap lies in one or two shards' regions, so this is about the
+/// number of recent frees it remembers; each thread's arena adds its own.
+const QUARANTINE: u32 = 1024;
+/// Heap regions of `2^REGION_SHIFT` bytes choose the shard.
+const REGION_SHIFT: u32 = 26;
 /// Marks a slot's block as freed.
 const FREED: u64 = 1 << 63;
 /// The free stamp of a freed slot, in the bits below `FREED`.
@@ -97,8 +101,9 @@ impl Table {
         if self.classes.load(Ordering::Relaxed) & bit == 0 {
             self.classes.fetch_or(bit, Ordering::Relaxed);
         }
-        let h = hash(class, start >> class);
-        let ok = self.shards[shard_of(h)].with(|d| d.insert(h, start, size));
+        let g = start >> class;
+        let h = hash(class, g);
+        let ok = self.shard(class, g).with(|d| d.insert(h, start, size));
         if !ok {
             self.degraded.store(true, Ordering::Relaxed);
         }
@@ -109,8 +114,9 @@ impl Table {
     #[inline]
     pub(crate) fn free(&self, start: usize, size: usize) -> bool {
         let class = class_of(size);
-        let h = hash(class, start >> class);
-        if self.shards[shard_of(h)].with(|d| d.free(h, start, class)) {
+        let g = start >> class;
+        let h = hash(class, g);
+        if self.shard(class, g).with(|d| d.free(h, start, class)) {
             return true;
         }
         // The layout's size may differ from the allocation's (a `CString`
@@ -125,12 +131,29 @@ impl Table {
         while classes != 0 {
             let class = classes.trailing_zeros();
             classes &= classes - 1;
-            let h = hash(class, start >> class);
-            if self.shards[shard_of(h)].with(|d| d.free(h, start, class)) {
+            let g = start >> class;
+            let h = hash(class, g);
+            if self.shard(class, g).with(|d| d.free(h, start, class)) {
                 return true;
             }
         }
         false
+    }
+
+    /// The shard of the blocks of class `class` that start in granule `g`:
+    /// chosen by the 64 MiB region of the heap they lie in, so that threads
+    /// that allocate from different malloc arenas (glibc gives each thread
+    /// its own) work on different shards, and their locks and slots do not
+    /// bounce between cores. Blocks too large for a region are spread by hash.
+    #[inline(always)]
+    fn shard(&self, class: u32, g: usize) -> &Shard {
+        let region = if class >= REGION_SHIFT {
+            (g as u64) ^ (u64::from(class) << 57)
+        } else {
+            (g >> (REGION_SHIFT - class)) as u64
+        };
+        let i = region.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS);
+        &self.shards[i as usize]
     }
 
     /// Whether an unknown pointer may be an untracked block (see `degraded`).
@@ -155,7 +178,9 @@ impl Table {
             classes &= classes - 1;
             let g = start >> class;
             let h = hash(class, g);
-            let found = self.shards[shard_of(h)].with(|d| d.containing(h, class, g, start));
+            let found = self
+                .shard(class, g)
+                .with(|d| d.containing(h, class, g, start));
             match found {
                 Some(f) if f.live && f.start == start => return Some(f),
                 Some(f) if f.start == start => freed = Some(f),
@@ -175,7 +200,10 @@ impl Table {
             let g = addr >> class;
             for g in [g, g.wrapping_sub(1)] {
                 let h = hash(class, g);
-                match self.shards[shard_of(h)].with(|d| d.containing(h, class, g, addr)) {
+                match self
+                    .shard(class, g)
+                    .with(|d| d.containing(h, class, g, addr))
+                {
                     Some(f) if f.live => return Some(f),
                     Some(f) => freed = freed.or(Some(f)),
                     None => {}
@@ -196,21 +224,15 @@ fn class_of(size: usize) -> u32 {
     }
 }
 
-/// Fibonacci hashing of `(class, granule)`; the high bits pick the shard,
-/// the next ones the slot.
+/// Fibonacci hashing of `(class, granule)`: its upper bits pick the slot.
 #[inline(always)]
 fn hash(class: u32, granule: usize) -> u64 {
     ((granule as u64) ^ (u64::from(class) << 57)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 #[inline(always)]
-fn shard_of(h: u64) -> usize {
-    (h >> (64 - SHARD_BITS)) as usize
-}
-
-#[inline(always)]
 fn slot_of(h: u64, mask: usize) -> usize {
-    ((h << SHARD_BITS) >> 32) as usize & mask
+    (h >> 24) as usize & mask
 }
 
 /// One slot: `start == 0` is empty (no block starts at address 0).
