@@ -118,6 +118,22 @@ fn empty_folder_is_no_reports_and_exit_0() {
 }
 
 #[test]
+fn folder_of_runs_names_the_last_run() {
+    let target = scratch("runs");
+    let runs = target.join("ffi-guard/reports");
+    std::fs::create_dir_all(runs.join("20260101T000000Z-1")).expect("create a run folder");
+    std::fs::write(runs.join("last-run"), "20260101T000000Z-1\n").expect("write last-run");
+    let out = report(&[runs.to_str().expect("utf-8 path")], &target);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("holds one folder per run; the last one is "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("20260101T000000Z-1"), "{stderr}");
+}
+
+#[test]
 fn missing_folder_is_exit_2() {
     let dir = scratch("missing");
     let out = report(&["does-not-exist"], &dir);

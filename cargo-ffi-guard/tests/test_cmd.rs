@@ -111,7 +111,30 @@ fn failing_tests_fail_the_run_and_show_cargo_output() {
 fn bundled_example_reports_its_planted_bugs() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/widget");
     // From the repository's root, as the README's quick start runs it.
-    let run = run_manifest(&example.join("Cargo.toml"), &example.join("../.."));
+    let run = run_manifest_with(
+        &["--check"],
+        &example.join("Cargo.toml"),
+        &example.join("../.."),
+    );
+    // `--check` first: the static findings the runtime cannot see.
+    for lint in [
+        "missing_repr_c",
+        "leaked_into_raw",
+        "double_free",
+        "unpaired_foreign_alloc",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("error[{lint}]")),
+            "no {lint} in\n{}",
+            run.all
+        );
+    }
+    let runtime_part = run.stdout.find("error[leak]").expect("the runtime report");
+    assert!(
+        run.stdout.find("error[missing_repr_c]") < Some(runtime_part),
+        "{}",
+        run.all
+    );
     assert_eq!(run.code, Some(1), "{}", run.all);
     let lib = std::fs::read_to_string(example.join("src/lib.rs")).expect("read the example");
     let (line, column) = position(&lib, "ffi::widget_new(name.as_ptr())");
@@ -220,6 +243,38 @@ fn unknown_kind_in_fail_on_is_exit_2_before_running_tests() {
     assert!(!dir.join("target/debug").exists());
 }
 
+#[test]
+fn unknown_kind_in_workspace_fail_on_names_the_workspace_table() {
+    let dir = scratch("bad-workspace-gate");
+    std::fs::create_dir_all(dir.join("member/src")).expect("create the member");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"member\"]\n\n\
+         [workspace.metadata.ffi-guard]\ntest.fail-on = [\"use-after-free\"]\n",
+    )
+    .expect("write the workspace manifest");
+    std::fs::write(
+        dir.join("member/Cargo.toml"),
+        "[package]\nname = \"member\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("write the member manifest");
+    std::fs::write(dir.join("member/src/lib.rs"), "").expect("write lib.rs");
+    // The member has no table of its own: the workspace's applies.
+    let out = Command::new(BIN)
+        .arg("test")
+        .arg("--manifest-path")
+        .arg(dir.join("member/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .output()
+        .expect("run cargo-ffi-guard");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown finding kind `use-after-free` in `test.fail-on` of `[workspace.metadata.ffi-guard]"),
+        "{stderr}"
+    );
+}
+
 /// What one `cargo ffi-guard test` printed.
 struct Run {
     code: Option<i32>,
@@ -248,8 +303,13 @@ fn run_fixture(name: &str) -> Run {
 /// `cargo ffi-guard test --manifest-path MANIFEST` run in `cwd`, building
 /// into the fixtures' shared target folder.
 fn run_manifest(manifest: &Path, cwd: &Path) -> Run {
+    run_manifest_with(&[], manifest, cwd)
+}
+
+fn run_manifest_with(flags: &[&str], manifest: &Path, cwd: &Path) -> Run {
     let out: Output = Command::new(BIN)
         .arg("test")
+        .args(flags)
         .arg("--manifest-path")
         .arg(manifest)
         // Not the crate's folder: its own .cargo/config.toml must still apply.

@@ -36,6 +36,17 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
             eprintln!("note: {note}");
         }
         eprintln!("no reports in {}", dir.display());
+        // Pointed at `target/ffi-guard/reports` itself, say so.
+        if let Some(run) = reports::is_runs_dir(&dir)
+            .then(|| reports::last_run_in(&dir))
+            .flatten()
+        {
+            eprintln!(
+                "note: {} holds one folder per run; the last one is {}",
+                dir.display(),
+                run.display()
+            );
+        }
         if args.format == ReportFormat::Json {
             println!("{}", render::json(&merged));
         }

@@ -48,14 +48,23 @@ pub fn new_run_dir(target_dir: &Path) -> io::Result<PathBuf> {
 /// The folder of the last `cargo ffi-guard test` run in this target
 /// directory: the one `last-run` names, else the newest folder.
 pub fn last_run_dir(target_dir: &Path) -> Option<PathBuf> {
-    let runs = runs_dir(target_dir);
+    last_run_in(&runs_dir(target_dir))
+}
+
+/// Whether `dir` is a folder of run folders (it has the `last-run` file).
+pub fn is_runs_dir(dir: &Path) -> bool {
+    dir.join(LAST_RUN).is_file()
+}
+
+/// The newest run folder in `runs` (a `target/ffi-guard/reports` folder).
+pub fn last_run_in(runs: &Path) -> Option<PathBuf> {
     if let Ok(name) = std::fs::read_to_string(runs.join(LAST_RUN)) {
         let dir = runs.join(name.trim());
         if !name.trim().is_empty() && dir.is_dir() {
             return Some(dir);
         }
     }
-    std::fs::read_dir(&runs)
+    std::fs::read_dir(runs)
         .ok()?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
