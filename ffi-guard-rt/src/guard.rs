@@ -178,7 +178,10 @@ impl Guard {
             if p.flags & REPORTED != 0 {
                 continue;
             }
-            let mut entry = ledger::get(p.addr);
+            // A plain use needs the ledger only if the address may have a
+            // released or consumed entry; the filter says so without a lock.
+            let looked_up = p.role != USE || ledger::may_be_retired(p.addr);
+            let mut entry = if looked_up { ledger::get(p.addr) } else { None };
             if entry.is_some_and(|e| e.state != State::Live)
                 && matches!(alloc::block_of(p.addr), Block::Live { .. })
             {
@@ -189,7 +192,7 @@ impl Guard {
             match p.role {
                 RELEASE => self.judge_release(i, p, entry),
                 CONSUME => {
-                    if !self.judge_use(p, entry) {
+                    if !self.judge_use(p, entry, true) {
                         continue;
                     }
                     if let Some(e) = entry.filter(|e| e.state == State::Live) {
@@ -199,7 +202,7 @@ impl Guard {
                     }
                 }
                 _ => {
-                    self.judge_use(p, entry);
+                    self.judge_use(p, entry, looked_up);
                 }
             }
         }
@@ -218,13 +221,12 @@ impl Guard {
             let (by, site) = (self.info.name, self.site);
             let raced = ledger::with_entry(p.addr, |e| match e {
                 Some(e) if e.generation == p.generation && e.state == State::Live => {
-                    e.state = if p.role == RELEASE {
+                    let state = if p.role == RELEASE {
                         State::Released
                     } else {
                         State::Consumed
                     };
-                    e.freed_by = Some(by);
-                    e.free_site = Some(site);
+                    ledger::retire(p.addr, e, state, by, site);
                     None
                 }
                 Some(e) => Some(*e),
@@ -266,7 +268,7 @@ impl Guard {
         (0..self.len as usize).find(|&i| {
             // SAFETY: the first `len` slots are initialised.
             let p = unsafe { self.ptrs[i].assume_init_ref() };
-            p.addr == addr && p.param == param
+            p.addr == addr && (std::ptr::eq(p.param, param) || p.param == param)
         })
     }
 
@@ -357,8 +359,9 @@ impl Guard {
 
     /// A pointer used (or consumed): released or consumed in the ledger, or
     /// inside a freed, too small or unterminated Rust block. False when it
-    /// produced a finding.
-    fn judge_use(&mut self, p: Ptr, entry: Option<Entry>) -> bool {
+    /// produced a finding. `looked_up`: `entry` is the ledger's answer (else
+    /// the ledger was skipped, and is asked only if a freed block needs it).
+    fn judge_use(&mut self, p: Ptr, entry: Option<Entry>, looked_up: bool) -> bool {
         if let Some(e) = entry {
             if e.state != State::Live {
                 let by = e.freed_by.unwrap_or("?");
@@ -377,7 +380,13 @@ impl Guard {
         }
         // The ledger knows a live pointer: a freed Rust block at the same
         // address is history (C's allocator handed the address out again).
-        let live = entry.is_some();
+        let live = || {
+            if looked_up {
+                entry.is_some()
+            } else {
+                ledger::get(p.addr).is_some_and(|e| e.state == State::Live)
+            }
+        };
         if p.flags & SLICE != 0 {
             match check::bounds(p.addr, p.bytes) {
                 Bounds::Fine => {}
@@ -396,7 +405,7 @@ impl Guard {
                     );
                     return false;
                 }
-                Bounds::Freed { size, .. } if !live => {
+                Bounds::Freed { size, .. } if !live() => {
                     self.freed_block(p, size);
                     return false;
                 }
@@ -419,17 +428,17 @@ impl Guard {
                     );
                     return false;
                 }
-                Cstr::Freed { size, .. } if !live => {
+                Cstr::Freed { size, .. } if !live() => {
                     self.freed_block(p, size);
                     return false;
                 }
                 Cstr::Freed { .. } => {}
             }
-        } else if !live {
-            if let Block::Freed { size, .. } = alloc::block_of(p.addr) {
-                self.freed_block(p, size);
-                return false;
-            }
+        } else if let Block::Freed { size, .. } = alloc::block_of(p.addr)
+            && !live()
+        {
+            self.freed_block(p, size);
+            return false;
         }
         true
     }

@@ -28,7 +28,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::reentrancy;
@@ -104,8 +104,12 @@ pub(crate) fn insert_live(
             reported: false,
         },
     );
-    if old.is_none() {
-        shard.len.fetch_add(1, Ordering::Relaxed);
+    match old {
+        None => {
+            shard.len.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(o) if o.state != State::Live => unretire(addr),
+        Some(_) => {}
     }
     drop(map);
     crate::report::ensure_exit_hook();
@@ -124,6 +128,30 @@ pub(crate) fn with_entry<R>(addr: usize, f: impl FnOnce(Option<&mut Entry>) -> R
     let _g = reentrancy::Ignore::new();
     let mut map = lock(shard(addr));
     f(map.get_mut(&addr))
+}
+
+/// Moves a live entry to `state` (released or consumed), by `by` at `site`.
+/// Called under the shard lock, from inside [`with_entry`].
+pub(crate) fn retire(
+    addr: usize,
+    e: &mut Entry,
+    state: State,
+    by: &'static str,
+    site: &'static Location<'static>,
+) {
+    debug_assert!(e.state == State::Live && state != State::Live);
+    e.state = state;
+    e.freed_by = Some(by);
+    e.free_site = Some(site);
+    RETIRED[retired_slot(addr)].fetch_add(1, Ordering::Relaxed);
+}
+
+/// False when `addr` surely has no released or consumed entry; found
+/// without a lock. A use of a pointer (the common check) needs the ledger
+/// only when this is true.
+#[inline(always)]
+pub(crate) fn may_be_retired(addr: usize) -> bool {
+    RETIRED[retired_slot(addr)].load(Ordering::Relaxed) != 0
 }
 
 /// A copy of the entry for `addr`, if the ledger knows it.
@@ -213,6 +241,25 @@ pub(crate) fn current_seq() -> u64 {
 
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
+/// Slots of the counting filter of retired (released or consumed) entries.
+const RETIRED_SLOTS: usize = 1 << 16;
+
+/// A counting filter: how many retired entries hash to each slot. A zero
+/// proves that an address has no retired entry. 256 KiB of zeroed memory,
+/// touched only where entries retire.
+static RETIRED: [AtomicU32; RETIRED_SLOTS] = [const { AtomicU32::new(0) }; RETIRED_SLOTS];
+
+#[inline(always)]
+fn retired_slot(addr: usize) -> usize {
+    let h = ((addr as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> (64 - RETIRED_SLOTS.trailing_zeros())) as usize
+}
+
+fn unretire(addr: usize) {
+    let slot = &RETIRED[retired_slot(addr)];
+    let _ = slot.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
+}
+
 #[repr(align(64))]
 struct Shard {
     map: Mutex<HashMap<usize, Entry, AddrHash>>,
@@ -293,7 +340,10 @@ mod tests {
         let site = Location::caller();
         let addr = 0x7777_0000usize;
         insert_live(addr, "t_new", Some("t_free"), site);
-        with_entry(addr, |e| e.map(|e| e.state = State::Released));
+        with_entry(addr, |e| {
+            e.map(|e| retire(addr, e, State::Released, "t_free", site))
+        });
+        assert!(may_be_retired(addr));
         insert_live(addr, "t_new", Some("t_free"), site);
         let e = get(addr).expect("known");
         assert_eq!(e.generation, 1);

@@ -124,9 +124,20 @@ mod imp {
         }
     }
 
+    static HOOK: Once = Once::new();
+
+    #[inline(always)]
     fn install_hook() {
-        static HOOK: Once = Once::new();
-        if HOOK.is_completed() || std::thread::panicking() {
+        if !HOOK.is_completed() {
+            install_hook_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn install_hook_slow() {
+        // `set_hook` must not run on a panicking thread; a later export installs it.
+        if std::thread::panicking() {
             return;
         }
         HOOK.call_once(|| {
