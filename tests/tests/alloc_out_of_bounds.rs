@@ -43,7 +43,7 @@ fn interior_slices_inside_the_block_are_fine() {
 
 #[test]
 fn write_past_a_vec_capacity_is_out_of_bounds() {
-    let src = vec![1u8; 100];
+    let src = [1u8; 100];
     let mut dst: Vec<u8> = Vec::with_capacity(50);
     let mut line = 0;
     let f = one_finding(|| {
