@@ -73,8 +73,9 @@ extern "C" fn count(_byte: u8, ctx: *mut c_void) -> c_int {
 }
 
 /// Lint `missing_repr_c`: `Options` has no `#[repr(C)]`, so C reads its
-/// fields at the wrong offsets. Nothing checks the values here: the point is
-/// that the call compiles and runs, and only the lint can tell.
+/// fields at the wrong offsets. Nothing checks the values here: the call
+/// compiles (with rustc's `improper_ctypes` warning) and runs, and the
+/// runtime cannot see a layout; `cargo ffi-guard check` denies it.
 #[test]
 fn options_without_repr_c() {
     let w = Widget::new("configured").expect("a widget");
