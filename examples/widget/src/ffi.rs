@@ -16,8 +16,8 @@ pub struct RawWidget {
 /// Planted bug (`missing_repr_c`): without `#[repr(C)]` Rust may order the
 /// fields differently from C (it puts `limit` first today), so C reads
 /// `verbose` from a byte of `limit`. The runtime cannot see a layout; the
-/// static lint denies it (and rustc's `improper_ctypes` warns, because it is
-/// used in an extern block; behind a pointer in an export it would not).
+/// static lint denies it (and rustc's `improper_ctypes` warns about this
+/// use in an extern block).
 pub struct Options {
     pub verbose: bool,
     pub limit: u32,
