@@ -8,7 +8,6 @@ pub mod ffi;
 
 use std::ffi::{CStr, CString, c_int, c_void};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr::NonNull;
 
@@ -45,7 +44,8 @@ impl Widget {
 
     /// Appends the contents of the file at `path`.
     pub fn load(&mut self, path: &Path) -> io::Result<()> {
-        let path = CString::new(path.as_os_str().as_bytes())?;
+        // C's `fopen` takes the bytes as they are (UTF-8 on Unix).
+        let path = CString::new(path.as_os_str().as_encoded_bytes())?;
         match unsafe { ffi::widget_load(self.raw.as_ptr(), path.as_ptr()) } {
             0 => Ok(()),
             _ => Err(ffi_guard_rt::last_os_error()),
