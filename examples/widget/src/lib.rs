@@ -44,7 +44,7 @@ impl Widget {
 
     /// Appends the contents of the file at `path`.
     pub fn load(&mut self, path: &Path) -> io::Result<()> {
-        // C's `fopen` takes the bytes as they are (UTF-8 on Unix).
+        // C's `fopen` takes the path's bytes (on Unix, exactly the OS bytes).
         let path = CString::new(path.as_os_str().as_encoded_bytes())?;
         match unsafe { ffi::widget_load(self.raw.as_ptr(), path.as_ptr()) } {
             0 => Ok(()),
