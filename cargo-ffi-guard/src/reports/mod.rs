@@ -37,10 +37,22 @@ pub fn runs_dir(target_dir: &Path) -> PathBuf {
 pub fn new_run_dir(target_dir: &Path) -> io::Result<PathBuf> {
     let runs = runs_dir(target_dir);
     std::fs::create_dir_all(&runs)?;
-    let name = format!("{}-{}", utc_stamp(SystemTime::now()), std::process::id());
-    let dir = runs.join(&name);
-    // `create_dir`, not `_all`: a folder of the same name is another run's.
-    std::fs::create_dir(&dir)?;
+    let stem = format!("{}-{}", utc_stamp(SystemTime::now()), std::process::id());
+    // `create_dir`, not `_all`: a folder of the same name is another run's
+    // (the same process, within the same second), so take the next suffix.
+    let mut name = stem.clone();
+    let mut n = 1;
+    let dir = loop {
+        let dir = runs.join(&name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => break dir,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 100 => {
+                n += 1;
+                name = format!("{stem}-{n}");
+            }
+            Err(e) => return Err(e),
+        }
+    };
     std::fs::write(runs.join(LAST_RUN), format!("{name}\n"))?;
     Ok(dir)
 }

@@ -345,3 +345,32 @@ fn summary_of_a_clean_run() {
         "ffi-guard: no findings (reports from 1 test process)"
     );
 }
+
+#[test]
+fn file_names_split_into_program_and_pid() {
+    use super::read::split_stem;
+    assert_eq!(
+        split_stem("widget-1a2b3c-4242"),
+        ("widget-1a2b3c".to_owned(), Some(4242))
+    );
+    assert_eq!(split_stem("rust_out-77"), ("rust_out".to_owned(), Some(77)));
+    assert_eq!(split_stem("merged"), ("merged".to_owned(), None));
+    assert_eq!(split_stem("a-b"), ("a-b".to_owned(), None));
+    assert_eq!(split_stem("-12"), ("-12".to_owned(), None));
+}
+
+#[test]
+fn a_new_run_folder_becomes_the_last_run() {
+    let target = folder("target", &[]);
+    assert_eq!(super::last_run_dir(&target), None);
+    let first = super::new_run_dir(&target).expect("a run folder");
+    let second = super::new_run_dir(&target).expect("another run folder");
+    assert_ne!(first, second, "two runs in one second get two folders");
+    let last = super::last_run_dir(&target).expect("the last run");
+    assert!(last.is_dir() && last.starts_with(super::runs_dir(&target)));
+    assert_eq!(last, second);
+    let name = first.file_name().and_then(|n| n.to_str()).expect("a name");
+    let pid = std::process::id().to_string();
+    assert!(name.ends_with(&format!("Z-{pid}")), "{name}");
+    assert_eq!(name.len(), "20261121T050557Z-".len() + pid.len());
+}
