@@ -11,11 +11,16 @@ use std::alloc::{GlobalAlloc, Layout, System};
 
 /// A global allocator that records every live Rust heap block.
 ///
-/// ```ignore
+/// ```
 /// use ffi_guard_rt::TrackingAllocator;
 ///
 /// #[global_allocator]
 /// static A: TrackingAllocator = TrackingAllocator::new();
+///
+/// fn main() {
+///     let name = std::ffi::CString::new("widget").unwrap();
+///     assert_eq!(name.as_bytes().len(), 6);
+/// }
 /// ```
 ///
 /// With it installed, the checks of guarded functions know the Rust heap:

@@ -96,6 +96,9 @@ impl Table {
     /// Records a live block `[start, start + size)`.
     #[inline]
     pub(crate) fn insert(&self, start: usize, size: usize) {
+        if !FORK_HOOKED.load(Ordering::Relaxed) {
+            hook_fork();
+        }
         let class = class_of(size);
         let bit = 1u64 << class;
         if self.classes.load(Ordering::Relaxed) & bit == 0 {
@@ -211,6 +214,39 @@ impl Table {
             }
         }
         freed
+    }
+}
+
+static FORK_HOOKED: AtomicBool = AtomicBool::new(false);
+
+/// A `fork` while another thread holds a shard lock would leave the child's
+/// copy of that lock held forever, and the child's first allocation would
+/// spin. So the forking thread takes every shard lock before `fork` and
+/// releases them on both sides after, as malloc does with its own locks.
+/// Registered on the first insert, outside any shard lock: registering may
+/// allocate, which comes back here and finds the flag already set.
+#[cold]
+fn hook_fork() {
+    if FORK_HOOKED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        extern "C" fn prepare() {
+            for shard in &TABLE.shards {
+                shard.lock();
+            }
+        }
+        extern "C" fn after() {
+            for shard in &TABLE.shards {
+                shard.lock.store(false, Ordering::Release);
+            }
+        }
+        // SAFETY: the handlers are `extern "C"`, never unwind, and touch only
+        // the static table. A failed registration only loses the fork guard.
+        unsafe {
+            libc::pthread_atfork(Some(prepare), Some(after), Some(after));
+        }
     }
 }
 
