@@ -33,6 +33,7 @@ pub(crate) enum Bounds {
 }
 
 /// Checks `[addr, addr + bytes)` against the Rust heap block holding `addr`.
+#[inline]
 pub(crate) fn bounds(addr: usize, bytes: usize) -> Bounds {
     match alloc::block_of(addr) {
         Block::Unknown => Bounds::Fine,

@@ -32,6 +32,8 @@ pub(crate) const FOUND: u8 = 1;
 pub(crate) const REFUSE: u8 = 2;
 /// A verdict bit: `free(NULL)` on an export; skip the body, no finding.
 pub(crate) const SKIP: u8 = 4;
+/// A verdict bit: a release or consume waits for `commit`.
+const PENDING: u8 = 8;
 
 const USE: u8 = 0;
 const RELEASE: u8 = 1;
@@ -199,6 +201,7 @@ impl Guard {
                         let q = self.ptr_mut(i);
                         q.flags |= HAS_GEN;
                         q.generation = e.generation;
+                        self.verdict |= PENDING;
                     }
                 }
                 _ => {
@@ -212,6 +215,9 @@ impl Guard {
     /// thread released one of them in between (recorded as `double_free`).
     #[inline(never)]
     pub(crate) fn commit(&mut self) -> bool {
+        if self.verdict & PENDING == 0 {
+            return true;
+        }
         let mut ok = true;
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
@@ -304,6 +310,7 @@ impl Guard {
                     let q = self.ptr_mut(i);
                     q.flags |= HAS_GEN;
                     q.generation = e.generation;
+                    self.verdict |= PENDING;
                     return;
                 }
                 let free_with = e.free_with.unwrap_or("?");
@@ -361,6 +368,7 @@ impl Guard {
     /// inside a freed, too small or unterminated Rust block. False when it
     /// produced a finding. `looked_up`: `entry` is the ledger's answer (else
     /// the ledger was skipped, and is asked only if a freed block needs it).
+    #[inline]
     fn judge_use(&mut self, p: Ptr, entry: Option<Entry>, looked_up: bool) -> bool {
         if let Some(e) = entry {
             if e.state != State::Live {
