@@ -54,8 +54,8 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
     }
     match args.format {
         ReportFormat::Human => {
-            let paths = render::Paths::from_here(None);
-            print!("{}", render::human(&merged, &Gate::default(), &paths));
+            let style = render::Style::from_here(None);
+            print!("{}", render::human(&merged, &Gate::default(), &style));
         }
         ReportFormat::Json => {
             for note in &merged.notes {

@@ -76,8 +76,8 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         .filter(|g| gate.fails(g.kind()))
         .count();
     println!();
-    let paths = render::Paths::from_here(Some(metadata.workspace_root.as_std_path()));
-    print!("{}", render::human(&merged, &gate, &paths));
+    let style = render::Style::from_here(Some(metadata.workspace_root.as_std_path()));
+    print!("{}", render::human(&merged, &gate, &style));
     if !status.success() {
         match status.code() {
             Some(code) => println!("ffi-guard: `cargo test` failed (exit status {code})"),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,8 +19,8 @@ const MAX_PROGRAMS: usize = 6;
 
 /// One block per group, rustc-like (`error[leak]: ...`, ` --> site`), then
 /// one summary line. Kinds that the gate lets pass are `warning`s.
-/// Paths are shown as [`Paths`] says; backtraces are cut at the test harness.
-pub fn human(merged: &Merged, gate: &Gate, paths: &Paths) -> String {
+/// Style are shown as [`Style`] says; backtraces are cut at the test harness.
+pub fn human(merged: &Merged, gate: &Gate, style: &Style) -> String {
     let mut out = String::new();
     for note in &merged.notes {
         let _ = writeln!(out, "note: {note}");
@@ -37,7 +38,7 @@ pub fn human(merged: &Merged, gate: &Gate, paths: &Paths) -> String {
         out.push('\n');
     }
     for group in &merged.groups {
-        render_group(&mut out, group, merged, gate, paths);
+        render_group(&mut out, group, merged, gate, style);
         out.push('\n');
     }
     out.push_str(&summary(merged));
@@ -140,26 +141,31 @@ pub fn json(merged: &Merged) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-/// How the human report shows file paths, so they can be opened from where
-/// the command runs. Sites are recorded relative to the workspace root of the
-/// tested crate (`file!()`), backtrace files absolute.
+/// How the human report looks: where its paths are shown from, so they
+/// open from where the command runs, and whether it is colored. Sites are
+/// recorded relative to the workspace root of the tested crate (`file!()`),
+/// backtrace files absolute.
 #[derive(Debug, Clone, Default)]
-pub struct Paths {
+pub struct Style {
     /// The workspace root that relative sites are relative to.
     pub base: Option<PathBuf>,
     /// Paths inside this folder are shown relative to it.
     pub cwd: Option<PathBuf>,
+    /// rustc's colors for the level, the kind and the gutter.
+    pub color: bool,
 }
 
-impl Paths {
-    /// Paths for a run of the crate whose workspace root is `base`, shown
-    /// from the current folder. Both are canonicalized, as backtrace paths are.
-    pub fn from_here(base: Option<&Path>) -> Paths {
-        Paths {
+impl Style {
+    /// The style for a run of the crate whose workspace root is `base`,
+    /// shown from the current folder (both canonicalized, as backtrace paths
+    /// are), colored when stdout is a terminal, as `check`'s output is.
+    pub fn from_here(base: Option<&Path>) -> Style {
+        Style {
             base: base.and_then(|b| b.canonicalize().ok()),
             cwd: std::env::current_dir()
                 .ok()
                 .and_then(|c| c.canonicalize().ok()),
+            color: std::io::stdout().is_terminal(),
         }
     }
 
@@ -183,38 +189,58 @@ impl Paths {
     fn site(&self, site: &Site) -> String {
         format!("{}:{}:{}", self.file(&site.file), site.line, site.column)
     }
+
+    /// `text` in an ANSI style (`1;31` bold red, ...) when coloring.
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The gutter mark (`-->`, `=`) in bold blue, as rustc draws it.
+    fn gutter(&self, mark: &str) -> String {
+        self.paint("1;34", mark)
+    }
 }
 
-fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, paths: &Paths) {
+fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style: &Style) {
     let f = &g.first;
-    let level = if gate.fails(g.kind()) {
-        "error"
+    let (level, code) = if gate.fails(g.kind()) {
+        ("error", "1;31")
     } else {
-        "warning"
+        ("warning", "1;33")
     };
-    let _ = writeln!(out, "{level}[{}]: {}", g.kind(), g.headline());
-    let _ = writeln!(out, "  --> {}", paths.site(&f.site));
+    let _ = writeln!(
+        out,
+        "{}{}",
+        style.paint(code, &format!("{level}[{}]", g.kind())),
+        style.paint("1", &format!(": {}", g.headline()))
+    );
+    let _ = writeln!(out, "  {} {}", style.gutter("-->"), style.site(&f.site));
+    let eq = style.gutter("=");
     if f.kind != "leak" {
-        let _ = writeln!(out, "   = in: {}", f.function);
+        let _ = writeln!(out, "   {eq} in: {}", f.function);
     }
     if let Some(site) = &f.alloc_site {
-        let _ = writeln!(out, "   = allocated at: {}", paths.site(site));
+        let _ = writeln!(out, "   {eq} allocated at: {}", style.site(site));
     }
     if let Some(site) = &f.free_site {
-        let _ = writeln!(out, "   = released at: {}", paths.site(site));
+        let _ = writeln!(out, "   {eq} released at: {}", style.site(site));
     }
     if let Some(free_with) = &f.free_with {
-        let _ = writeln!(out, "   = release with: {free_with}");
+        let _ = writeln!(out, "   {eq} release with: {free_with}");
     }
     let _ = match g.bytes {
-        Some(bytes) => writeln!(out, "   = count: {} ({bytes} bytes)", g.count),
-        None => writeln!(out, "   = count: {}", g.count),
+        Some(bytes) => writeln!(out, "   {eq} count: {} ({bytes} bytes)", g.count),
+        None => writeln!(out, "   {eq} count: {}", g.count),
     };
     if let Some(frames) = f.backtrace.as_deref().filter(|b| !b.is_empty()) {
         let shown = user_frames(frames);
-        let _ = writeln!(out, "   = backtrace:");
+        let _ = writeln!(out, "   {eq} backtrace:");
         for (i, frame) in shown.iter().take(MAX_FRAMES).enumerate() {
-            let file = frame.file.as_deref().map(|file| paths.file(file));
+            let file = frame.file.as_deref().map(|file| style.file(file));
             let _ = match (file, frame.line) {
                 (Some(file), Some(line)) => {
                     writeln!(out, "       {i:>2}: {} at {file}:{line}", frame.function)
@@ -247,7 +273,7 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, paths
     if names.len() > MAX_PROGRAMS {
         let _ = write!(from, " and {} more", names.len() - MAX_PROGRAMS);
     }
-    let _ = writeln!(out, "   = from: {from}");
+    let _ = writeln!(out, "   {eq} from: {from}");
 }
 
 /// The frames down to the test harness's entry (`__rust_begin_short_backtrace`,

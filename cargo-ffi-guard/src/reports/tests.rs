@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::format::KINDS;
 use super::gate::{Gate, GateError};
-use super::render::Paths;
+use super::render::Style;
 use super::{civil_from_days, load, render};
 
 /// A fresh folder per test, under the system temp dir.
@@ -82,7 +82,7 @@ fn human_report_names_function_site_count_and_programs() {
         ],
     );
     let merged = load(&dir).expect("read the folder");
-    let text = render::human(&merged, &Gate::default(), &Paths::default());
+    let text = render::human(&merged, &Gate::default(), &Style::default());
     assert!(
         text.contains("error[leak]: 5 pointers from widget_new never released with widget_free\n  --> src/lib.rs:42:17\n"),
         "{text}"
@@ -123,7 +123,7 @@ fn kinds_the_gate_lets_pass_are_warnings() {
         (&serde_json::Value::Null, "ws"),
     )
     .expect("a valid gate");
-    let text = render::human(&merged, &gate, &Paths::default());
+    let text = render::human(&merged, &gate, &Style::default());
     assert!(text.contains("warning[leak]: 3 pointers"), "{text}");
     assert!(text.contains("error[double_free]:"), "{text}");
 }
@@ -149,7 +149,7 @@ fn jsonl_of_a_dead_process_is_read_and_its_cut_last_line_dropped() {
     assert_eq!(merged.groups[0].count, 2);
     assert_eq!(merged.notes.len(), 1, "{:?}", merged.notes);
     assert!(merged.notes[0].contains("cut short"), "{:?}", merged.notes);
-    let text = render::human(&merged, &Gate::default(), &Paths::default());
+    let text = render::human(&merged, &Gate::default(), &Style::default());
     assert!(
         text.contains("crashy-77aa (pid 999, died) exited without writing its whole report"),
         "{text}"
@@ -297,12 +297,13 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         {"function":"test::run_test"}]}]}"#;
     let dir = folder("frames", &[("p-1.json", json)]);
     let merged = load(&dir).expect("read the folder");
-    // Run from the package's parent folder: paths start at the package.
-    let paths = Paths {
+    // Run from the package's parent folder: style start at the package.
+    let style = Style {
         base: Some(PathBuf::from("/home/me/proj")),
         cwd: Some(PathBuf::from("/home/me")),
+        color: false,
     };
-    let text = render::human(&merged, &Gate::default(), &paths);
+    let text = render::human(&merged, &Gate::default(), &style);
     assert!(
         text.contains("error[panic]: boom\n  --> proj/tests/t.rs:5:1\n"),
         "{text}"
@@ -317,19 +318,21 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         )),
         "{text}"
     );
-    // Run elsewhere: absolute paths.
-    let paths = Paths {
+    // Run elsewhere: absolute style.
+    let style = Style {
         base: Some(PathBuf::from("/home/me/proj")),
         cwd: Some(PathBuf::from("/tmp")),
+        color: false,
     };
-    assert_eq!(paths.file("src/lib.rs"), "/home/me/proj/src/lib.rs");
+    assert_eq!(style.file("src/lib.rs"), "/home/me/proj/src/lib.rs");
     // `report` knows no base: relative sites stay as recorded.
-    let paths = Paths {
+    let style = Style {
         base: None,
         cwd: Some(PathBuf::from("/home/me/proj")),
+        color: false,
     };
-    assert_eq!(paths.file("src/lib.rs"), "src/lib.rs");
-    assert_eq!(paths.file("/home/me/proj/c/widget.c"), "c/widget.c");
+    assert_eq!(style.file("src/lib.rs"), "src/lib.rs");
+    assert_eq!(style.file("/home/me/proj/c/widget.c"), "c/widget.c");
 }
 
 #[test]
@@ -373,4 +376,27 @@ fn a_new_run_folder_becomes_the_last_run() {
     let pid = std::process::id().to_string();
     assert!(name.ends_with(&format!("Z-{pid}")), "{name}");
     assert_eq!(name.len(), "20261121T050557Z-".len() + pid.len());
+}
+
+#[test]
+fn colors_follow_rustc() {
+    let dir = folder("color", &[("widget-1a2b3c-4242.json", LEAK_A)]);
+    let merged = load(&dir).expect("read the folder");
+    let style = Style {
+        color: true,
+        ..Style::default()
+    };
+    let text = render::human(&merged, &Gate::default(), &style);
+    assert!(
+        text.contains("\x1b[1;31merror[leak]\x1b[0m\x1b[1m: 3 pointers from widget_new never released with widget_free\x1b[0m\n"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("  \x1b[1;34m-->\x1b[0m src/lib.rs:42:17\n"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("   \x1b[1;34m=\x1b[0m count: 3\n"),
+        "{text:?}"
+    );
 }
