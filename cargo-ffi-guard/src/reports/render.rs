@@ -19,7 +19,8 @@ const MAX_PROGRAMS: usize = 6;
 
 /// One block per group, rustc-like (`error[leak]: ...`, ` --> site`), then
 /// one summary line. Kinds that the gate lets pass are `warning`s.
-/// Style are shown as [`Style`] says; backtraces are cut at the test harness.
+/// Paths and colors are as [`Style`] says; backtraces are cut at the test
+/// harness.
 pub fn human(merged: &Merged, gate: &Gate, style: &Style) -> String {
     let mut out = String::new();
     for note in &merged.notes {
@@ -31,7 +32,7 @@ pub fn human(merged: &Merged, gate: &Gate, style: &Style) -> String {
             "note: {} exited without writing its whole report (it aborted or was killed); \
              its findings up to then are read from {}",
             describe(source),
-            source.file.display()
+            style.file(&source.file.display().to_string())
         );
     }
     if !out.is_empty() {

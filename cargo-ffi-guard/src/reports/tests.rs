@@ -297,7 +297,7 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         {"function":"test::run_test"}]}]}"#;
     let dir = folder("frames", &[("p-1.json", json)]);
     let merged = load(&dir).expect("read the folder");
-    // Run from the package's parent folder: style start at the package.
+    // Run from the package's parent folder: paths start at the package.
     let style = Style {
         base: Some(PathBuf::from("/home/me/proj")),
         cwd: Some(PathBuf::from("/home/me")),
@@ -318,7 +318,7 @@ fn backtraces_stop_at_the_test_harness_and_paths_are_relative() {
         )),
         "{text}"
     );
-    // Run elsewhere: absolute style.
+    // Run elsewhere: absolute paths.
     let style = Style {
         base: Some(PathBuf::from("/home/me/proj")),
         cwd: Some(PathBuf::from("/tmp")),
