@@ -27,7 +27,7 @@ pub(crate) enum Bounds {
     /// Inside a live block, or the block is unknown (nothing to check).
     Fine,
     /// Runs past the end of the live block `[start, start + size)`.
-    OutOfBounds { start: usize, size: usize },
+    PastEnd { start: usize, size: usize },
     /// Inside a block that was freed.
     Freed { start: usize, size: usize },
 }
@@ -40,7 +40,7 @@ pub(crate) fn bounds(addr: usize, bytes: usize) -> Bounds {
         Block::Live { start, size } => {
             let end = start.saturating_add(size);
             if addr.saturating_add(bytes) > end {
-                Bounds::OutOfBounds { start, size }
+                Bounds::PastEnd { start, size }
             } else {
                 Bounds::Fine
             }

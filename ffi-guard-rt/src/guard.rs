@@ -370,21 +370,21 @@ impl Guard {
     /// the ledger was skipped, and is asked only if a freed block needs it).
     #[inline]
     fn judge_use(&mut self, p: Ptr, entry: Option<Entry>, looked_up: bool) -> bool {
-        if let Some(e) = entry {
-            if e.state != State::Live {
-                let by = e.freed_by.unwrap_or("?");
-                let how = if e.state == State::Consumed {
-                    "given to C by"
-                } else {
-                    "released by"
-                };
-                let message = format!(
-                    "`{}` = {:#x} was {how} {by} and is passed to {}",
-                    p.param, p.addr, self.info.name
-                );
-                self.found(FindingKind::UseAfterFree, p, message, Some(&e), None);
-                return false;
-            }
+        if let Some(e) = entry
+            && e.state != State::Live
+        {
+            let by = e.freed_by.unwrap_or("?");
+            let how = if e.state == State::Consumed {
+                "given to C by"
+            } else {
+                "released by"
+            };
+            let message = format!(
+                "`{}` = {:#x} was {how} {by} and is passed to {}",
+                p.param, p.addr, self.info.name
+            );
+            self.found(FindingKind::UseAfterFree, p, message, Some(&e), None);
+            return false;
         }
         // The ledger knows a live pointer: a freed Rust block at the same
         // address is history (C's allocator handed the address out again).
@@ -398,7 +398,7 @@ impl Guard {
         if p.flags & SLICE != 0 {
             match check::bounds(p.addr, p.bytes) {
                 Bounds::Fine => {}
-                Bounds::OutOfBounds { start, size } => {
+                Bounds::PastEnd { start, size } => {
                     let over = p.addr + p.bytes - (start + size);
                     let message = format!(
                         "`{}` = {:#x} with {} bytes runs {over} bytes past the end of its {size}-byte heap block",

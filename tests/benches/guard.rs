@@ -47,6 +47,8 @@ fn pair(c: &mut Criterion) {
 }
 
 fn slice(c: &mut Criterion) {
+    // On the heap on purpose, as the buffers C is usually given.
+    #[allow(clippy::useless_vec)]
     let buf = vec![3u8; 64];
     let mut g = c.benchmark_group("sum_bytes_64");
     g.bench_function("raw", |b| {

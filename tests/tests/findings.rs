@@ -229,6 +229,8 @@ fn clean_empty_slices() {
         unsafe { sum_bytes(NonNull::<u8>::dangling().as_ptr(), 0) },
         0
     );
+    // On the heap on purpose: the block checks see it.
+    #[allow(clippy::useless_vec)]
     let v = vec![5u32; 10];
     assert_eq!(unsafe { sum_u32(v.as_ptr(), v.len()) }, 50);
     cp.assert_clean();
