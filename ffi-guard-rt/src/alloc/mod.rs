@@ -29,8 +29,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 ///   (`out_of_bounds`), and a `cstr` argument inside a block must have its
 ///   NUL before the block's end (`unterminated_cstr`);
 /// - a block that was freed and not handed out again is `use_after_free`
-///   when it is passed to C (the allocator remembers the most recent freed
-///   blocks, a few thousand ranges);
+///   when it is passed to C (the allocator remembers the last 1024 frees of
+///   each 64 MiB heap region: of each thread's malloc arena, in effect);
 /// - a Rust block released by a guarded C release function is
 ///   `allocator_mismatch`;
 /// - deallocating a pointer that this allocator never returned (a C pointer
@@ -319,5 +319,23 @@ mod tests {
         );
         assert_eq!(unsafe { *q.add(15) }, 1);
         unsafe { A.dealloc(q, Layout::from_size_align(5000, 8).unwrap()) };
+    }
+}
+
+#[cfg(all(test, not(feature = "checks")))]
+mod unchecked_tests {
+    use super::*;
+
+    static A: TrackingAllocator = TrackingAllocator::new();
+
+    #[test]
+    fn without_checks_it_is_the_inner_allocator() {
+        let layout = Layout::from_size_align(64, 8).unwrap();
+        let p = unsafe { A.alloc(layout) };
+        assert!(!p.is_null());
+        assert_eq!(block_of(p as usize), Block::Unknown);
+        let q = unsafe { A.realloc(p, layout, 128) };
+        unsafe { A.dealloc(q, Layout::from_size_align(128, 8).unwrap()) };
+        assert_eq!(TrackingAllocator::__refused(), 0);
     }
 }
