@@ -348,3 +348,27 @@ fn backtrace_on_every_finding_when_asked() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- FFI_GUARD_SUMMARY=short ----
+
+#[test]
+fn short_summary_is_one_line_naming_the_report() {
+    let dir = fresh_dir("short");
+    let out = child(
+        "child_report",
+        &[
+            ("FFI_GUARD_MODE", "report".into()),
+            ("FFI_GUARD_SUMMARY", "short".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("error["), "{err}");
+    assert!(
+        err.contains("ffi-guard: 2 findings (2 occurrences), report in "),
+        "{err}"
+    );
+    assert_eq!(reports(&dir).len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -177,12 +177,24 @@ mod imp {
                 }
                 return;
             }
-            write_stderr(human::render(&findings).as_bytes());
+            let short = summary_is_short();
+            if !short {
+                write_stderr(human::render(&findings).as_bytes());
+            }
+            let total: u64 = findings.iter().map(|f| f.count).sum();
             if let Some(dir) = report_dir() {
                 match file::write_json(dir, &findings) {
                     Ok(path) => {
                         file::remove_jsonl(dir);
-                        let msg = format!("ffi-guard: report written to {}\n", path.display());
+                        let msg = if short {
+                            format!(
+                                "ffi-guard: {} findings ({total} occurrences), report in {}\n",
+                                findings.len(),
+                                path.display()
+                            )
+                        } else {
+                            format!("ffi-guard: report written to {}\n", path.display())
+                        };
                         write_stderr(msg.as_bytes());
                     }
                     Err(e) => {
@@ -193,8 +205,20 @@ mod imp {
                         write_stderr(msg.as_bytes());
                     }
                 }
+            } else if short {
+                let msg = format!(
+                    "ffi-guard: {} findings ({total} occurrences)\n",
+                    findings.len()
+                );
+                write_stderr(msg.as_bytes());
             }
         }));
+    }
+
+    /// `FFI_GUARD_SUMMARY=short`: one line at exit instead of the whole
+    /// summary (`cargo ffi-guard test` sets it and prints the merged report).
+    fn summary_is_short() -> bool {
+        std::env::var_os("FFI_GUARD_SUMMARY").is_some_and(|v| v == "short")
     }
 
     /// `FFI_GUARD_REPORT_DIR`, read once.
