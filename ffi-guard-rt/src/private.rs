@@ -49,6 +49,23 @@
 //! Without the `checks` feature every method here is an empty `#[inline(always)]`
 //! function (and `proceed` returns `true`), except `capture_errno` and
 //! `Export::run`, which keep the panic catch.
+//!
+//! # What the runtime does with these calls
+//!
+//! The argument methods only note each pointer (and run the stateless
+//! checks: null, alignment, length); `proceed` judges every noted pointer
+//! once, by its strongest role (`release` over `consume` over a plain use),
+//! against the ledger and the allocator's blocks, and commits releases and
+//! consumes to the ledger *before* the foreign call, against the generation
+//! it saw, so two threads releasing one pointer cannot both be forwarded.
+//! `done` therefore has nothing left to do; it stays for the wrapper shape.
+//! A call with no pointer argument touches no shared state.
+//!
+//! # Test hooks
+//!
+//! [`set_mode_for_tests`] (this thread) and [`set_process_mode_for_tests`]
+//! override `FFI_GUARD_MODE`, so a test can provoke findings in report mode
+//! next to tests that rely on panic mode.
 
 pub use core::panic::Location;
 
