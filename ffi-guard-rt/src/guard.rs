@@ -44,6 +44,21 @@ const CSTR: u8 = 2;
 const REPORTED: u8 = 4;
 const HAS_GEN: u8 = 8;
 
+/// The fast verdict on a plain use with no retired ledger entry: true when
+/// the allocator knows no block there, or a live block that holds the slice
+/// (C strings and freed blocks take the full path).
+#[inline(always)]
+fn use_is_fine(addr: usize, flags: u8, bytes: usize) -> bool {
+    match alloc::block_of(addr) {
+        Block::Unknown => true,
+        Block::Live { start, size } => {
+            flags & CSTR == 0
+                && (flags & SLICE == 0 || addr.saturating_add(bytes) <= start.saturating_add(size))
+        }
+        Block::Freed { .. } => false,
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Ptr {
     addr: usize,
@@ -176,13 +191,23 @@ impl Guard {
     #[inline(never)]
     pub(crate) fn evaluate(&mut self) {
         for i in 0..self.len as usize {
-            let p = *self.ptr_mut(i);
-            if p.flags & REPORTED != 0 {
+            // Fields one by one: a whole-struct copy of a slot written a
+            // moment ago by narrower stores stalls store forwarding.
+            let q = self.ptr_mut(i);
+            let (addr, role, flags, bytes) = (q.addr, q.role, q.flags, q.bytes);
+            if flags & REPORTED != 0 {
                 continue;
             }
             // A plain use needs the ledger only if the address may have a
             // released or consumed entry; the filter says so without a lock.
-            let looked_up = p.role != USE || ledger::may_be_retired(p.addr);
+            // Then a block that is unknown, or live and large enough, is all
+            // there is to see.
+            let retired = ledger::may_be_retired(addr);
+            if role == USE && !retired && use_is_fine(addr, flags, bytes) {
+                continue;
+            }
+            let p = *self.ptr_mut(i);
+            let looked_up = p.role != USE || retired;
             let mut entry = if looked_up { ledger::get(p.addr) } else { None };
             if entry.is_some_and(|e| e.state != State::Live)
                 && matches!(alloc::block_of(p.addr), Block::Live { .. })
