@@ -182,3 +182,23 @@ fn without_dir_reads_the_last_test_run_of_the_project() {
         "{stdout}"
     );
 }
+
+/// The whole human report, pinned: run in the folder itself so every path
+/// in it is relative and the snapshot holds on any machine.
+#[test]
+fn human_report_snapshot() {
+    let out = report(&["."], &reports());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+/// The merged JSON document, pinned.
+#[test]
+fn json_report_snapshot() {
+    let out = report(&[".", "--format", "json"], &reports());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    insta::assert_json_snapshot!(doc);
+}
