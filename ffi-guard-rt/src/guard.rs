@@ -238,11 +238,16 @@ impl Guard {
 
     /// Commits the releases and consumes judged fine. False when another
     /// thread released one of them in between (recorded as `double_free`).
-    #[inline(never)]
+    #[inline(always)]
     pub(crate) fn commit(&mut self) -> bool {
         if self.verdict & PENDING == 0 {
             return true;
         }
+        self.commit_pending()
+    }
+
+    #[inline(never)]
+    fn commit_pending(&mut self) -> bool {
         let mut ok = true;
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
