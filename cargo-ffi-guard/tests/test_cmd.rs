@@ -318,6 +318,7 @@ fn run_manifest_with(flags: &[&str], manifest: &Path, cwd: &Path) -> Run {
         .env_remove("FFI_GUARD_MODE")
         .env_remove("FFI_GUARD_REPORT_DIR")
         .env_remove("FFI_GUARD_BACKTRACE")
+        .env_remove("FFI_GUARD_SUMMARY")
         .output()
         .expect("run cargo-ffi-guard");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -67,6 +67,11 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         }
     }
     cmd.args(&args.cargo_args).env("FFI_GUARD_REPORT_DIR", &dir);
+    // The merged report below says it all: each test process prints just one
+    // line naming its file, unless the user asked for something else.
+    if std::env::var_os("FFI_GUARD_SUMMARY").is_none() {
+        cmd.env("FFI_GUARD_SUMMARY", "short");
+    }
     let status = cmd.status().map_err(|e| cannot_run_cargo(&cargo, e))?;
 
     let merged = reports::load(&dir)?;
