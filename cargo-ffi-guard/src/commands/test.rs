@@ -1,6 +1,7 @@
 //! `cargo ffi-guard test`: runs `cargo test` with `FFI_GUARD_REPORT_DIR` set
-//! to a fresh folder under the target directory, then merges and prints the
-//! reports the test processes left there.
+//! to a fresh folder under the target directory (and `FFI_GUARD_SUMMARY=short`
+//! unless set, so each test process prints one line), then merges and prints
+//! the reports the test processes left there.
 //!
 //! Exit status: 1 when the tests failed or a finding of a kind that fails
 //! the gate (`test.fail-on`, see [`crate::reports::gate`]) was recorded; 0
