@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use ffi_guard_rt::TrackingAllocator;
 
 /// Allocations per measured batch and per thread.
@@ -124,7 +124,6 @@ fn two_threads<A: GlobalAlloc + Sync>(
 }
 
 fn allocators(c: &mut Criterion) {
-    let _profiler = dhat::Profiler::builder().testing().build();
     let mut g = c.benchmark_group("alloc_mixed_8_4096");
     g.throughput(Throughput::Elements(OPS as u64));
     single(&mut g, "System", &System);
@@ -137,9 +136,66 @@ fn allocators(c: &mut Criterion) {
     g.finish();
 }
 
+/// Criterion measures one allocator after the other; on a machine shared
+/// with other work the load changes in between. This runs the three in turn,
+/// batch by batch, and keeps each one's fastest batch: a ratio that the
+/// neighbours' load moves much less.
+fn interleaved() {
+    fn batch<A: GlobalAlloc + Sync>(a: &A, threads: u64, ops: usize) -> f64 {
+        std::thread::scope(|s| {
+            let start = Instant::now();
+            let hs: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let mut w = Workload::new(0x5EED + t * 7919);
+                        w.run(a, ops);
+                        w.finish(a);
+                    })
+                })
+                .collect();
+            for h in hs {
+                h.join().expect("a workload thread");
+            }
+            start.elapsed().as_secs_f64() * 1e9 / ops as f64
+        })
+    }
+    println!("interleaved, fastest batch of each, ns per allocation+free per thread:");
+    for threads in [1, 2] {
+        let ops = 8 * OPS;
+        let mut best = [f64::MAX; 3];
+        for round in 0..30 {
+            best[0] = best[0].min(batch(&System, threads, ops));
+            best[1] = best[1].min(batch(&TRACKING, threads, ops));
+            // dhat is slow: fewer rounds say enough.
+            if round % 5 == 0 {
+                best[2] = best[2].min(batch(&DHAT, threads, ops));
+            }
+        }
+        println!(
+            "  {threads} thread(s): System {:.1}  TrackingAllocator {:.1} ({:.2}x System)  dhat::Alloc {:.1} ({:.1}x TrackingAllocator)",
+            best[0],
+            best[1],
+            best[1] / best[0],
+            best[2],
+            best[2] / best[1],
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
     targets = allocators
 }
-criterion_main!(benches);
+
+fn main() {
+    // dhat::Alloc tracks only while a profiler runs; testing mode writes no file.
+    let _profiler = dhat::Profiler::builder().testing().build();
+    benches();
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs each bench
+    // once as a smoke test and needs no ratios.
+    if std::env::args().any(|a| a == "--bench") {
+        interleaved();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}
