@@ -2,8 +2,10 @@
 //!
 //! An allocator finding has no `#[track_caller]` location to lean on: the
 //! dealloc comes from `Drop` glue deep in `alloc`. So this rare path captures
-//! a backtrace (inside the caller's `Ignore` scope: it allocates) and takes
-//! the first frame that is neither the runtime nor the standard library.
+//! the stack (inside the caller's `Ignore` scope: it allocates), symbolizing
+//! frame by frame only until the first one that is neither the runtime nor
+//! the standard library. The full backtrace, when `FFI_GUARD_BACKTRACE=1`
+//! asks for one, is the report's to capture, as for every finding.
 
 use std::alloc::Layout;
 
@@ -12,10 +14,7 @@ use crate::finding::{Finding, FindingKind, Frame, Site};
 /// The finding for a deallocation the allocator refused to forward.
 /// `freed`: the address is a Rust block that was already freed.
 pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Finding {
-    let frames = capture();
-    let user = frames.iter().position(|f| is_user(&f.frame));
-    let site = user
-        .and_then(|i| frames.get(i))
+    let site = first_user_frame()
         .and_then(|f| {
             Some(Site {
                 file: relative(f.frame.file.as_deref()?),
@@ -56,13 +55,6 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
             ),
         )
     };
-    let backtrace = wants_backtrace().then(|| {
-        frames
-            .into_iter()
-            .skip(user.unwrap_or(0))
-            .map(|f| f.frame)
-            .collect()
-    });
     Finding {
         kind,
         function,
@@ -73,7 +65,7 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
         free_with: producer.and_then(|p| p.2).map(str::to_owned),
         count: 1,
         bytes: Some(layout.size() as u64),
-        backtrace,
+        backtrace: None,
     }
 }
 
@@ -82,23 +74,31 @@ struct Captured {
     column: Option<u32>,
 }
 
-fn capture() -> Vec<Captured> {
-    let mut out = Vec::new();
+fn first_user_frame() -> Option<Captured> {
+    let mut found = None;
     backtrace::trace(|raw| {
+        // Inlined frames come innermost first: the first user symbol is the
+        // line that dropped the value.
         backtrace::resolve_frame(raw, |sym| {
+            if found.is_some() {
+                return;
+            }
             let Some(name) = sym.name() else { return };
-            out.push(Captured {
+            let c = Captured {
                 frame: Frame {
                     function: format!("{name:#}"),
                     file: sym.filename().map(|p| p.display().to_string()),
                     line: sym.lineno(),
                 },
                 column: sym.colno(),
-            });
+            };
+            if is_user(&c.frame) {
+                found = Some(c);
+            }
         });
-        true
+        found.is_none()
     });
-    out
+    found
 }
 
 /// Frames of the runtime, the backtrace machinery and the standard library
@@ -152,8 +152,4 @@ fn unknown_site() -> Site {
         line: 0,
         column: 0,
     }
-}
-
-fn wants_backtrace() -> bool {
-    std::env::var_os("FFI_GUARD_BACKTRACE").is_some_and(|v| v == "1")
 }
