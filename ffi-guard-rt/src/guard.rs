@@ -34,6 +34,9 @@ pub(crate) const REFUSE: u8 = 2;
 pub(crate) const SKIP: u8 = 4;
 /// A verdict bit: a release or consume waits for `commit`.
 const PENDING: u8 = 8;
+/// A verdict bit: a release was committed while judged; `rollback` undoes
+/// it if the call does not go ahead.
+const COMMITTED: u8 = 16;
 
 const USE: u8 = 0;
 const RELEASE: u8 = 1;
@@ -43,6 +46,8 @@ const SLICE: u8 = 1;
 const CSTR: u8 = 2;
 const REPORTED: u8 = 4;
 const HAS_GEN: u8 = 8;
+/// Released in the ledger already, by `evaluate` (see `COMMITTED`).
+const DONE: u8 = 16;
 
 /// The fast verdict on a plain use with no retired ledger entry: true when
 /// the allocator knows no block there, or a live block that holds the slice
@@ -109,7 +114,7 @@ impl Guard {
         if addr == 0 {
             return None;
         }
-        if let Some(i) = self.find(addr, param) {
+        if let Some(i) = self.find(addr) {
             return Some(i);
         }
         if check::misaligned(addr, align_of::<T>()) {
@@ -206,6 +211,16 @@ impl Guard {
             if role == USE && !retired && use_is_fine(addr, flags, bytes) {
                 continue;
             }
+            if role == RELEASE {
+                // The common release, judged and committed under one lock.
+                if let Ok(generation) = ledger::try_release(addr, self.info.name, self.site) {
+                    let q = self.ptr_mut(i);
+                    q.flags |= HAS_GEN | DONE;
+                    q.generation = generation;
+                    self.verdict |= COMMITTED;
+                    continue;
+                }
+            }
             let p = *self.ptr_mut(i);
             let looked_up = p.role != USE || retired;
             let mut entry = if looked_up { ledger::get(p.addr) } else { None };
@@ -251,7 +266,7 @@ impl Guard {
         let mut ok = true;
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
-            if p.flags & HAS_GEN == 0 || p.flags & REPORTED != 0 {
+            if p.flags & HAS_GEN == 0 || p.flags & (REPORTED | DONE) != 0 {
                 continue;
             }
             let (by, site) = (self.info.name, self.site);
@@ -274,6 +289,27 @@ impl Guard {
             }
         }
         ok
+    }
+
+    /// Undoes the releases `evaluate` committed: the call does not go ahead.
+    #[inline(always)]
+    pub(crate) fn rollback(&mut self) {
+        if self.verdict & COMMITTED != 0 {
+            self.rollback_committed();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn rollback_committed(&mut self) {
+        for i in 0..self.len as usize {
+            let p = *self.ptr_mut(i);
+            if p.flags & DONE != 0 {
+                ledger::restore(p.addr, p.generation, self.info.name);
+                self.ptr_mut(i).flags &= !DONE;
+            }
+        }
+        self.verdict &= !COMMITTED;
     }
 
     /// The panic of panic mode, at the wrapper's caller.
@@ -300,11 +336,13 @@ impl Guard {
     }
 
     #[inline(always)]
-    fn find(&self, addr: usize, param: &'static str) -> Option<usize> {
+    fn find(&self, addr: usize) -> Option<usize> {
         (0..self.len as usize).find(|&i| {
             // SAFETY: the first `len` slots are initialised.
             let p = unsafe { self.ptrs[i].assume_init_ref() };
-            p.addr == addr && (std::ptr::eq(p.param, param) || p.param == param)
+            // By address alone: one pointer announced under two names is
+            // judged once (the first name is the one in messages).
+            p.addr == addr
         })
     }
 
@@ -532,7 +570,7 @@ impl Guard {
         e: Option<&Entry>,
         bytes: Option<usize>,
     ) {
-        if let Some(i) = self.find(p.addr, p.param) {
+        if let Some(i) = self.find(p.addr) {
             self.ptr_mut(i).flags |= REPORTED;
         }
         self.record(kind, message, e, bytes);

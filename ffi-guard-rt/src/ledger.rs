@@ -146,6 +146,44 @@ pub(crate) fn retire(
     RETIRED[retired_slot(addr)].fetch_add(1, Ordering::Relaxed);
 }
 
+/// Releases the live entry of `addr` in one locked step if `by` is its
+/// release function: `Ok(generation)`. Otherwise nothing changes and the
+/// entry (if any) is returned for the caller to judge.
+pub(crate) fn try_release(
+    addr: usize,
+    by: &'static str,
+    site: &'static Location<'static>,
+) -> Result<u64, Option<Entry>> {
+    if !may_know(addr) {
+        return Err(None);
+    }
+    with_entry(addr, |e| match e {
+        Some(e) if e.state == State::Live && e.free_with.is_none_or(|f| f == by) => {
+            retire(addr, e, State::Released, by, site);
+            Ok(e.generation)
+        }
+        Some(e) => Err(Some(*e)),
+        None => Err(None),
+    })
+}
+
+/// Undoes a release or consume of generation `generation` by `by`: the call
+/// that made it did not go ahead after all.
+pub(crate) fn restore(addr: usize, generation: u64, by: &'static str) {
+    with_entry(addr, |e| {
+        if let Some(e) = e
+            && e.generation == generation
+            && e.state != State::Live
+            && e.freed_by == Some(by)
+        {
+            e.state = State::Live;
+            e.freed_by = None;
+            e.free_site = None;
+            unretire(addr);
+        }
+    });
+}
+
 /// False when `addr` surely has no released or consumed entry; found
 /// without a lock. A use of a pointer (the common check) needs the ledger
 /// only when this is true.

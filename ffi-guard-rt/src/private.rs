@@ -214,13 +214,19 @@ mod checked {
             if self.g.verdict & FOUND != 0 {
                 // Abort mode never gets here: recording the finding aborted.
                 if mode::current() == Mode::Panic {
+                    self.g.rollback();
                     self.g.panic_now();
                 }
                 if self.g.verdict & REFUSE != 0 {
+                    self.g.rollback();
                     return false;
                 }
             }
-            self.g.commit()
+            let ok = self.g.commit();
+            if !ok {
+                self.g.rollback();
+            }
+            ok
         }
     }
 
@@ -292,9 +298,14 @@ mod checked {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 g.evaluate();
                 if g.verdict & (FOUND | REFUSE | SKIP) != 0 {
+                    g.rollback();
                     return false;
                 }
-                g.commit()
+                let ok = g.commit();
+                if !ok {
+                    g.rollback();
+                }
+                ok
             }))
             .unwrap_or(false)
         }

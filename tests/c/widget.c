@@ -202,3 +202,9 @@ int64_t loop_plain(plain_cb cb, int n) {
     }
     return s;
 }
+
+/* Releases `w` and notes it in `*note`: a release with a second pointer. */
+void widget_free_noting(widget *w, int *note) {
+    *note = 1;
+    widget_free(w);
+}

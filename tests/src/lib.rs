@@ -87,4 +87,10 @@ unsafe extern "C" {
     #[ffi_guard(slice(buf, len))]
     pub fn sum_bytes(buf: *const u8, len: usize) -> u64;
     pub fn fail_with_errno(e: c_int) -> c_int;
+    /// `widget_new` again, for widgets released with `widget_free_noting`.
+    #[ffi_guard(alloc(free = widget_free_noting))]
+    #[link_name = "widget_new"]
+    pub fn widget_new_noted(name: *const c_char) -> *mut Widget;
+    #[ffi_guard(free(w), nonnull(note))]
+    pub fn widget_free_noting(w: *mut Widget, note: *mut c_int);
 }

@@ -199,6 +199,27 @@ fn panic_mode_panics_with_the_finding_text() {
 }
 
 #[test]
+fn a_release_refused_for_another_argument_is_not_committed() {
+    let w = unsafe { widget_new_noted(ptr::null()) };
+    let cp = Checkpoint::now();
+    let line = line!() + 1;
+    let r = std::panic::catch_unwind(|| unsafe { widget_free_noting(w, ptr::null_mut()) });
+    assert!(r.is_err(), "panic mode: the bad `note` stops the call");
+    one(
+        &cp.findings(),
+        FindingKind::NullPointer,
+        "widget_free_noting",
+        line,
+    );
+    // C never released `w`, so the ledger must still hold it live.
+    let cp = Checkpoint::now();
+    let mut note = 0;
+    unsafe { widget_free_noting(w, &mut note) };
+    assert_eq!(note, 1);
+    cp.assert_clean();
+}
+
+#[test]
 fn clean_reused_address_is_live_again() {
     let cp = Checkpoint::now();
     let mut reused = false;
