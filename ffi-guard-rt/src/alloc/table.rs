@@ -39,7 +39,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// The number of shards; a power of two. Threads that allocate at once meet
 /// on one shard only when their heap regions map to it.
@@ -218,6 +218,18 @@ impl Table {
 }
 
 static FORK_HOOKED: AtomicBool = AtomicBool::new(false);
+/// The thread that holds every shard lock across `fork`, or 0.
+static FORKING: AtomicUsize = AtomicUsize::new(0);
+
+/// A non-zero id of the calling thread that reading never allocates: the
+/// address of a thread-local without a destructor.
+#[inline]
+fn this_thread() -> usize {
+    thread_local! {
+        static ID: u8 = const { 0 };
+    }
+    ID.with(|id| id as *const u8 as usize)
+}
 
 /// A `fork` while another thread holds a shard lock would leave the child's
 /// copy of that lock held forever, and the child's first allocation would
@@ -225,6 +237,11 @@ static FORK_HOOKED: AtomicBool = AtomicBool::new(false);
 /// releases them on both sides after, as malloc does with its own locks.
 /// Registered on the first insert, outside any shard lock: registering may
 /// allocate, which comes back here and finds the flag already set.
+///
+/// Prepare handlers registered before ours run after it, with every lock
+/// held; if one allocates, the forking thread must get through. `FORKING`
+/// names that thread, and its lock attempts then go ahead without taking
+/// (nor, after, releasing) the lock: every other thread is kept out.
 #[cold]
 fn hook_fork() {
     if FORK_HOOKED.swap(true, Ordering::AcqRel) {
@@ -236,8 +253,10 @@ fn hook_fork() {
             for shard in &TABLE.shards {
                 shard.lock();
             }
+            FORKING.store(this_thread(), Ordering::Release);
         }
         extern "C" fn after() {
+            FORKING.store(0, Ordering::Release);
             for shard in &TABLE.shards {
                 shard.lock.store(false, Ordering::Release);
             }
@@ -339,29 +358,37 @@ impl Shard {
     /// allocator and must not panic (nothing in `ShardData` does).
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut ShardData) -> R) -> R {
-        self.lock();
-        // SAFETY: the lock gives exclusive access to `data`.
+        let acquired = self.lock();
+        // SAFETY: the lock (ours, or the fork's on this very thread) gives
+        // exclusive access to `data`.
         let r = f(unsafe { &mut *self.data.get() });
-        self.lock.store(false, Ordering::Release);
+        if acquired {
+            self.lock.store(false, Ordering::Release);
+        }
         r
     }
 
+    /// `false` when the lock was already held for this thread by `fork`'s
+    /// prepare handler: then it must stay held after use.
     #[inline(always)]
-    fn lock(&self) {
-        if self
-            .lock
+    fn lock(&self) -> bool {
+        self.lock
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_contended();
-        }
+            .is_ok()
+            || self.lock_contended()
     }
 
     #[cold]
-    fn lock_contended(&self) {
+    fn lock_contended(&self) -> bool {
         let mut spins = 0u32;
         loop {
+            if FORKING.load(Ordering::Acquire) == this_thread() {
+                return false;
+            }
             while self.lock.load(Ordering::Relaxed) {
+                if FORKING.load(Ordering::Acquire) == this_thread() {
+                    return false;
+                }
                 if spins < 64 {
                     std::hint::spin_loop();
                     spins += 1;
@@ -376,7 +403,7 @@ impl Shard {
                 .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                return;
+                return true;
             }
         }
     }
