@@ -576,11 +576,11 @@ impl ShardData {
                 self.len += 1;
             }
         }
-        if old_len != 0 {
-            if let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1) {
-                // SAFETY: `old` was allocated by `rebuild` with this layout.
-                unsafe { System.dealloc(old.cast(), old_layout) };
-            }
+        if old_len != 0
+            && let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1)
+        {
+            // SAFETY: `old` was allocated by `rebuild` with this layout.
+            unsafe { System.dealloc(old.cast(), old_layout) };
         }
         true
     }
