@@ -6,7 +6,8 @@
 //! foreign and exported fns exist. Built once per crate from the parsed
 //! files; never reads anything else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Token};
@@ -50,7 +51,13 @@ pub struct Index {
     pub foreign_blocks: Vec<ForeignBlock>,
     fns_by_name: HashMap<String, Vec<FnId>>,
     module_ids: HashMap<(usize, Vec<String>), ModuleId>,
+    /// Answers already given, by (module, path, namespace): resolution
+    /// through glob re-exports (libc has thousands) is costly.
+    cache: Mutex<HashMap<(ModuleId, String, Ns), Option<Found>>>,
 }
+
+/// Lookups under way in one query: a (module, name) seen again is a cycle.
+type Visited = HashSet<(ModuleId, String, Ns)>;
 
 /// One crate root: a lib, bin, example, test or bench target.
 #[derive(Debug, Clone)]
@@ -128,6 +135,10 @@ pub struct TypeDef {
     pub module: ModuleId,
     pub loc: ItemLoc,
     pub repr: Repr,
+    /// Defined inside a macro body (other than `cfg_if!`) or under an
+    /// attribute macro: the macro may add a `repr` or rewrite the type, so
+    /// its layout is unknown here.
+    pub opaque_origin: bool,
 }
 
 /// A `type X = ..;` of the crate; the aliased type is kept to resolve through it.
@@ -164,6 +175,10 @@ pub struct FnDef {
     pub exported: bool,
     /// `#[ffi_guard]` on the fn, or (for a foreign fn) on its block.
     pub guarded: bool,
+    /// Under an attribute macro other than `#[ffi_guard]` (on the fn or its
+    /// block, e.g. `#[wasm_bindgen]`): what C sees is what the macro
+    /// generates, not the signature written here.
+    pub rewritten: bool,
 }
 
 impl FnDef {
@@ -185,6 +200,7 @@ pub struct ForeignBlock {
     pub loc: ItemLoc,
     pub abi: String,
     pub guarded: bool,
+    pub rewritten: bool,
 }
 
 /// Whether an ABI string is one C can call or be called through (`None` is
@@ -269,8 +285,9 @@ fn collect_repr(meta: &Meta, repr: &mut Repr) {
 }
 
 /// Namespaces a path can be looked up in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 enum Ns {
+    #[default]
     Type,
     Value,
 }
@@ -305,7 +322,8 @@ impl Index {
         for (fi, file) in files.iter().enumerate() {
             let items = &file.ast.items;
             let path = file.module.clone();
-            ix.walk_items(fi, file.target, file.module_id, &path, items, &mut Vec::new());
+            let macro_types: HashSet<(usize, usize)> = file.macro_types.iter().copied().collect();
+            ix.walk_items(fi, file.target, file.module_id, &path, items, &mut Vec::new(), &macro_types);
         }
         ix
     }
@@ -351,6 +369,7 @@ impl Index {
         mpath: &[String],
         items: &[syn::Item],
         loc: &mut Vec<u32>,
+        macro_types: &HashSet<(usize, usize)>,
     ) {
         for (i, item) in items.iter().enumerate() {
             loc.push(i as u32);
@@ -365,17 +384,20 @@ impl Index {
                     let cid = self.module(target, &child, usize::MAX);
                     if let Some((_, inner)) = &m.content {
                         self.modules[cid].file = file;
-                        self.walk_items(file, target, cid, &child, inner, loc);
+                        self.walk_items(file, target, cid, &child, inner, loc, macro_types);
                     }
                 }
                 syn::Item::Struct(s) => {
-                    self.add_type(module, &s.ident, AdtKind::Struct, here, &s.attrs)
+                    let m = in_macro(macro_types, &s.ident);
+                    self.add_type(module, &s.ident, AdtKind::Struct, here, &s.attrs, m)
                 }
                 syn::Item::Enum(e) => {
-                    self.add_type(module, &e.ident, AdtKind::Enum, here, &e.attrs)
+                    let m = in_macro(macro_types, &e.ident);
+                    self.add_type(module, &e.ident, AdtKind::Enum, here, &e.attrs, m)
                 }
                 syn::Item::Union(u) => {
-                    self.add_type(module, &u.ident, AdtKind::Union, here, &u.attrs)
+                    let m = in_macro(macro_types, &u.ident);
+                    self.add_type(module, &u.ident, AdtKind::Union, here, &u.attrs, m)
                 }
                 syn::Item::Type(t) => {
                     let id = self.aliases.len();
@@ -398,6 +420,7 @@ impl Index {
                         abi: abi_name(&f.sig.abi),
                         exported: is_exported(&f.attrs),
                         guarded: has_attr(&f.attrs, "ffi_guard"),
+                        rewritten: has_attr_macro(&f.attrs),
                     });
                     self.modules[module]
                         .values
@@ -414,6 +437,8 @@ impl Index {
                                 abi: abi_name(&m.sig.abi),
                                 exported: is_exported(&m.attrs),
                                 guarded: has_attr(&m.attrs, "ffi_guard"),
+                                rewritten: has_attr_macro(&m.attrs)
+                                    || has_attr_macro(&imp.attrs),
                             });
                         }
                     }
@@ -426,11 +451,13 @@ impl Index {
                         .as_ref()
                         .map_or_else(|| "C".to_owned(), |n| n.value());
                     let guarded = has_attr(&fm.attrs, "ffi_guard");
+                    let rewritten = has_attr_macro(&fm.attrs);
                     self.foreign_blocks.push(ForeignBlock {
                         module,
                         loc: here.clone(),
                         abi: abi.clone(),
                         guarded,
+                        rewritten,
                     });
                     for (j, fi) in fm.items.iter().enumerate() {
                         if let syn::ForeignItem::Fn(f) = fi {
@@ -442,6 +469,7 @@ impl Index {
                                 abi: Some(abi.clone()),
                                 exported: false,
                                 guarded: guarded || has_attr(&f.attrs, "ffi_guard"),
+                                rewritten: rewritten || has_attr_macro(&f.attrs),
                             });
                             self.modules[module]
                                 .values
@@ -467,6 +495,7 @@ impl Index {
         kind: AdtKind,
         loc: ItemLoc,
         attrs: &[Attribute],
+        from_macro: bool,
     ) {
         let id = self.types.len();
         self.types.push(TypeDef {
@@ -475,6 +504,7 @@ impl Index {
             module,
             loc,
             repr: read_repr(attrs),
+            opaque_origin: from_macro || has_attr_macro(attrs),
         });
         self.modules[module]
             .types
@@ -558,7 +588,7 @@ impl Index {
             _ => return None,
         };
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        match self.resolve_path(module, &segs, Ns::Type, 0)? {
+        match self.resolve_cached(module, &segs, Ns::Type)? {
             Found::Type(b) => Some(b),
             Found::Value(_) => None,
         }
@@ -567,13 +597,34 @@ impl Index {
     /// The crate fn a value path (a call's callee) means in `module`.
     pub fn resolve_fn(&self, module: ModuleId, path: &syn::Path) -> Option<FnId> {
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        match self.resolve_path(module, &segs, Ns::Value, 0)? {
+        match self.resolve_cached(module, &segs, Ns::Value)? {
             Found::Value(f) => Some(f),
             Found::Type(_) => None,
         }
     }
 
-    fn resolve_path(&self, from: ModuleId, segs: &[String], ns: Ns, depth: usize) -> Option<Found> {
+    fn resolve_cached(&self, module: ModuleId, segs: &[String], ns: Ns) -> Option<Found> {
+        let key = (module, segs.join("::"), ns);
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(hit) = cache.get(&key) {
+                return *hit;
+            }
+        }
+        let found = self.resolve_path(module, segs, ns, 0, &mut Visited::new());
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, found);
+        }
+        found
+    }
+
+    fn resolve_path(
+        &self,
+        from: ModuleId,
+        segs: &[String],
+        ns: Ns,
+        depth: usize,
+        visited: &mut Visited,
+    ) -> Option<Found> {
         if depth > MAX_DEPTH || segs.is_empty() || from >= self.modules.len() {
             return None;
         }
@@ -600,7 +651,7 @@ impl Index {
         for (i, seg) in rest.iter().enumerate() {
             let last = i + 1 == rest.len();
             let want = if last { ns } else { Ns::Type };
-            let found = self.lookup(cur, seg, want, depth + 1)?;
+            let found = self.lookup(cur, seg, want, depth + 1, visited)?;
             if last {
                 return Some(found);
             }
@@ -614,8 +665,15 @@ impl Index {
     }
 
     /// A name in `module`: its own items, then named imports, then globs.
-    fn lookup(&self, module: ModuleId, name: &str, ns: Ns, depth: usize) -> Option<Found> {
-        if depth > MAX_DEPTH {
+    fn lookup(
+        &self,
+        module: ModuleId,
+        name: &str,
+        ns: Ns,
+        depth: usize,
+        visited: &mut Visited,
+    ) -> Option<Found> {
+        if depth > MAX_DEPTH || !visited.insert((module, name.to_owned(), ns)) {
             return None;
         }
         let m = &self.modules[module];
@@ -638,30 +696,63 @@ impl Index {
                     Some("self") => &imp.path[..imp.path.len() - 1],
                     _ => &imp.path[..],
                 };
-                if let Some(f) = self.resolve_path(module, path, ns, depth + 1) {
+                if let Some(f) = self.resolve_path(module, path, ns, depth + 1, visited) {
                     return Some(f);
                 }
             }
         }
         for imp in m.imports.iter().filter(|i| i.name.is_none()) {
+            // `use Enum::*` brings variants, which are not types: only
+            // globs of modules are followed.
             if let Some(Found::Type(TypeBinding::Module(target))) =
-                self.resolve_path(module, &imp.path, Ns::Type, depth + 1)
+                self.resolve_path(module, &imp.path, Ns::Type, depth + 1, visited)
             {
                 if target == module {
                     continue;
                 }
-                if let Some(f) = self.lookup(target, name, ns, depth + 1) {
+                if let Some(f) = self.lookup(target, name, ns, depth + 1, visited) {
                     return Some(f);
                 }
-            } else if let Some(Found::Type(TypeBinding::Adt(t))) =
-                self.resolve_path(module, &imp.path, Ns::Type, depth + 1)
-            {
-                // `use Enum::*` brings variants, which are not types.
-                let _ = t;
             }
         }
         None
     }
+}
+
+fn in_macro(set: &HashSet<(usize, usize)>, ident: &syn::Ident) -> bool {
+    if set.is_empty() {
+        return false;
+    }
+    let p = ident.span().start();
+    set.contains(&(p.line, p.column))
+}
+
+/// Attributes the compiler (or a tool) reads itself; anything else on an
+/// item is an attribute macro, which may rewrite the item.
+const BUILTIN_ATTRS: &[&str] = &[
+    "cfg", "cfg_attr", "link", "link_name", "link_ordinal", "link_section", "no_mangle",
+    "export_name", "unsafe", "doc", "allow", "warn", "deny", "forbid", "expect", "inline",
+    "cold", "must_use", "deprecated", "track_caller", "target_feature", "repr", "derive",
+    "used", "naked", "linkage", "ffi_guard", "test", "ignore", "should_panic", "coverage",
+    "optimize", "automatically_derived", "non_exhaustive", "no_coverage", "instruction_set",
+    "rustc_std_internal_symbol", "unstable", "stable", "rustfmt", "clippy", "diagnostic",
+    "macro_export", "macro_use", "path", "debugger_visualizer", "collapse_debuginfo",
+    "patchable_function_entry", "sanitize", "no_sanitize", "rustdoc", "doc_cfg",
+];
+
+/// Whether an attribute macro (not a built-in attribute, not `#[ffi_guard]`)
+/// sits on the item.
+pub fn has_attr_macro(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let path = a.path();
+        let first = path.segments.first().map(|s| s.ident.to_string());
+        let last = path.segments.last().map(|s| s.ident.to_string());
+        match (first.as_deref(), last.as_deref()) {
+            (Some("rustfmt" | "clippy" | "diagnostic" | "rustdoc"), _) => false,
+            (_, Some(name)) => !BUILTIN_ATTRS.contains(&name),
+            _ => false,
+        }
+    })
 }
 
 fn is_exported(attrs: &[Attribute]) -> bool {

@@ -38,6 +38,10 @@ pub struct SourceFile {
     pub target: usize,
     /// The index module of the file's top level.
     pub module_id: usize,
+    /// Where (line, 0-based column) the name of each struct, enum or union
+    /// defined in a macro body other than `cfg_if!` is: such a macro may add
+    /// attributes (a `repr`) that the linter cannot see.
+    pub macro_types: Vec<(usize, usize)>,
 }
 
 /// A file that did not parse: where syn stopped and what it said.

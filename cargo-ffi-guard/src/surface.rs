@@ -65,7 +65,7 @@ impl<'a> Surface<'a> {
         let ix = &krate.index;
         let mut s = Surface::default();
         for (id, f) in ix.fns.iter().enumerate() {
-            if !is_c_abi(f.abi.as_deref()) {
+            if !is_c_abi(f.abi.as_deref()) || f.rewritten {
                 continue;
             }
             let Some(parts) = krate.fn_parts(f) else { continue };
@@ -284,7 +284,9 @@ fn walk_inner<'t>(
 
 /// Types the crate hands out itself: the type of a `Box::into_raw` or
 /// `Arc::into_raw` argument, the pointee of a Rust `extern "C"` fn's returned
-/// pointer, and the pointee of an export's out-parameter (`*mut *mut T`).
+/// pointer, the pointee of an export's out-parameter (`*mut *mut T`), and a
+/// type the crate builds itself (a struct literal outside tests): C did not
+/// lay out a value that Rust built, it only holds a pointer to it.
 fn handed_out(krate: &Crate) -> HashSet<TypeId> {
     let ix = &krate.index;
     let mut out = HashSet::new();
@@ -316,6 +318,9 @@ fn handed_out(krate: &Crate) -> HashSet<TypeId> {
             }
         }
         let Some(block) = parts.block else { continue };
+        if crate::index::has_attr(parts.attrs, "test") {
+            continue;
+        }
         let mut v = IntoRaw {
             locals: HashMap::new(),
             found: Vec::new(),
@@ -421,6 +426,13 @@ impl<'ast> Visit<'ast> for IntoRaw {
             }
         }
         syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+        if e.qself.is_none() && !e.path.is_ident("Self") {
+            self.found.push(path_type(&e.path, e.path.segments.len()));
+        }
+        syn::visit::visit_expr_struct(self, e);
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {

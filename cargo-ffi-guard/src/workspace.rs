@@ -185,13 +185,14 @@ pub fn crate_from_source(text: &str) -> Crate {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     match parse(text) {
-        Ok((ast, _)) => files.push(SourceFile {
+        Ok((ast, _, macro_types)) => files.push(SourceFile {
             path: "src/lib.rs".to_owned(),
             text: text.to_owned(),
             ast,
             module: vec!["crate".to_owned()],
             target: 0,
             module_id: 0,
+            macro_types,
         }),
         Err(e) => errors.push(syn_error("src/lib.rs", &e)),
     }
@@ -219,12 +220,14 @@ fn finish(
 }
 
 /// Parse a file and append the items found in its macro invocations.
-/// Also returns how many top-level items are the file's own.
-fn parse(text: &str) -> syn::Result<(syn::File, usize)> {
+/// Also returns how many top-level items are the file's own, and where the
+/// types defined in opaque macro bodies are (see `SourceFile::macro_types`).
+fn parse(text: &str) -> syn::Result<(syn::File, usize, Vec<(usize, usize)>)> {
     let mut ast = syn::parse_file(text)?;
     let own = ast.items.len();
-    expand_macro_items(&mut ast.items, 0);
-    Ok((ast, own))
+    let mut macro_types = Vec::new();
+    expand_macro_items(&mut ast.items, 0, &mut macro_types);
+    Ok((ast, own, macro_types))
 }
 
 fn syn_error(path: &str, e: &syn::Error) -> ParseError {
@@ -243,7 +246,7 @@ const MAX_MACRO_DEPTH: usize = 8;
 /// Best effort: the items of `cfg_if! { if #[cfg(..)] { items } else { items } }`
 /// (every branch) and of any other macro whose body parses as items, appended
 /// after the items that are already there. Recurses into inline modules.
-fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize) {
+fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize, macro_types: &mut Vec<(usize, usize)>) {
     if depth > MAX_MACRO_DEPTH {
         return;
     }
@@ -252,20 +255,48 @@ fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize) {
         match item {
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &mut m.content {
-                    expand_macro_items(inner, depth);
+                    expand_macro_items(inner, depth, macro_types);
                 }
             }
             // `macro_rules!` bodies are patterns, not items.
             syn::Item::Macro(m) if m.ident.is_none() => {
+                let before = extra.len();
                 items_in_tokens(m.mac.tokens.clone(), &mut extra, 0);
+                if !is_cfg_if(&m.mac) {
+                    for it in &extra[before..] {
+                        note_types(it, macro_types);
+                    }
+                }
             }
             _ => {}
         }
     }
     if !extra.is_empty() {
-        expand_macro_items(&mut extra, depth + 1);
+        expand_macro_items(&mut extra, depth + 1, macro_types);
         items.extend(extra);
     }
+}
+
+fn is_cfg_if(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| s.ident == "cfg_if")
+}
+
+/// Note where the name of each struct, enum and union of `item` is.
+fn note_types(item: &syn::Item, out: &mut Vec<(usize, usize)>) {
+    let ident = match item {
+        syn::Item::Struct(s) => &s.ident,
+        syn::Item::Enum(e) => &e.ident,
+        syn::Item::Union(u) => &u.ident,
+        syn::Item::Mod(m) => {
+            if let Some((_, inner)) = &m.content {
+                inner.iter().for_each(|i| note_types(i, out));
+            }
+            return;
+        }
+        _ => return,
+    };
+    let p = ident.span().start();
+    out.push((p.line, p.column));
 }
 
 fn items_in_tokens(tokens: TokenStream, out: &mut Vec<syn::Item>, depth: usize) {
@@ -329,7 +360,7 @@ impl Loader<'_> {
                 return;
             }
         };
-        let (ast, own) = match parse(&text) {
+        let (ast, own, macro_types) = match parse(&text) {
             Ok(parsed) => parsed,
             Err(e) => {
                 self.errors.push(syn_error(&rel, &e));
@@ -353,6 +384,7 @@ impl Loader<'_> {
             module,
             target,
             module_id: 0,
+            macro_types,
         });
         for d in decls {
             match d.candidates.iter().find(|(p, _)| p.is_file()) {

@@ -2007,7 +2007,7 @@ fn is_foreign_path(segs: &[String]) -> bool {
     let Some((last, quals)) = segs.split_last() else {
         return false;
     };
-    !is_ctor(last)
+    !matches!(last.as_str(), "Some" | "Ok" | "Err")
         && quals.iter().any(|q| {
             matches!(q.as_str(), "libc" | "ffi" | "sys" | "raw" | "bindings") || q.ends_with("_sys") || q.ends_with("_ffi")
         })

@@ -280,7 +280,7 @@ impl Walker<'_, '_> {
         if segs.len() >= 2 {
             let qual = &segs[segs.len() - 2];
             if qual == "libc" || qual == "ffi" || qual == "sys" || qual.ends_with("_sys") {
-                return !name.starts_with(char::is_uppercase);
+                return !matches!(name.as_str(), "Some" | "Ok" | "Err");
             }
             return self.idx.foreign.contains_key(name) && qual.starts_with(char::is_lowercase);
         }
@@ -310,7 +310,8 @@ fn is_benign_fn(qual: &str, name: &str) -> bool {
     name.starts_with(char::is_uppercase)
         || matches!(
             (qual, name),
-            ("ptr", "null" | "null_mut")
+            ("ptr", "null" | "null_mut" | "eq" | "addr_eq")
+                | ("NonNull", "new" | "new_unchecked" | "dangling")
                 | ("mem", "size_of" | "align_of" | "zeroed")
                 | ("", "size_of" | "align_of")
         )

@@ -68,7 +68,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(usize, usize, usize, Diagnostic)> = Vec::new();
     for (id, uses) in per_type {
         let def = &ix.types[id];
-        if has_c_layout(def) || is_opaque(krate, def) {
+        if has_c_layout(def) || def.opaque_origin || is_opaque(krate, def) {
             continue;
         }
         let Some(first) = uses.iter().find(|u| surface.needs_layout(u)) else {

@@ -56,7 +56,7 @@ pub extern "C" fn parse_port(s: *const c_char) -> u16 {
 
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     for (_, f) in krate.index.exports() {
-        if f.guarded || f.abi.as_deref().is_some_and(|a| a.ends_with("-unwind")) {
+        if f.guarded || f.rewritten || f.abi.as_deref().is_some_and(|a| a.ends_with("-unwind")) {
             continue;
         }
         let Some(parts) = krate.fn_parts(f) else { continue };
