@@ -33,7 +33,7 @@ pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
     for item in m.items {
         let (mut f, safe) = match item {
             ForeignItem::Fn(f) => (f, false),
-            ForeignItem::Verbatim(tokens) => match safe_fn(&tokens) {
+            ForeignItem::Verbatim(tokens) => match ffi_guard_syntax::parse_safe_fn(&tokens) {
                 Some(f) => (f, true),
                 None => {
                     order.push(Err(ForeignItem::Verbatim(tokens)));
@@ -536,22 +536,6 @@ fn default_value(ty: &Type, export: bool) -> Option<TokenStream> {
         Scalar::Float if !export => Some(quote!(0.0)),
         _ => None,
     }
-}
-
-/// A 2024 `safe fn` declaration, which syn keeps as verbatim tokens: the
-/// same tokens without `safe`, parsed.
-fn safe_fn(tokens: &TokenStream) -> Option<ForeignItemFn> {
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    let at = trees.windows(2).position(|w| {
-        matches!((&w[0], &w[1]), (TokenTree::Ident(a), TokenTree::Ident(b)) if a == "safe" && b == "fn")
-    })?;
-    let rest: TokenStream = trees
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i != at)
-        .map(|(_, t)| t)
-        .collect();
-    syn::parse2(rest).ok()
 }
 
 fn mentions_link_name(attr: &Attribute) -> bool {

@@ -19,8 +19,11 @@
 //! the same function). `infer = false` turns inference off; `skip` turns
 //! every check of its function off.
 
-use syn::{FnArg, ForeignItem, ForeignItemFn, Ident, ItemForeignMod, Pat, Signature};
+use std::borrow::Cow;
 
+use syn::{FnArg, ForeignItemFn, Ident, ItemForeignMod, Pat, Signature};
+
+use crate::foreign;
 use crate::options::{self, FnOptions, Place};
 use crate::types;
 
@@ -244,30 +247,33 @@ pub fn export_ownership(attrs: &[syn::Attribute]) -> syn::Result<Option<Ownershi
 /// Reads a whole `extern` block as written in source, guarded or not: the
 /// block's `#[ffi_guard(...)]` (if any), each fn's options, and inference.
 /// Variadic fns are included (their options are still meaningful to a linter).
-/// The first malformed `#[ffi_guard]` attribute is the error.
+/// A 2024 `safe fn` (verbatim tokens in syn) takes part in inference, as in
+/// the macro, but is returned only once the AST went through
+/// [`normalize_safe_fns`](crate::foreign::normalize_safe_fns), which makes it
+/// a `ForeignItem::Fn`. The first malformed `#[ffi_guard]` attribute is the error.
 pub fn foreign_mod_ownership(m: &ItemForeignMod) -> syn::Result<Vec<(&ForeignItemFn, Ownership)>> {
     let block = options::parse_attrs(&m.attrs, Place::Block)?
         .unwrap_or_default()
         .block;
-    let fns: Vec<&ForeignItemFn> = m
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            ForeignItem::Fn(f) => Some(f),
-            _ => None,
-        })
-        .collect();
+    let fns = foreign::foreign_fns(m);
     let opts = fns
         .iter()
-        .map(|f| {
+        .map(|(f, _)| {
             Ok(options::parse_attrs(&f.attrs, Place::ForeignFn)?
                 .unwrap_or_default()
                 .func)
         })
         .collect::<syn::Result<Vec<FnOptions>>>()?;
-    let pairs: Vec<(&Signature, &FnOptions)> = fns.iter().map(|f| &f.sig).zip(&opts).collect();
+    let pairs: Vec<(&Signature, &FnOptions)> = fns.iter().map(|(f, _)| &f.sig).zip(&opts).collect();
     let resolved = resolve_block(&pairs, block.infer);
-    Ok(fns.into_iter().zip(resolved).collect())
+    Ok(fns
+        .iter()
+        .zip(resolved)
+        .filter_map(|((f, _), own)| match f {
+            Cow::Borrowed(f) => Some((*f, own)),
+            Cow::Owned(_) => None,
+        })
+        .collect())
 }
 
 fn mentioned_params(opts: &FnOptions) -> Vec<&Ident> {
@@ -639,5 +645,18 @@ mod tests {
         let m: ItemForeignMod = parse_quote! { extern "C" { #[ffi_guard(bogus)] fn f(); } };
         let e = foreign_mod_ownership(&m).unwrap_err().to_string();
         assert!(e.starts_with("unknown option `bogus`"), "{e}");
+    }
+
+    #[test]
+    fn safe_fns_take_part_in_inference() {
+        // `widget_new` is a 2024 `safe fn` (verbatim tokens in syn): it still
+        // pairs with `widget_free`, which then releases its pointer.
+        let b = block(parse_quote! {
+            unsafe extern "C" {
+                safe fn widget_new() -> *mut Widget;
+                fn widget_free(w: *mut Widget);
+            }
+        });
+        assert_eq!(names(&get(&b, "widget_free").frees), ["w"]);
     }
 }

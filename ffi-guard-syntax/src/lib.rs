@@ -24,13 +24,19 @@
 //!   predicates [`alloc_prefix`], [`release_prefix`], [`is_length_name`] and
 //!   the per-signature [`inferred_slices`], [`inferred_cstrs`],
 //!   [`paired_release`] are the rules one by one.
+//! - [`foreign`]: the fns a block declares, 2024 `safe fn`s included (syn
+//!   keeps those as verbatim tokens): [`foreign_fns`], [`parse_safe_fn`], and
+//!   [`normalize_safe_fns`]`(&mut items)`, which rewrites them into ordinary
+//!   declarations so that a reader matching `ForeignItem::Fn` sees them all.
 //! - [`types`]: path-insensitive type classification (`c_char` under any
 //!   path, integers including C aliases, buffer pointees, raw pointers).
 
+pub mod foreign;
 pub mod infer;
 pub mod options;
 pub mod types;
 
+pub use foreign::{foreign_fns, normalize_safe_fns, parse_safe_fn};
 pub use infer::{
     Ownership, alloc_prefix, export_ownership, foreign_mod_ownership, inferred_cstrs,
     inferred_slices, is_length_name, paired_release, release_prefix, resolve_block,
