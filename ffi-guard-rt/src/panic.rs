@@ -65,9 +65,17 @@ mod imp {
         body: F,
     ) -> Option<R> {
         install_hook();
-        let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
+        // One load and two stores: the depth is restored, not decremented,
+        // which also undoes any imbalance a nested panic could leave.
+        let depth = DEPTH.try_with(|d| {
+            let v = d.get();
+            d.set(v.wrapping_add(1));
+            v
+        });
         let r = catch_unwind(AssertUnwindSafe(body));
-        let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+        if let Ok(v) = depth {
+            let _ = DEPTH.try_with(|d| d.set(v));
+        }
         match r {
             Ok(v) => Some(v),
             Err(payload) => {

@@ -19,8 +19,33 @@ fn body(x: c_int) -> c_int {
     black_box(x).wrapping_mul(3) ^ 1
 }
 
+/// A body that may panic, as the bodies worth guarding do: with a body the
+/// optimizer can prove panic-free, `catch_unwind` (and so ffi-support)
+/// compiles to nothing, while the guard keeps its bookkeeping.
+#[inline(never)]
+fn body_may_panic(x: c_int) -> c_int {
+    if black_box(x) < 0 {
+        panic!("negative input {x}");
+    }
+    x.wrapping_mul(3) ^ 1
+}
+
 extern "C" fn plain(x: c_int) -> c_int {
     body(x)
+}
+
+extern "C" fn plain_may_panic(x: c_int) -> c_int {
+    body_may_panic(x)
+}
+
+#[ffi_guard(on_error = -1)]
+extern "C" fn guarded_may_panic(x: c_int) -> c_int {
+    body_may_panic(x)
+}
+
+extern "C" fn with_ffi_support_may_panic(x: c_int) -> c_int {
+    let mut err = ffi_support::ExternError::default();
+    ffi_support::call_with_output(&mut err, || body_may_panic(x))
 }
 
 #[ffi_guard(on_error = -1)]
@@ -41,10 +66,27 @@ fn callbacks(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("callback_x1000");
     g.throughput(Throughput::Elements(CALLS as u64));
-    g.bench_function("plain", |b| b.iter(|| unsafe { raw::loop_plain(plain, CALLS) }));
-    g.bench_function(name, |b| b.iter(|| unsafe { raw::loop_plain(guarded, CALLS) }));
+    g.bench_function("plain", |b| {
+        b.iter(|| unsafe { raw::loop_plain(plain, CALLS) })
+    });
+    g.bench_function(name, |b| {
+        b.iter(|| unsafe { raw::loop_plain(guarded, CALLS) })
+    });
     g.bench_function("ffi_support", |b| {
         b.iter(|| unsafe { raw::loop_plain(with_ffi_support, CALLS) })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("callback_may_panic_x1000");
+    g.throughput(Throughput::Elements(CALLS as u64));
+    g.bench_function("plain", |b| {
+        b.iter(|| unsafe { raw::loop_plain(plain_may_panic, CALLS) })
+    });
+    g.bench_function(name, |b| {
+        b.iter(|| unsafe { raw::loop_plain(guarded_may_panic, CALLS) })
+    });
+    g.bench_function("ffi_support", |b| {
+        b.iter(|| unsafe { raw::loop_plain(with_ffi_support_may_panic, CALLS) })
     });
     g.finish();
 }
