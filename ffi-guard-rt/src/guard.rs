@@ -85,6 +85,9 @@ pub(crate) struct Guard {
     ptrs: [MaybeUninit<Ptr>; MAX_PTRS],
     /// The first finding's text, for the panic of panic mode.
     first: Option<Box<str>>,
+    /// Parameters already reported null (`nonnull(p)` and `slice(p, n)` on
+    /// one null `p` are one finding). Allocates only on that cold path.
+    nulls: Vec<&'static str>,
     found: u32,
 }
 
@@ -98,6 +101,7 @@ impl Guard {
             verdict: 0,
             ptrs: [const { MaybeUninit::uninit() }; MAX_PTRS],
             first: None,
+            nulls: Vec::new(),
             found: 0,
         }
     }
@@ -543,6 +547,10 @@ impl Guard {
     #[inline(never)]
     fn null(&mut self, param: &'static str, len: Option<(&'static str, usize)>) {
         let _g = Ignore::new();
+        if self.nulls.contains(&param) {
+            return;
+        }
+        self.nulls.push(param);
         let message = match len {
             Some((len, n)) => format!("`{param}` is null but `{len}` is {n}"),
             None => format!("`{param}` is null"),

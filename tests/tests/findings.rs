@@ -9,8 +9,16 @@ use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
 use common::{ModeScope, assert_at, one};
-use ffi_guard_rt::{Checkpoint, FindingKind, Mode};
+use ffi_guard_rt::{Checkpoint, FindingKind, Mode, ffi_guard};
 use ffi_guard_tests::*;
+
+#[ffi_guard]
+unsafe extern "C" {
+    /// `sum_bytes` with `nonnull` on top of the `slice`.
+    #[ffi_guard(slice(buf, len), nonnull(buf))]
+    #[link_name = "sum_bytes"]
+    fn sum_nonnull(buf: *const u8, len: usize) -> u64;
+}
 
 #[test]
 fn leak_of_an_allocation_never_released() {
@@ -147,6 +155,21 @@ fn null_pointer_nonnull_and_slice() {
     let r = std::panic::catch_unwind(|| unsafe { sum_u32(ptr::null(), 3) });
     assert!(r.is_err());
     one(&cp.findings(), FindingKind::NullPointer, "sum_u32", line);
+}
+
+#[test]
+fn null_under_nonnull_and_slice_is_one_finding() {
+    let cp = Checkpoint::now();
+    let line = line!() + 1;
+    let r = std::panic::catch_unwind(|| unsafe { sum_nonnull(ptr::null(), 5) });
+    assert!(r.is_err());
+    let f = one(
+        &cp.findings(),
+        FindingKind::NullPointer,
+        "sum_nonnull",
+        line,
+    );
+    assert_eq!(f.count, 1);
 }
 
 #[test]

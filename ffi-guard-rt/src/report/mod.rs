@@ -188,8 +188,8 @@ mod imp {
                         file::remove_jsonl(dir);
                         let msg = if short {
                             format!(
-                                "ffi-guard: {} findings ({total} occurrences), report in {}\n",
-                                findings.len(),
+                                "ffi-guard: {}, report in {}\n",
+                                counted(findings.len() as u64, total),
                                 path.display()
                             )
                         } else {
@@ -206,13 +206,20 @@ mod imp {
                     }
                 }
             } else if short {
-                let msg = format!(
-                    "ffi-guard: {} findings ({total} occurrences)\n",
-                    findings.len()
-                );
+                let msg = format!("ffi-guard: {}\n", counted(findings.len() as u64, total));
                 write_stderr(msg.as_bytes());
             }
         }));
+    }
+
+    /// "1 finding (3 occurrences)", with the right number of each word.
+    fn counted(findings: u64, occurrences: u64) -> String {
+        let s = |n: u64| if n == 1 { "" } else { "s" };
+        format!(
+            "{findings} finding{} ({occurrences} occurrence{})",
+            s(findings),
+            s(occurrences)
+        )
     }
 
     /// `FFI_GUARD_SUMMARY=short`: one line at exit instead of the whole
