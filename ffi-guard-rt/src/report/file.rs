@@ -148,3 +148,68 @@ fn warn_once(msg: &str) {
         super::write_stderr(msg.as_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingKind, Site};
+
+    fn finding(message: &str) -> Finding {
+        Finding {
+            kind: FindingKind::Leak,
+            function: "t_new".to_owned(),
+            message: message.to_owned(),
+            site: Site {
+                file: "src/lib.rs".to_owned(),
+                line: 1,
+                column: 2,
+            },
+            alloc_site: None,
+            free_site: None,
+            free_with: None,
+            count: 1,
+            bytes: None,
+            backtrace: None,
+        }
+    }
+
+    #[test]
+    fn a_second_report_never_overwrites_the_first() {
+        let dir = std::env::temp_dir().join(format!("ffi-guard-rt-file-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let a = write_json(&dir, &[finding("first")]).expect("first report");
+        let b = write_json(&dir, &[finding("second")]).expect("second report");
+        assert_ne!(a, b);
+        let first: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&a).expect("readable")).expect("whole JSON");
+        assert_eq!(first["findings"][0]["message"], "first");
+        assert_eq!(first["version"], 1);
+        assert_eq!(first["pid"], std::process::id());
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(&dir)
+            .expect("the folder")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn jsonl_lines_are_whole_json() {
+        let dir = std::env::temp_dir().join(format!("ffi-guard-rt-jsonl-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        append_line(&dir, &finding("a \u{fffd} b"));
+        append_line(&dir, &finding("second\nline"));
+        let text = fs::read_to_string(jsonl_path(&dir)).expect("the .jsonl");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        for l in lines {
+            let f: Finding = serde_json::from_str(l).expect("one finding a line");
+            assert_eq!(f.kind, FindingKind::Leak);
+        }
+        remove_jsonl(&dir);
+        assert!(!jsonl_path(&dir).exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
