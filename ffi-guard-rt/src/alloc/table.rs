@@ -14,13 +14,15 @@
 //!
 //! The checks also need the block that *contains* an address (a slice that
 //! starts inside a `Vec`), not only the block that starts there. A block of
-//! size class `k` (its size is at most `2^k`) that starts at `s` covers only
-//! addresses `a` with `a >> k` equal to `s >> k` or `(s >> k) + 1`. So an
-//! entry is placed by the hash of `(k, s >> k)`: all blocks of one class that
-//! start in one granule of `2^k` bytes share a probe run, and at most two of
-//! them fit in a granule. Finding the block around `a` is then two short
-//! probes per size class in use; finding a block by its start (`dealloc`
-//! knows the size from the layout) is one probe.
+//! size class `k` (its size is at most `2^k`, `k` even) that starts at `s`
+//! covers only addresses `a` with `a >> k` equal to `s >> k` or
+//! `(s >> k) + 1`. So an entry is placed by the hash of `(k, s >> k)`: all
+//! blocks of one class that start in one granule of `2^k` bytes share a probe
+//! run, and at most four of them fit in a granule (each is larger than
+//! `2^(k-2)`). Finding the block around `a` is then two short probes per size
+//! class in use (classes of a factor of four: half the probes that classes
+//! of a factor of two need, for runs barely longer); finding a block by its
+//! start (`dealloc` knows the size from the layout) is one probe.
 //!
 //! Freed blocks stay in the table, flagged and stamped with the shard's
 //! free count at that moment, for the next `QUARANTINE` frees of their shard;
@@ -269,13 +271,13 @@ fn hook_fork() {
     }
 }
 
-/// The size class: the smallest `k` with `size <= 2^k`.
+/// The size class: the smallest even `k` with `size <= 2^k`.
 #[inline(always)]
 fn class_of(size: usize) -> u32 {
     if size <= 1 {
         0
     } else {
-        usize::BITS - (size - 1).leading_zeros()
+        (usize::BITS - (size - 1).leading_zeros() + 1) & !1
     }
 }
 
@@ -621,9 +623,11 @@ mod tests {
     fn class_bounds_every_size() {
         assert_eq!(class_of(0), 0);
         assert_eq!(class_of(1), 0);
-        assert_eq!(class_of(2), 1);
+        assert_eq!(class_of(2), 2);
+        assert_eq!(class_of(4), 2);
+        assert_eq!(class_of(5), 4);
         assert_eq!(class_of(16), 4);
-        assert_eq!(class_of(17), 5);
+        assert_eq!(class_of(17), 6);
         for size in 1..5000usize {
             assert!(size <= 1usize << class_of(size));
         }
@@ -646,6 +650,29 @@ mod tests {
         assert_eq!(find(&d, 0x1064), None);
         assert_eq!(find(&d, 0x1075), live(0x1070, 16));
         assert_eq!(find(&d, 0xfff), None);
+    }
+
+    #[test]
+    fn four_blocks_of_one_class_share_a_granule() {
+        let mut d = data();
+        // 17..=64 bytes is class 6: granules of 64 bytes.
+        let starts = [0x4000, 0x4011, 0x4022, 0x4033];
+        for s in starts {
+            put(&mut d, s, 17);
+        }
+        for s in starts {
+            assert_eq!(
+                find(&d, s + 16),
+                Some(Found {
+                    start: s,
+                    size: 17,
+                    live: true
+                })
+            );
+        }
+        // The last one runs into the next granule.
+        assert_eq!(find(&d, 0x4043).map(|f| f.start), Some(0x4033));
+        assert_eq!(find(&d, 0x4044), None);
     }
 
     #[test]
