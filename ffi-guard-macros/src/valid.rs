@@ -416,8 +416,8 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
 }
 
 /// `alloc(free = F)` where `F` is declared in the same block: `F` must
-/// release something, or every pointer of the `alloc` would be reported as
-/// leaked although the program frees it.
+/// release something and must not be `skip`, or every pointer of the `alloc`
+/// would be reported as leaked although the program frees it.
 fn check_release_named(
     alloc: &ffi_guard_syntax::AllocOpt,
     sigs: &[&syn::Signature],
@@ -431,7 +431,16 @@ fn check_release_named(
         return Ok(());
     };
     let own = &resolved[i];
-    if own.skip || !own.frees.is_empty() || !own.consumes.is_empty() {
+    if own.skip {
+        return Err(syn::Error::new_spanned(
+            &alloc.free,
+            format!(
+                "`alloc(free = {name})` names `{name}`, which is `skip`: the runtime never sees it release, \
+                 so every pointer would be reported as leaked; remove `skip` from `{name}`"
+            ),
+        ));
+    }
+    if !own.frees.is_empty() || !own.consumes.is_empty() {
         return Ok(());
     }
     let param = sigs[i]

@@ -17,7 +17,7 @@
 //! Explicit options win: an inferred fact is dropped when an explicit option
 //! already says something about the same parameter (or, for `alloc`/`free`,
 //! the same function). `infer = false` turns inference off; `skip` turns
-//! every check of its function off.
+//! every check of its function off, and a `skip` release pairs with no alloc.
 
 use std::borrow::Cow;
 
@@ -177,8 +177,11 @@ pub fn resolve_block(fns: &[(&Signature, &FnOptions)], infer: bool) -> Vec<Owner
         if opts.skip {
             continue;
         }
+        // A `skip` release is out of the ledger: pairing with it would
+        // report every pointer of the alloc as leaked.
         if opts.alloc.is_none()
             && let Some(r) = paired_release(&sigs, i)
+            && !fns[r].1.skip
         {
             out[i].alloc_free_with = Some(sigs[r].ident.unraw_string());
         }
@@ -658,5 +661,21 @@ mod tests {
             }
         });
         assert_eq!(names(&get(&b, "widget_free").frees), ["w"]);
+    }
+
+    #[test]
+    fn a_skipped_release_pairs_with_nothing() {
+        // `skip` on the release opts it out of the ledger: an inferred pair
+        // would then report every `widget_new` pointer as leaked although
+        // the program releases it.
+        let b = block(parse_quote! {
+            extern "C" {
+                fn widget_new() -> *mut Widget;
+                #[ffi_guard(skip)]
+                fn widget_free(w: *mut Widget);
+            }
+        });
+        assert_eq!(get(&b, "widget_new").alloc_free_with, None);
+        assert!(get(&b, "widget_free").skip);
     }
 }
