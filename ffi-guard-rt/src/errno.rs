@@ -20,12 +20,31 @@ fn location() -> *mut i32 {
     unsafe { libc::__error() }
 }
 
+thread_local! {
+    // This thread's errno slot, found once: its address never changes for
+    // the thread's life, and asking libc for it is a call through the PLT
+    // on every guarded call otherwise.
+    static SLOT: Cell<*mut i32> = const { Cell::new(std::ptr::null_mut()) };
+}
+
 /// Stores the current errno as this thread's last errno.
 #[inline(always)]
 pub(crate) fn capture() {
+    let slot = SLOT.try_with(|s| s.get()).unwrap_or(std::ptr::null_mut());
+    let slot = if slot.is_null() { find_slot() } else { slot };
     // SAFETY: the errno slot is valid for this thread's lifetime.
-    let e = unsafe { *location() };
+    let e = unsafe { *slot };
     let _ = LAST.try_with(|l| l.set(e));
+}
+
+/// Asks libc for this thread's errno slot, and remembers it. Does not touch
+/// errno itself.
+#[cold]
+#[inline(never)]
+fn find_slot() -> *mut i32 {
+    let p = location();
+    let _ = SLOT.try_with(|s| s.set(p));
+    p
 }
 
 /// The errno that the last guarded foreign call on this thread left, read

@@ -59,8 +59,8 @@ pub(crate) struct Entry {
     pub(crate) free_site: Option<&'static Location<'static>>,
     /// The runtime's id of the thread that allocated it (for `Checkpoint`).
     pub(crate) thread: u64,
-    /// Order of allocation across the process (for `Checkpoint`).
-    pub(crate) seq: u64,
+    /// The checkpoint epoch it was allocated in (for `Checkpoint`).
+    pub(crate) epoch: u64,
     /// Already part of a finding: not a leak any more.
     pub(crate) reported: bool,
 }
@@ -72,7 +72,7 @@ pub(crate) struct Leak {
     pub(crate) free_with: Option<&'static str>,
     pub(crate) alloc_site: &'static Location<'static>,
     pub(crate) count: u64,
-    pub(crate) first_seq: u64,
+    pub(crate) first_epoch: u64,
 }
 
 /// Records `addr` as live, returned by `owner` at `site`. An older entry at
@@ -85,7 +85,7 @@ pub(crate) fn insert_live(
 ) {
     let _g = reentrancy::Ignore::new();
     let thread = thread_id();
-    let seq = next_seq();
+    let epoch = epoch();
     let shard = shard(addr);
     let mut map = lock(shard);
     let generation = map.get(&addr).map_or(0, |e| e.generation + 1);
@@ -100,7 +100,7 @@ pub(crate) fn insert_live(
             freed_by: None,
             free_site: None,
             thread,
-            seq,
+            epoch,
             reported: false,
         },
     );
@@ -236,14 +236,14 @@ pub(crate) fn leaks(keep: impl Fn(&Entry) -> bool) -> Vec<Leak> {
                 free_with: e.free_with,
                 alloc_site: e.alloc_site,
                 count: 0,
-                first_seq: e.seq,
+                first_epoch: e.epoch,
             });
             g.count += 1;
-            g.first_seq = g.first_seq.min(e.seq);
+            g.first_epoch = g.first_epoch.min(e.epoch);
         }
     }
     let mut v: Vec<Leak> = groups.into_values().collect();
-    v.sort_by_key(|l| l.first_seq);
+    v.sort_by_key(|l| (l.first_epoch, l.owner, l.alloc_site.line()));
     v
 }
 
@@ -267,17 +267,21 @@ pub(crate) fn thread_id() -> u64 {
     .unwrap_or(0)
 }
 
-/// The next number in the process-wide order of ledger and report events.
-pub(crate) fn next_seq() -> u64 {
-    SEQ.fetch_add(1, Ordering::Relaxed)
+/// The current checkpoint epoch. Ledger entries and findings carry the
+/// epoch they were made in; a plain load, so the hot path shares no counter
+/// that every thread would write.
+#[inline]
+pub(crate) fn epoch() -> u64 {
+    EPOCH.load(Ordering::Relaxed)
 }
 
-/// The number the next event will get (for `Checkpoint::now`).
-pub(crate) fn current_seq() -> u64 {
-    SEQ.load(Ordering::Relaxed)
+/// Starts a new epoch and returns it (`Checkpoint::now`): everything this
+/// thread does afterwards carries it or a later one.
+pub(crate) fn new_epoch() -> u64 {
+    EPOCH.fetch_add(1, Ordering::Relaxed) + 1
 }
 
-static SEQ: AtomicU64 = AtomicU64::new(1);
+static EPOCH: AtomicU64 = AtomicU64::new(1);
 
 /// Slots of the counting filter of retired (released or consumed) entries.
 const RETIRED_SLOTS: usize = 1 << 16;

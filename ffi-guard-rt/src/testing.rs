@@ -15,7 +15,7 @@ pub struct Checkpoint {
     #[cfg_attr(not(feature = "checks"), allow(dead_code))]
     thread: Option<u64>,
     #[cfg_attr(not(feature = "checks"), allow(dead_code))]
-    seq: u64,
+    epoch: u64,
 }
 
 impl Checkpoint {
@@ -25,13 +25,13 @@ impl Checkpoint {
         {
             Checkpoint {
                 thread: Some(crate::ledger::thread_id()),
-                seq: crate::ledger::current_seq(),
+                epoch: crate::ledger::new_epoch(),
             }
         }
         #[cfg(not(feature = "checks"))]
         Checkpoint {
             thread: None,
-            seq: 0,
+            epoch: 0,
         }
     }
 
@@ -43,13 +43,13 @@ impl Checkpoint {
         {
             Checkpoint {
                 thread: None,
-                seq: crate::ledger::current_seq(),
+                epoch: crate::ledger::new_epoch(),
             }
         }
         #[cfg(not(feature = "checks"))]
         Checkpoint {
             thread: None,
-            seq: 0,
+            epoch: 0,
         }
     }
 
@@ -60,10 +60,10 @@ impl Checkpoint {
         #[cfg(feature = "checks")]
         {
             let _g = crate::reentrancy::Ignore::new();
-            let mut v = crate::report::findings_since(self.thread, self.seq);
-            let (thread, seq) = (self.thread, self.seq);
+            let mut v = crate::report::findings_since(self.thread, self.epoch);
+            let (thread, epoch) = (self.thread, self.epoch);
             let leaks =
-                crate::ledger::leaks(|e| e.seq >= seq && thread.is_none_or(|t| t == e.thread));
+                crate::ledger::leaks(|e| e.epoch >= epoch && thread.is_none_or(|t| t == e.thread));
             v.extend(crate::report::leak_findings(&leaks));
             v
         }

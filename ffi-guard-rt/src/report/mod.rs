@@ -72,7 +72,7 @@ mod imp {
                 finding,
                 trace,
                 thread: ledger::thread_id(),
-                seq: ledger::next_seq(),
+                epoch: ledger::epoch(),
             };
             if let Some(dir) = report_dir() {
                 let f = stored.resolved();
@@ -111,14 +111,14 @@ mod imp {
     }
 
     /// Findings recorded on `thread` (all threads when `None`) at or after
-    /// `seq`, oldest first, with backtraces resolved.
-    pub(crate) fn findings_since(thread: Option<u64>, seq: u64) -> Vec<Finding> {
+    /// `epoch`, oldest first, with backtraces resolved.
+    pub(crate) fn findings_since(thread: Option<u64>, epoch: u64) -> Vec<Finding> {
         let _g = Ignore::new();
         catch_unwind(AssertUnwindSafe(|| {
             let mut s = store();
             s.log
                 .iter_mut()
-                .filter(|r| r.seq >= seq && thread.is_none_or(|t| t == r.thread))
+                .filter(|r| r.epoch >= epoch && thread.is_none_or(|t| t == r.thread))
                 .map(|r| r.resolved())
                 .collect()
         }))
@@ -254,7 +254,7 @@ mod imp {
         finding: Finding,
         trace: Option<trace::Trace>,
         thread: u64,
-        seq: u64,
+        epoch: u64,
     }
 
     impl Stored {
@@ -318,7 +318,7 @@ mod imp {
                         finding: stored.finding.clone(),
                         trace: stored.trace.clone(),
                         thread: stored.thread,
-                        seq: stored.seq,
+                        epoch: stored.epoch,
                     });
                 }
             }
