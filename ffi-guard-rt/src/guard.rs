@@ -12,6 +12,7 @@
 //! seen in `evaluate`, so two threads releasing one pointer at once cannot
 //! both succeed.
 
+use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::panic::Location;
 
@@ -22,6 +23,13 @@ use crate::finding::{Finding, FindingKind, Site};
 use crate::ledger::{self, Entry, State};
 use crate::reentrancy::Ignore;
 use crate::report;
+
+thread_local! {
+    /// The first finding's text of the call being judged on this thread, for
+    /// the panic of panic mode. Kept out of `Guard`, so that a guard has no
+    /// destructor and a call without pointers compiles to almost nothing.
+    static FIRST: RefCell<Option<Box<str>>> = const { RefCell::new(None) };
+}
 
 /// Pointer arguments tracked per call; further ones get only the stateless checks.
 const MAX_PTRS: usize = 8;
@@ -83,11 +91,6 @@ pub(crate) struct Guard {
     len: u8,
     pub(crate) verdict: u8,
     ptrs: [MaybeUninit<Ptr>; MAX_PTRS],
-    /// The first finding's text, for the panic of panic mode.
-    first: Option<Box<str>>,
-    /// Parameters already reported null (`nonnull(p)` and `slice(p, n)` on
-    /// one null `p` are one finding). Allocates only on that cold path.
-    nulls: Vec<&'static str>,
     found: u32,
 }
 
@@ -100,8 +103,6 @@ impl Guard {
             len: 0,
             verdict: 0,
             ptrs: [const { MaybeUninit::uninit() }; MAX_PTRS],
-            first: None,
-            nulls: Vec::new(),
             found: 0,
         }
     }
@@ -321,7 +322,11 @@ impl Guard {
     #[inline(never)]
     #[track_caller]
     pub(crate) fn panic_now(&mut self) -> ! {
-        let text = self.first.take().unwrap_or_default();
+        let text = FIRST
+            .try_with(|f| f.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         if self.found > 1 {
             panic!(
                 "{text} (and {} more finding(s) in this call)",
@@ -547,10 +552,19 @@ impl Guard {
     #[inline(never)]
     fn null(&mut self, param: &'static str, len: Option<(&'static str, usize)>) {
         let _g = Ignore::new();
-        if self.nulls.contains(&param) {
+        // `nonnull(p)` and `slice(p, n)` on one null `p` are one finding: a
+        // reported null is kept as a slot of address 0, already reported.
+        let seen = (0..self.len as usize).any(|i| {
+            // SAFETY: the first `len` slots are initialised.
+            let p = unsafe { self.ptrs[i].assume_init_ref() };
+            p.addr == 0 && p.param == param
+        });
+        if seen {
             return;
         }
-        self.nulls.push(param);
+        if let Some(i) = self.push(0, param) {
+            self.ptr_mut(i).flags |= REPORTED;
+        }
         let message = match len {
             Some((len, n)) => format!("`{param}` is null but `{len}` is {n}"),
             None => format!("`{param}` is null"),
@@ -606,8 +620,9 @@ impl Guard {
             bytes: bytes.map(|b| b as u64),
             backtrace: None,
         };
-        if self.first.is_none() {
-            self.first = Some(report::human::one_line(&finding).into_boxed_str());
+        if self.found == 0 {
+            let text = report::human::one_line(&finding).into_boxed_str();
+            let _ = FIRST.try_with(|f| *f.borrow_mut() = Some(text));
         }
         self.found += 1;
         self.verdict |= FOUND;
