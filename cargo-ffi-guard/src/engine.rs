@@ -23,13 +23,19 @@ pub struct Outcome {
 /// Run every lint that is not at `allow`, on the thread that parsed `krate`.
 pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
     let mut outcome = Outcome::default();
+    // `FFI_GUARD_TIMINGS=1` prints how long each lint took, to find the slow one.
+    let timings = std::env::var_os("FFI_GUARD_TIMINGS").is_some();
     for lint in ALL {
         let level = levels.get(lint.name);
         if level == Level::Allow {
             continue;
         }
         let mut found = Vec::new();
+        let started = std::time::Instant::now();
         let ran = catch_unwind(AssertUnwindSafe(|| (lint.check)(krate, &mut found)));
+        if timings {
+            eprintln!("{}: {} {:?}", krate.package, lint.name, started.elapsed());
+        }
         if let Err(panic) = ran {
             let msg = panic
                 .downcast_ref::<&str>()

@@ -54,10 +54,19 @@ pub struct Index {
     /// Answers already given, by (module, path, namespace): resolution
     /// through glob re-exports (libc has thousands) is costly.
     cache: Mutex<HashMap<(ModuleId, String, Ns), Option<Found>>>,
+    /// Every name the crate binds (items, modules, import renames).
+    names: HashSet<String>,
+    /// Complete answers of single-name lookups in a module.
+    lookups: Mutex<HashMap<(ModuleId, String, Ns), Option<Found>>>,
 }
 
-/// Lookups under way in one query: a (module, name) seen again is a cycle.
-type Visited = HashSet<(ModuleId, String, Ns)>;
+/// Lookups under way in one query: a (module, name) seen again is a cycle,
+/// and an answer that met a cycle is not cached (it may be incomplete).
+#[derive(Default)]
+struct Visited {
+    seen: HashSet<(ModuleId, String, Ns)>,
+    cut: bool,
+}
 
 /// One crate root: a lib, bin, example, test or bench target.
 #[derive(Debug, Clone)]
@@ -325,6 +334,13 @@ impl Index {
             let macro_types: HashSet<(usize, usize)> = file.macro_types.iter().copied().collect();
             ix.walk_items(fi, file.target, file.module_id, &path, items, &mut Vec::new(), &macro_types);
         }
+        let mut names = HashSet::new();
+        for m in &ix.modules {
+            names.extend(m.types.keys().cloned());
+            names.extend(m.values.keys().cloned());
+            names.extend(m.imports.iter().filter_map(|i| i.name.clone()));
+        }
+        ix.names = names;
         ix
     }
 
@@ -610,7 +626,7 @@ impl Index {
                 return *hit;
             }
         }
-        let found = self.resolve_path(module, segs, ns, 0, &mut Visited::new());
+        let found = self.resolve_path(module, segs, ns, 0, &mut Visited::default());
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, found);
         }
@@ -673,9 +689,41 @@ impl Index {
         depth: usize,
         visited: &mut Visited,
     ) -> Option<Found> {
-        if depth > MAX_DEPTH || !visited.insert((module, name.to_owned(), ns)) {
+        // Names nothing in the crate binds (`u8`, `Option`, std types) miss at once.
+        if !self.names.contains(name) {
             return None;
         }
+        let key = (module, name.to_owned(), ns);
+        if let Ok(cache) = self.lookups.lock() {
+            if let Some(hit) = cache.get(&key) {
+                return *hit;
+            }
+        }
+        if depth > MAX_DEPTH || !visited.seen.insert(key.clone()) {
+            visited.cut = true;
+            return None;
+        }
+        let outer_cut = std::mem::take(&mut visited.cut);
+        let found = self.lookup_uncached(module, name, ns, depth, visited);
+        // A name found is found, cycle or not; a miss is only final when no
+        // cycle cut the search short.
+        if found.is_some() || !visited.cut {
+            if let Ok(mut cache) = self.lookups.lock() {
+                cache.insert(key, found);
+            }
+        }
+        visited.cut |= outer_cut;
+        found
+    }
+
+    fn lookup_uncached(
+        &self,
+        module: ModuleId,
+        name: &str,
+        ns: Ns,
+        depth: usize,
+        visited: &mut Visited,
+    ) -> Option<Found> {
         let m = &self.modules[module];
         match ns {
             Ns::Type => {

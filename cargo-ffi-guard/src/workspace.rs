@@ -66,20 +66,24 @@ pub fn load(
 ) -> Result<Workspace, WorkspaceError> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps().other_options(vec!["--offline".to_owned()]);
-    let shown = match manifest_path {
+    // The package the user points at: the manifest given, or the nearest
+    // Cargo.toml above the current directory (as cargo picks it).
+    let (shown, pointed) = match manifest_path {
         Some(p) => {
             let p = manifest_file(p)?;
             cmd.manifest_path(&p);
-            p
+            (p.clone(), p)
         }
         None => {
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            if !cwd.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
+            let Some(dir) = cwd.ancestors().find(|d| d.join("Cargo.toml").is_file()) else {
                 return Err(WorkspaceError::NoManifestFound(cwd));
-            }
-            cwd
+            };
+            let m = dir.join("Cargo.toml");
+            (cwd, m)
         }
     };
+    let pointed = std::fs::canonicalize(&pointed).unwrap_or(pointed);
     let meta = cmd.exec().map_err(|e| WorkspaceError::Metadata {
         path: shown.display().to_string(),
         message: match e {
@@ -106,9 +110,15 @@ pub fn load(
         out
     } else if workspace {
         members.clone()
+    } else if let Some(p) = members.iter().find(|p| {
+        std::fs::canonicalize(p.manifest_path.as_std_path()).is_ok_and(|m| m == pointed)
+    }) {
+        // A package's own manifest: that package, as cargo does.
+        vec![*p]
     } else if let Some(root) = meta.root_package() {
         vec![root]
     } else {
+        // A virtual manifest: every member.
         members.clone()
     };
     let packages = chosen
@@ -220,13 +230,25 @@ fn finish(
 }
 
 /// Parse a file and append the items found in its macro invocations.
+thread_local! {
+    pub static PARSE_NS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    pub static EXPAND_NS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// Also returns how many top-level items are the file's own, and where the
 /// types defined in opaque macro bodies are (see `SourceFile::macro_types`).
 fn parse(text: &str) -> syn::Result<(syn::File, usize, Vec<(usize, usize)>)> {
+    let t0 = std::time::Instant::now();
     let mut ast = syn::parse_file(text)?;
+    let t1 = std::time::Instant::now();
     let own = ast.items.len();
     let mut macro_types = Vec::new();
     expand_macro_items(&mut ast.items, 0, &mut macro_types);
+    // Edition 2024 `safe fn`s of `unsafe extern` blocks are verbatim tokens in
+    // syn; make them ordinary foreign fns so every lint sees them.
+    ffi_guard_syntax::normalize_safe_fns(&mut ast.items);
+    PARSE_NS.with(|c| c.set(c.get() + (t1 - t0).as_nanos() as u64));
+    EXPAND_NS.with(|c| c.set(c.get() + t1.elapsed().as_nanos() as u64));
     Ok((ast, own, macro_types))
 }
 

@@ -110,7 +110,19 @@ pub fn lint_packages(packages: &[PackageSpec], levels: &[Levels]) -> (Vec<Packag
 
 /// Parse, index and lint one package on the current thread.
 pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<String>) {
+    let started = std::time::Instant::now();
     let krate = workspace::load_crate(p);
+    if std::env::var_os("FFI_GUARD_TIMINGS").is_some() {
+        eprintln!(
+            "{}: load {} files, {} bytes {:?} (parse {} ms, macro bodies {} ms)",
+            p.name,
+            krate.files.len(),
+            krate.files.iter().map(|f| f.text.len()).sum::<usize>(),
+            started.elapsed(),
+            workspace::PARSE_NS.with(|c| c.get()) / 1_000_000,
+            workspace::EXPAND_NS.with(|c| c.get()) / 1_000_000,
+        );
+    }
     let outcome = engine::run_lints(&krate, levels);
     let mut texts = HashMap::new();
     for d in &outcome.diagnostics {

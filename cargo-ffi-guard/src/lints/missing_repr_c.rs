@@ -68,7 +68,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(usize, usize, usize, Diagnostic)> = Vec::new();
     for (id, uses) in per_type {
         let def = &ix.types[id];
-        if has_c_layout(def) || def.opaque_origin || is_opaque(krate, def) {
+        if has_c_layout(krate, def) || def.opaque_origin || is_opaque(krate, def) {
             continue;
         }
         let Some(first) = uses.iter().find(|u| surface.needs_layout(u)) else {
@@ -108,12 +108,16 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     out.extend(found.into_iter().map(|(_, _, _, d)| d));
 }
 
-/// `repr(C)`, `repr(transparent)`, or a primitive repr on an enum (a
-/// defined layout for fieldless and, per RFC 2195, data-carrying enums).
-fn has_c_layout(def: &TypeDef) -> bool {
+/// `repr(C)`, `repr(transparent)`, or a primitive repr on a fieldless enum.
+/// (A primitive repr on an enum with fields has a defined layout in Rust,
+/// but not one a C header states plainly: SPEC §5 asks for `repr(C)` there.)
+fn has_c_layout(krate: &Crate, def: &TypeDef) -> bool {
     def.repr.c
         || def.repr.transparent
-        || (def.kind == AdtKind::Enum && def.repr.primitive.is_some())
+        || (def.kind == AdtKind::Enum
+            && def.repr.primitive.is_some()
+            && matches!(krate.item(&def.loc), Some(syn::Item::Enum(e))
+                if e.variants.iter().all(|v| v.fields.is_empty())))
 }
 
 /// Empty enums, and structs or unions whose fields are all zero-sized: C
