@@ -49,7 +49,10 @@ fn check(lint: &str) -> Vec<String> {
                 s.push_str(&format!("\n  help: {h}"));
             }
             for r in &d.related {
-                s.push_str(&format!("\n  {}:{}: {}", r.span.line, r.span.column, r.message));
+                s.push_str(&format!(
+                    "\n  {}:{}: {}",
+                    r.span.line, r.span.column, r.message
+                ));
             }
             for f in &d.fix {
                 s.push_str(&format!("\n  fix {}..{}: {:?}", f.start, f.end, f.text));
@@ -57,7 +60,12 @@ fn check(lint: &str) -> Vec<String> {
             s
         })
         .collect();
-    assert_eq!(got, expected, "lines with diagnostics vs markers:\n{}", rendered.join("\n"));
+    assert_eq!(
+        got,
+        expected,
+        "lines with diagnostics vs markers:\n{}",
+        rendered.join("\n")
+    );
     rendered
 }
 
@@ -110,16 +118,24 @@ fn dangling_fix_applies() {
         .iter()
         .find(|d| !d.fix.is_empty())
         .expect("the bound temporary has a fix");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dangling_cstring_ptr/src/lib.rs");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dangling_cstring_ptr/src/lib.rs");
     let mut text = fs::read_to_string(path).expect("fixture exists");
     let mut edits = d.fix.clone();
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
     for e in edits {
         text.replace_range(e.start..e.end, &e.text);
     }
-    assert!(text.contains("let p_owned = CString::new(\"hi\").unwrap();\n    let p = p_owned.as_ptr();"), "{text}");
+    assert!(
+        text.contains(
+            "let p_owned = CString::new(\"hi\").unwrap();\n    let p = p_owned.as_ptr();"
+        ),
+        "{text}"
+    );
     let krate = crate_from_source(&text);
     let mut out = Vec::new();
-    (lints::find("dangling_cstring_ptr").expect("registered").check)(&krate, &mut out);
+    (lints::find("dangling_cstring_ptr")
+        .expect("registered")
+        .check)(&krate, &mut out);
     assert_eq!(out.len(), diags.len() - 1);
 }

@@ -15,11 +15,12 @@
 //! handed to C.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, Lit, Local, Macro, Pat, Stmt, Type};
 
 use super::index::{BoxReleases, ForeignFn, OwnershipIndex, last_segment, type_of_interest};
@@ -35,7 +36,7 @@ pub struct BodyOut {
 }
 
 /// Analyses one fn body, and the bodies of the closures inside it.
-pub fn analyze_body(idx: &OwnershipIndex, file: usize, text: &str, body: &Body<'_>) -> BodyOut {
+pub fn analyze_body(idx: &OwnershipIndex<'_>, file: usize, text: &str, body: &Body<'_>) -> BodyOut {
     let mut generics: HashSet<String> = body
         .sig
         .generics
@@ -46,9 +47,12 @@ pub fn analyze_body(idx: &OwnershipIndex, file: usize, text: &str, body: &Body<'
         generics.extend(g.type_params().map(|t| t.ident.to_string()));
     }
     let extern_c = body.sig.abi.as_ref().is_some_and(|abi| {
-        abi.name
-            .as_ref()
-            .is_none_or(|n| matches!(n.value().as_str(), "C" | "C-unwind" | "system" | "system-unwind"))
+        abi.name.as_ref().is_none_or(|n| {
+            matches!(
+                n.value().as_str(),
+                "C" | "C-unwind" | "system" | "system-unwind"
+            )
+        })
     });
     let ret_ty = match &body.sig.output {
         syn::ReturnType::Type(_, t) if matches!(**t, Type::Ptr(_)) => type_of_interest(t),
@@ -67,7 +71,7 @@ pub fn analyze_body(idx: &OwnershipIndex, file: usize, text: &str, body: &Body<'
     let v = cx.block(body.block, &mut env);
     if !env.diverged {
         let site = match body.block.stmts.last() {
-            Some(Stmt::Expr(e, None)) => e.span(),
+            Some(Stmt::Expr(e, None)) => first_span(e),
             _ => block_end(body.block),
         };
         cx.ret(v, site, &mut env);
@@ -94,7 +98,7 @@ fn analyze_closure(cx_parent: &Ctx<'_>, c: &ExprClosure, out: &mut BodyOut) {
     }
     let v = cx.eval(&c.body, &mut env);
     if !env.diverged {
-        cx.ret(v, c.body.span(), &mut env);
+        cx.ret(v, first_span(&c.body), &mut env);
     }
     let mut o = cx.finish();
     out.facts.append(&mut o.facts);
@@ -126,7 +130,10 @@ enum Hint {
 impl Hint {
     /// Values whose drop frees the memory their `as_ptr()` points into.
     fn owned(&self) -> bool {
-        matches!(self, Hint::CString | Hint::String | Hint::Vec | Hint::Box(_))
+        matches!(
+            self,
+            Hint::CString | Hint::String | Hint::Vec | Hint::Box(_)
+        )
     }
 
     /// Sources whose `as_ptr()` is certainly a borrow of Rust memory.
@@ -262,7 +269,7 @@ impl Rel {
 }
 
 struct Ctx<'a> {
-    idx: &'a OwnershipIndex,
+    idx: &'a OwnershipIndex<'a>,
     file: usize,
     text: &'a str,
     extern_c: bool,
@@ -293,7 +300,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(
-        idx: &'a OwnershipIndex,
+        idx: &'a OwnershipIndex<'a>,
         file: usize,
         text: &'a str,
         extern_c: bool,
@@ -583,6 +590,7 @@ impl<'a> Ctx<'a> {
                 // around the block.
                 Some(outer) if tail => outer.extend(temps),
                 _ if tail => {}
+                _ if temps.is_empty() => {}
                 _ => {
                     let at = stmt.span();
                     for o in temps {
@@ -645,7 +653,12 @@ impl<'a> Ctx<'a> {
             match e {
                 Expr::Cast(c) => e = &c.expr,
                 Expr::Paren(p) => e = &p.expr,
-                Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "cast" | "cast_mut" | "cast_const") => {
+                Expr::MethodCall(m)
+                    if matches!(
+                        m.method.to_string().as_str(),
+                        "cast" | "cast_mut" | "cast_const"
+                    ) =>
+                {
                     e = &m.receiver
                 }
                 _ => break,
@@ -759,7 +772,7 @@ impl<'a> Ctx<'a> {
                 if let Some(x) = &r.expr {
                     let v = self.eval(x, env);
                     self.mark_moved(x, env);
-                    self.ret(v, x.span(), env);
+                    self.ret(v, first_span(x), env);
                 }
                 env.diverged = true;
                 Val::default()
@@ -772,7 +785,9 @@ impl<'a> Ctx<'a> {
                 Val::default()
             }
             Expr::Async(a) => {
-                self.capture(a.block.to_token_stream(), env);
+                let mut names = Names::default();
+                names.visit_block(&a.block);
+                self.capture(names.0, env);
                 Val::default()
             }
             Expr::Await(a) => {
@@ -828,7 +843,10 @@ impl<'a> Ctx<'a> {
             },
             Expr::Macro(m) => self.mac(&m.mac, env),
             Expr::Path(p) => match p.path.get_ident() {
-                Some(id) => env.var(&id.to_string()).map(|v| v.val.clone()).unwrap_or_default(),
+                Some(id) => env
+                    .var(&id.to_string())
+                    .map(|v| v.val.clone())
+                    .unwrap_or_default(),
                 None => Val::default(),
             },
             Expr::Range(r) => {
@@ -900,18 +918,23 @@ impl<'a> Ctx<'a> {
         let mut v = self.eval(rhs, env);
         self.mark_moved(rhs, env);
         match strip(lhs) {
-            Expr::Path(p) if p.path.get_ident().is_some() && env.var(&p.path.segments[0].ident.to_string()).is_some() => {
+            Expr::Path(p)
+                if p.path.get_ident().is_some()
+                    && env.var(&p.path.segments[0].ident.to_string()).is_some() =>
+            {
                 let name = p.path.segments[0].ident.to_string();
-                let Some((binding, old_hint)) = env.var(&name).map(|v| (v.binding, v.val.hint.clone())) else {
+                let Some((binding, old_hint)) =
+                    env.var(&name).map(|v| (v.binding, v.val.hint.clone()))
+                else {
                     return;
                 };
                 if old_hint.owned() {
                     // The old value is dropped by the assignment.
-                    self.drop_var(binding, lhs.span(), env);
+                    self.drop_var(binding, first_span(lhs), env);
                     self.owners.remove(&binding);
                 }
                 if v.obj.is_none() {
-                    v.obj = Some(self.new_obj(Kind::Unknown, lhs.span(), &name));
+                    v.obj = Some(self.new_obj(Kind::Unknown, first_span(lhs), &name));
                 }
                 if v.hint == Hint::Unknown {
                     v.hint = old_hint;
@@ -926,7 +949,7 @@ impl<'a> Ctx<'a> {
                 self.eval(&u.expr, env);
                 self.escape(&v);
                 if self.extern_c {
-                    self.to_c(&v, lhs.span(), env);
+                    self.to_c(&v, first_span(lhs), env);
                 }
             }
             other => {
@@ -937,11 +960,11 @@ impl<'a> Ctx<'a> {
     }
 
     fn closure(&mut self, c: &'a ExprClosure, env: &mut Env) {
-        self.capture(c.body.to_token_stream(), env);
+        let mut names = Names::default();
+        names.visit_expr(&c.body);
+        self.capture(names.0.clone(), env);
         if c.capture.is_some() {
-            let mut names = Vec::new();
-            idents(c.body.to_token_stream(), &mut names);
-            for n in names {
+            for n in names.0 {
                 if let Some(var) = env.var_mut(&n) {
                     var.moved = true;
                 }
@@ -954,9 +977,7 @@ impl<'a> Ctx<'a> {
 
     /// Every local named in `tokens` escapes (captured by a closure, or
     /// passed to a macro the analysis cannot read).
-    fn capture(&mut self, tokens: TokenStream, env: &mut Env) {
-        let mut names = Vec::new();
-        idents(tokens, &mut names);
+    fn capture(&mut self, names: Vec<String>, env: &mut Env) {
         for n in names {
             if let Some(v) = env.var(&n).map(|v| v.val.clone()) {
                 self.escape(&v);
@@ -971,12 +992,11 @@ impl<'a> Ctx<'a> {
         env.scopes.pop();
         let tv = self.block(&i.then_branch, &mut then_env);
         then_env.scopes.pop();
-        let mut else_env = env.clone();
         let ev = match &i.else_branch {
-            Some((_, e)) => self.eval(e, &mut else_env),
+            Some((_, e)) => self.eval(e, env),
             None => Val::default(),
         };
-        *env = join(then_env, else_env);
+        *env = join(then_env, std::mem::take(env));
         join_val(tv, ev)
     }
 
@@ -985,8 +1005,13 @@ impl<'a> Ctx<'a> {
         self.escape(&s);
         let mut out: Option<Env> = None;
         let mut val: Option<Val> = None;
-        for arm in &m.arms {
-            let mut e = env.clone();
+        let n = m.arms.len();
+        for (i, arm) in m.arms.iter().enumerate() {
+            let mut e = if i + 1 == n {
+                std::mem::take(env)
+            } else {
+                env.clone()
+            };
             e.scopes.push(Vec::new());
             self.bind_pat(&arm.pat, Val::default(), None, &mut e);
             if let Some((_, g)) = &arm.guard {
@@ -1005,14 +1030,24 @@ impl<'a> Ctx<'a> {
                 Some(prev) => join(prev, e),
             });
         }
-        *env = out.unwrap_or_else(|| Env {
-            diverged: true,
-            ..env.clone()
-        });
+        *env = match out {
+            Some(out) => out,
+            None => Env {
+                diverged: true,
+                ..std::mem::take(env)
+            },
+        };
         val.unwrap_or_default()
     }
 
-    fn run_loop(&mut self, cond: Option<&'a Expr>, pat: Option<&'a Pat>, body: &'a Block, infinite: bool, env: &mut Env) {
+    fn run_loop(
+        &mut self,
+        cond: Option<&'a Expr>,
+        pat: Option<&'a Pat>,
+        body: &'a Block,
+        infinite: bool,
+        env: &mut Env,
+    ) {
         let depth = env.scopes.len();
         self.break_envs.push((depth, Vec::new()));
         let entry = env.clone();
@@ -1033,7 +1068,8 @@ impl<'a> Ctx<'a> {
         // released again by the next iteration, unless the body leaves.
         let outer_release = !cur.diverged
             && cur.released.keys().any(|o| {
-                !entry.released.contains_key(o) && cur.scopes.iter().flatten().any(|v| v.val.obj == Some(*o))
+                !entry.released.contains_key(o)
+                    && cur.scopes.iter().flatten().any(|v| v.val.obj == Some(*o))
             });
         if outer_release {
             let saved = self.second_pass;
@@ -1074,8 +1110,12 @@ impl<'a> Ctx<'a> {
             return Val::default();
         };
         let name = segs.last().map(String::as_str).unwrap_or("");
-        let qual = if segs.len() >= 2 { segs[segs.len() - 2].as_str() } else { "" };
-        let span = c.span();
+        let qual = if segs.len() >= 2 {
+            segs[segs.len() - 2].as_str()
+        } else {
+            ""
+        };
+        let span = call_span(c);
         let arg0 = c.args.first();
         match (qual, name) {
             ("Box", "into_raw" | "leak" | "into_non_null") => {
@@ -1094,7 +1134,11 @@ impl<'a> Ctx<'a> {
                     })
                     .or_else(|| box_new_type(a, env, self.self_ty.as_deref()))
                     .filter(|t| !self.generics.contains(t));
-                let how = if name == "leak" { "Box::leak" } else { "Box::into_raw" };
+                let how = if name == "leak" {
+                    "Box::leak"
+                } else {
+                    "Box::into_raw"
+                };
                 let o = self.new_obj(Kind::Rust(RustAlloc::Box(ty), how), span, "");
                 Val {
                     obj: Some(o),
@@ -1181,7 +1225,10 @@ impl<'a> Ctx<'a> {
             }
             ("mem" | "", "drop") if !self.idx.rust_fns.contains("drop") => {
                 if let Some(a) = arg0 {
-                    match path_ident(a).and_then(|n| env.var(&n).map(|v| (v.binding, v.val.hint.owned(), v.moved))) {
+                    match path_ident(a).and_then(|n| {
+                        env.var(&n)
+                            .map(|v| (v.binding, v.val.hint.owned(), v.moved))
+                    }) {
                         Some((binding, true, false)) => {
                             self.drop_var(binding, span, env);
                             self.mark_moved(a, env);
@@ -1216,7 +1263,10 @@ impl<'a> Ctx<'a> {
                         ..Val::default()
                     };
                 }
-                if name == "free" && (qual == "libc" || (segs.len() == 1 && !self.idx.rust_fns.contains("free"))) && !self.idx.foreign.contains_key("free") {
+                if name == "free"
+                    && (qual == "libc" || (segs.len() == 1 && !self.idx.rust_fns.contains("free")))
+                    && !self.idx.is_foreign("free")
+                {
                     let vals = self.eval_args(c, env);
                     if let (Some(a), Some(v)) = (arg0, vals.into_iter().next()) {
                         self.release_val(Rel::C("free".to_owned()), v, a, span, env);
@@ -1224,7 +1274,7 @@ impl<'a> Ctx<'a> {
                     return Val::default();
                 }
                 if let Some(ff) = self.foreign_fn(&segs) {
-                    return self.foreign_call(ff, c, span, env);
+                    return self.foreign_call(&ff, c, span, env);
                 }
                 if is_foreign_path(&segs) {
                     let vals = self.eval_args(c, env);
@@ -1235,7 +1285,7 @@ impl<'a> Ctx<'a> {
                             self.escape(v);
                         }
                         if let Some(a) = c.args.get(i) {
-                            self.to_c(v, a.span(), env);
+                            self.to_c(v, first_span(a), env);
                         }
                     }
                     if qual == "libc" {
@@ -1254,7 +1304,7 @@ impl<'a> Ctx<'a> {
                         && let Some(a) = arg0
                     {
                         return Val {
-                            len: Some((root_text(a), false, a.span())),
+                            len: root_text(a).map(|r| (r, false, first_span(a))),
                             ..Val::default()
                         };
                     }
@@ -1286,9 +1336,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// The foreign fn a call path names, if the crate declares it.
-    fn foreign_fn(&self, segs: &[String]) -> Option<&'a ForeignFn> {
+    fn foreign_fn(&self, segs: &[String]) -> Option<Rc<ForeignFn>> {
         let name = segs.last()?;
-        let ff = self.idx.foreign.get(name)?;
+        if !self.idx.is_foreign(name) {
+            return None;
+        }
+        let ff = self.idx.foreign(name)?;
         match segs.len() {
             1 => (!self.idx.rust_fns.contains(name)).then_some(ff),
             _ => {
@@ -1301,7 +1354,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn foreign_call(&mut self, ff: &'a ForeignFn, c: &'a ExprCall, span: Span, env: &mut Env) -> Val {
+    fn foreign_call(&mut self, ff: &ForeignFn, c: &'a ExprCall, span: Span, env: &mut Env) -> Val {
         let vals = self.eval_args(c, env);
         for (i, (a, v)) in c.args.iter().zip(&vals).enumerate() {
             if ff.frees.contains(&i) {
@@ -1311,7 +1364,7 @@ impl<'a> Ctx<'a> {
             if ff.consumes.contains(&i) {
                 self.escape(v);
             }
-            self.to_c(v, a.span(), env);
+            self.to_c(v, first_span(a), env);
             if let Some(n) = out_param(a)
                 && let Some(var) = env.var(&n).map(|v| v.name.clone())
             {
@@ -1324,7 +1377,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     Kind::Unknown
                 };
-                let o = self.new_obj(kind, a.span(), &var);
+                let o = self.new_obj(kind, first_span(a), &var);
                 if let Some(var) = env.var_mut(&n) {
                     var.val.obj = Some(o);
                 }
@@ -1365,7 +1418,12 @@ impl<'a> Ctx<'a> {
         if let Some((_, cstrs)) = LIBC_CSTRS.iter().find(|(n, _)| *n == name) {
             for &i in *cstrs {
                 if let (Some(a), Some(v)) = (c.args.get(i), vals.get(i)) {
-                    self.str_as_cstr(v, a, &format!("libc::{name}"), &format!("argument {}", i + 1));
+                    self.str_as_cstr(
+                        v,
+                        a,
+                        &format!("libc::{name}"),
+                        &format!("argument {}", i + 1),
+                    );
                 }
             }
         }
@@ -1413,7 +1471,9 @@ impl<'a> Ctx<'a> {
         let message = if proot != lroot {
             format!("the pointer comes from `{proot}` but the length from `{lroot}`")
         } else if *cap && !mutable {
-            format!("`{proot}.as_ptr()` is paired with `{lroot}.capacity()`: C may read elements that were never initialized")
+            format!(
+                "`{proot}.as_ptr()` is paired with `{lroot}.capacity()`: C may read elements that were never initialized"
+            )
         } else {
             return;
         };
@@ -1454,14 +1514,21 @@ impl<'a> Ctx<'a> {
         self.release_val(rel, v, a, site, env)
     }
 
-    fn release_val(&mut self, rel: Rel, v: Val, a: &Expr, site: Span, env: &mut Env) -> Option<ObjId> {
+    fn release_val(
+        &mut self,
+        rel: Rel,
+        v: Val,
+        a: &Expr,
+        site: Span,
+        env: &mut Env,
+    ) -> Option<ObjId> {
         let o = match v.obj {
             Some(o) => o,
             None => {
                 // A local whose value branches disagreed on: follow it from here.
                 let name = path_ident(strip_ptr(a))?;
                 let var_name = env.var(&name)?.name.clone();
-                let o = self.new_obj(Kind::Unknown, a.span(), &var_name);
+                let o = self.new_obj(Kind::Unknown, first_span(a), &var_name);
                 if let Some(var) = env.var_mut(&name) {
                     var.val.obj = Some(o);
                 }
@@ -1570,18 +1637,17 @@ impl<'a> Ctx<'a> {
                 _ => None,
             },
             Expr::MethodCall(m) => match m.method.to_string().as_str() {
-                "cast" | "cast_mut" => m
-                    .turbofish
-                    .as_ref()
-                    .and_then(|t| match t.args.first() {
-                        Some(syn::GenericArgument::Type(t)) => type_of_interest(t),
-                        _ => None,
-                    }),
+                "cast" | "cast_mut" => m.turbofish.as_ref().and_then(|t| match t.args.first() {
+                    Some(syn::GenericArgument::Type(t)) => type_of_interest(t),
+                    _ => None,
+                }),
                 "as_ptr" => self.pointee_of(&m.receiver, env),
                 _ => None,
             },
             Expr::Field(f) => match &f.member {
-                syn::Member::Named(n) => self.idx.field_types.get(&n.to_string()).cloned().flatten(),
+                syn::Member::Named(n) => {
+                    self.idx.field_types.get(&n.to_string()).cloned().flatten()
+                }
                 syn::Member::Unnamed(_) => None,
             },
             Expr::Path(p) => {
@@ -1609,7 +1675,9 @@ impl<'a> Ctx<'a> {
 
     fn method(&mut self, m: &'a ExprMethodCall, env: &mut Env) -> Val {
         let name = m.method.to_string();
-        let span = m.span();
+        let span = first_span(&m.receiver)
+            .join(m.paren_token.span.close())
+            .unwrap_or(m.method.span());
         match name.as_str() {
             "as_ptr" | "as_mut_ptr" => {
                 let info = self.receiver_info(&m.receiver, env);
@@ -1617,14 +1685,18 @@ impl<'a> Ctx<'a> {
                 for a in &m.args {
                     self.eval(a, env);
                 }
-                let at = m.dot_token.span.join(m.paren_token.span.close()).unwrap_or(m.method.span());
+                let at = m
+                    .dot_token
+                    .span
+                    .join(m.paren_token.span.close())
+                    .unwrap_or(m.method.span());
                 let o = self.new_obj(
                     Kind::Borrowed {
                         src: info.hint,
-                        root: Some(info.root.clone()),
+                        root: info.root.clone(),
                         mutable: name == "as_mut_ptr",
                         owner: info.owner,
-                        owner_name: info.root,
+                        owner_name: info.root.unwrap_or_else(|| "its owner".to_owned()),
                         temp: info.temp,
                     },
                     at,
@@ -1651,7 +1723,11 @@ impl<'a> Ctx<'a> {
                     env.released.remove(&o);
                     return Val::default();
                 }
-                let hint = if rv.hint == Hint::Unknown { info.hint } else { rv.hint.clone() };
+                let hint = if rv.hint == Hint::Unknown {
+                    info.hint
+                } else {
+                    rv.hint.clone()
+                };
                 let alloc = match (name.as_str(), &hint) {
                     ("into_raw", Hint::CString) => Some((RustAlloc::CString, "CString::into_raw")),
                     ("leak", Hint::Vec | Hint::String) => Some((RustAlloc::Vec, "Vec::leak")),
@@ -1675,7 +1751,7 @@ impl<'a> Ctx<'a> {
             "len" | "capacity" => {
                 self.eval(&m.receiver, env);
                 Val {
-                    len: Some((root_text(&m.receiver), name == "capacity", span)),
+                    len: root_text(&m.receiver).map(|r| (r, name == "capacity", span)),
                     ..Val::default()
                 }
             }
@@ -1693,7 +1769,7 @@ impl<'a> Ctx<'a> {
                     if name.starts_with("write") {
                         self.escape(&v);
                         if self.extern_c {
-                            self.to_c(&v, a.span(), env);
+                            self.to_c(&v, first_span(a), env);
                         }
                     }
                 }
@@ -1722,7 +1798,11 @@ impl<'a> Ctx<'a> {
                 }
                 Val {
                     hint: info_hint,
-                    carried: if VIEW_METHODS.contains(&name.as_str()) { rv.carried } else { Vec::new() },
+                    carried: if VIEW_METHODS.contains(&name.as_str()) {
+                        rv.carried
+                    } else {
+                        Vec::new()
+                    },
                     ..Val::default()
                 }
             }
@@ -1747,7 +1827,10 @@ impl<'a> Ctx<'a> {
                 Expr::Reference(r) => e = &r.expr,
                 Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => e = &u.expr,
                 Expr::Try(t) => e = &t.expr,
-                Expr::MethodCall(m) if VIEW_METHODS.contains(&m.method.to_string().as_str()) || UNWRAPS.contains(&m.method.to_string().as_str()) => {
+                Expr::MethodCall(m)
+                    if VIEW_METHODS.contains(&m.method.to_string().as_str())
+                        || UNWRAPS.contains(&m.method.to_string().as_str()) =>
+                {
                     e = &m.receiver
                 }
                 _ => break,
@@ -1771,7 +1854,11 @@ impl<'a> Ctx<'a> {
             Expr::Call(c) => {
                 if let Some((segs, _)) = callee(&c.func) {
                     let name = segs.last().map(String::as_str).unwrap_or("");
-                    let qual = if segs.len() >= 2 { segs[segs.len() - 2].as_str() } else { "" };
+                    let qual = if segs.len() >= 2 {
+                        segs[segs.len() - 2].as_str()
+                    } else {
+                        ""
+                    };
                     let hint = ctor_hint(qual, name, c.args.first(), env, self.self_ty.as_deref());
                     info.temp = hint.owned();
                     info.hint = hint;
@@ -1793,7 +1880,13 @@ impl<'a> Ctx<'a> {
                 info.hint = hint;
             }
             Expr::Macro(m) => {
-                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let name = m
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 match name.as_str() {
                     "format" => {
                         info.hint = Hint::String;
@@ -1814,14 +1907,16 @@ impl<'a> Ctx<'a> {
     }
 
     fn mac(&mut self, m: &'a Macro, env: &mut Env) -> Val {
-        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let name = name.as_str();
         if FORMAT_MACROS.contains(&name) {
-            match m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
-                // Arguments are borrowed for formatting: read, not moved.
-                Ok(_) => {}
-                Err(_) => self.capture(m.tokens.clone(), env),
-            }
+            // Formatting and assertion arguments are only read: nothing
+            // escapes, nothing is released.
             if DIVERGING_MACROS.contains(&name) {
                 env.diverged = true;
             }
@@ -1847,9 +1942,14 @@ impl<'a> Ctx<'a> {
                 v.hint = Hint::Vec;
                 v
             }
-            "addr_of" | "addr_of_mut" | "matches" | "debug_assert" | "cfg" | "stringify" | "concat" | "line" | "file"
-            | "column" | "module_path" | "env" | "option_env" | "include_str" | "include_bytes" => Val {
-                hint: if name == "concat" { concat_hint(m) } else { Hint::Unknown },
+            "addr_of" | "addr_of_mut" | "matches" | "debug_assert" | "cfg" | "stringify"
+            | "concat" | "line" | "file" | "column" | "module_path" | "env" | "option_env"
+            | "include_str" | "include_bytes" => Val {
+                hint: if name == "concat" {
+                    concat_hint(m)
+                } else {
+                    Hint::Unknown
+                },
                 ..Val::default()
             },
             "c" | "cstr" | "c_str" => Val {
@@ -1857,7 +1957,11 @@ impl<'a> Ctx<'a> {
                 ..Val::default()
             },
             _ => {
-                self.capture(m.tokens.clone(), env);
+                {
+                    let mut names = Vec::new();
+                    idents(m.tokens.clone(), &mut names);
+                    self.capture(names, env);
+                }
                 Val::default()
             }
         }
@@ -1867,7 +1971,7 @@ impl<'a> Ctx<'a> {
 struct RecvInfo {
     hint: Hint,
     temp: bool,
-    root: String,
+    root: Option<String>,
     owner: Option<usize>,
 }
 
@@ -1993,7 +2097,15 @@ const LIBC_CSTRS: &[(&str, &[usize])] = &[
 const LIBC_BUFS: &[&str] = &["read", "write", "pread", "pwrite", "send", "recv"];
 
 fn libc_alloc(segs: &[String]) -> Option<&'static str> {
-    const ALLOCS: &[&str] = &["malloc", "calloc", "realloc", "reallocarray", "strdup", "strndup", "aligned_alloc"];
+    const ALLOCS: &[&str] = &[
+        "malloc",
+        "calloc",
+        "realloc",
+        "reallocarray",
+        "strdup",
+        "strndup",
+        "aligned_alloc",
+    ];
     if segs.len() >= 2 && segs[segs.len() - 2] == "libc" {
         let name = segs.last()?;
         return ALLOCS.iter().find(|a| *a == name).copied();
@@ -2009,7 +2121,9 @@ fn is_foreign_path(segs: &[String]) -> bool {
     };
     !matches!(last.as_str(), "Some" | "Ok" | "Err")
         && quals.iter().any(|q| {
-            matches!(q.as_str(), "libc" | "ffi" | "sys" | "raw" | "bindings") || q.ends_with("_sys") || q.ends_with("_ffi")
+            matches!(q.as_str(), "libc" | "ffi" | "sys" | "raw" | "bindings")
+                || q.ends_with("_sys")
+                || q.ends_with("_ffi")
         })
 }
 
@@ -2022,9 +2136,20 @@ fn is_ctor(name: &str) -> bool {
 fn is_pure(qual: &str, name: &str) -> bool {
     matches!(
         (qual, name),
-        ("ptr", "null" | "null_mut" | "eq" | "copy" | "copy_nonoverlapping" | "write_bytes" | "read" | "read_unaligned")
-            | ("mem", "size_of" | "size_of_val" | "align_of" | "zeroed" | "swap")
-            | ("" , "size_of" | "size_of_val" | "align_of")
+        (
+            "ptr",
+            "null"
+                | "null_mut"
+                | "eq"
+                | "copy"
+                | "copy_nonoverlapping"
+                | "write_bytes"
+                | "read"
+                | "read_unaligned"
+        ) | (
+            "mem",
+            "size_of" | "size_of_val" | "align_of" | "zeroed" | "swap"
+        ) | ("", "size_of" | "size_of_val" | "align_of")
             | ("slice", "from_raw_parts" | "from_raw_parts_mut")
             | ("CStr", "from_ptr")
     )
@@ -2033,10 +2158,24 @@ fn is_pure(qual: &str, name: &str) -> bool {
 /// The kind of value a constructor call makes.
 fn ctor_hint(qual: &str, name: &str, arg: Option<&Expr>, env: &Env, self_ty: Option<&str>) -> Hint {
     match (qual, name) {
-        ("CString", "new" | "from" | "from_vec_unchecked" | "from_vec_with_nul" | "from_vec_with_nul_unchecked" | "default") => {
-            Hint::CString
-        }
-        ("String", "from" | "new" | "with_capacity" | "from_utf8" | "from_utf8_lossy" | "from_utf8_unchecked") => Hint::String,
+        (
+            "CString",
+            "new"
+            | "from"
+            | "from_vec_unchecked"
+            | "from_vec_with_nul"
+            | "from_vec_with_nul_unchecked"
+            | "default",
+        ) => Hint::CString,
+        (
+            "String",
+            "from"
+            | "new"
+            | "with_capacity"
+            | "from_utf8"
+            | "from_utf8_lossy"
+            | "from_utf8_unchecked",
+        ) => Hint::String,
         ("Vec", "new" | "with_capacity" | "from") => Hint::Vec,
         ("Box", "new") => Hint::Box(arg.and_then(|a| type_guess(a, env, self_ty))),
         _ => Hint::Unknown,
@@ -2062,7 +2201,13 @@ fn box_new_type(a: &Expr, env: &Env, self_ty: Option<&str>) -> Option<String> {
 }
 
 fn type_guess(e: &Expr, env: &Env, self_ty: Option<&str>) -> Option<String> {
-    let resolve = |s: String| if s == "Self" { self_ty.map(str::to_owned) } else { Some(s) };
+    let resolve = |s: String| {
+        if s == "Self" {
+            self_ty.map(str::to_owned)
+        } else {
+            Some(s)
+        }
+    };
     match strip(e) {
         Expr::Struct(s) => resolve(s.path.segments.last()?.ident.to_string()),
         Expr::Call(c) => {
@@ -2075,7 +2220,8 @@ fn type_guess(e: &Expr, env: &Env, self_ty: Option<&str>) -> Option<String> {
             }
             // A tuple struct: `Foo(x)`.
             let last = segs.last()?;
-            (segs.len() == 1 && is_ctor(last) && !matches!(last.as_str(), "Some" | "Ok" | "Err")).then(|| last.clone())
+            (segs.len() == 1 && is_ctor(last) && !matches!(last.as_str(), "Some" | "Ok" | "Err"))
+                .then(|| last.clone())
         }
         Expr::Path(p) => {
             let id = p.path.get_ident()?.to_string();
@@ -2095,7 +2241,9 @@ fn hint_of_type(ty: &Type) -> Hint {
         Type::Ptr(p) => Hint::Ptr(type_of_interest(&p.elem)),
         Type::Reference(r) => match &*r.elem {
             Type::Path(p) if p.path.is_ident("str") => Hint::Str,
-            Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "CStr") => Hint::CStrLit,
+            Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "CStr") => {
+                Hint::CStrLit
+            }
             _ => Hint::Unknown,
         },
         Type::Paren(p) => hint_of_type(&p.elem),
@@ -2190,7 +2338,14 @@ fn strip_ptr(e: &Expr) -> &Expr {
         Expr::Paren(p) => strip_ptr(&p.expr),
         Expr::Group(g) => strip_ptr(&g.expr),
         Expr::Cast(c) => strip_ptr(&c.expr),
-        Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "cast" | "cast_mut" | "cast_const") => strip_ptr(&m.receiver),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "cast" | "cast_mut" | "cast_const"
+            ) =>
+        {
+            strip_ptr(&m.receiver)
+        }
         _ => e,
     }
 }
@@ -2214,9 +2369,17 @@ fn path_ident(e: &Expr) -> Option<String> {
 fn out_param(a: &Expr) -> Option<String> {
     match strip(a) {
         Expr::Reference(r) if r.mutability.is_some() => path_ident(&r.expr),
-        Expr::RawAddr(r) if matches!(r.mutability, syn::PointerMutability::Mut(_)) => path_ident(&r.expr),
+        Expr::RawAddr(r) if matches!(r.mutability, syn::PointerMutability::Mut(_)) => {
+            path_ident(&r.expr)
+        }
         Expr::Cast(c) => out_param(&c.expr),
-        Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "addr_of_mut") => {
+        Expr::Macro(m)
+            if m.mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "addr_of_mut") =>
+        {
             let inner: Expr = m.mac.parse_body().ok()?;
             path_ident(&inner)
         }
@@ -2233,25 +2396,51 @@ fn mut_ref_ident(a: &Expr) -> Option<String> {
 
 /// The receiver of `.as_ptr()` / `.len()` as written, through views, so that
 /// `s.as_bytes().as_ptr()` and `s.len()` name the same object.
-fn root_text(e: &Expr) -> String {
-    let mut e = e;
-    loop {
-        match e {
-            Expr::Paren(p) => e = &p.expr,
-            Expr::Group(g) => e = &g.expr,
-            Expr::Reference(r) => e = &r.expr,
-            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => e = &u.expr,
-            Expr::MethodCall(m) if VIEW_METHODS.contains(&m.method.to_string().as_str()) => e = &m.receiver,
-            _ => break,
+/// Only locals and field chains (`buf`, `self.inner.buf`) are named; other
+/// receivers cannot be compared and give `None`.
+fn root_text(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Paren(p) => root_text(&p.expr),
+        Expr::Group(g) => root_text(&g.expr),
+        Expr::Reference(r) => root_text(&r.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => root_text(&u.expr),
+        Expr::MethodCall(m) if VIEW_METHODS.contains(&m.method.to_string().as_str()) => {
+            root_text(&m.receiver)
+        }
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => {
+            let base = root_text(&f.base)?;
+            Some(match &f.member {
+                syn::Member::Named(n) => format!("{base}.{n}"),
+                syn::Member::Unnamed(i) => format!("{base}.{}", i.index),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The locals a closure or async block names (its captures, at most).
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl<'ast> Visit<'ast> for Names {
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(id) = p.path.get_ident() {
+            self.0.push(id.to_string());
         }
     }
-    e.to_token_stream().to_string().replace(' ', "")
+
+    fn visit_macro(&mut self, m: &'ast Macro) {
+        idents(m.tokens.clone(), &mut self.0);
+    }
 }
 
 fn is_size_factor(e: &Expr) -> bool {
     match strip(e) {
         Expr::Lit(_) => true,
-        Expr::Call(c) => callee(&c.func).is_some_and(|(s, _)| s.last().is_some_and(|n| n == "size_of")),
+        Expr::Call(c) => {
+            callee(&c.func).is_some_and(|(s, _)| s.last().is_some_and(|n| n == "size_of"))
+        }
         Expr::Cast(c) => is_size_factor(&c.expr),
         _ => false,
     }
@@ -2261,8 +2450,16 @@ fn is_compound_assign(op: &syn::BinOp) -> bool {
     use syn::BinOp::*;
     matches!(
         op,
-        AddAssign(_) | SubAssign(_) | MulAssign(_) | DivAssign(_) | RemAssign(_) | BitXorAssign(_) | BitAndAssign(_)
-            | BitOrAssign(_) | ShlAssign(_) | ShrAssign(_)
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
     )
 }
 
@@ -2299,7 +2496,11 @@ fn join_val(a: Val, b: Val) -> Val {
         obj: if a.obj == b.obj { a.obj } else { None },
         carried,
         len: None,
-        hint: if a.hint == b.hint { a.hint } else { Hint::Unknown },
+        hint: if a.hint == b.hint {
+            a.hint
+        } else {
+            Hint::Unknown
+        },
         owner_of: None,
     }
 }
@@ -2338,6 +2539,55 @@ fn idents(tokens: TokenStream, out: &mut Vec<String>) {
     }
 }
 
+/// The span of an expression's first token. `Spanned::span` prints the
+/// whole expression to tokens; this is for places that only need a line.
+pub(super) fn first_span(e: &Expr) -> Span {
+    match e {
+        Expr::Path(p) => match (&p.qself, p.path.segments.first()) {
+            (Some(q), _) => q.lt_token.span,
+            (None, Some(s)) => s.ident.span(),
+            (None, None) => e.span(),
+        },
+        Expr::Call(c) => first_span(&c.func),
+        Expr::MethodCall(m) => first_span(&m.receiver),
+        Expr::Field(f) => first_span(&f.base),
+        Expr::Index(i) => first_span(&i.expr),
+        Expr::Try(t) => first_span(&t.expr),
+        Expr::Cast(c) => first_span(&c.expr),
+        Expr::Await(a) => first_span(&a.base),
+        Expr::Binary(b) => first_span(&b.left),
+        Expr::Lit(l) => l.lit.span(),
+        Expr::Reference(r) => r.and_token.span,
+        Expr::Paren(p) => p.paren_token.span.open(),
+        Expr::Tuple(t) => t.paren_token.span.open(),
+        Expr::Array(a) => a.bracket_token.span.open(),
+        Expr::Unsafe(u) => u.unsafe_token.span,
+        Expr::Block(b) => b.block.brace_token.span.open(),
+        Expr::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .first()
+            .map_or_else(|| e.span(), |s| s.ident.span()),
+        Expr::Struct(s) => s
+            .path
+            .segments
+            .first()
+            .map_or_else(|| e.span(), |s| s.ident.span()),
+        Expr::Group(g) => first_span(&g.expr),
+        Expr::If(i) => i.if_token.span,
+        Expr::Match(m) => m.match_token.span,
+        Expr::Closure(c) => c.or1_token.span,
+        _ => e.span(),
+    }
+}
+
+/// From a call's first token to its closing parenthesis.
+pub(super) fn call_span(c: &ExprCall) -> Span {
+    let first = first_span(&c.func);
+    first.join(c.paren_token.span.close()).unwrap_or(first)
+}
+
 fn block_end(b: &Block) -> Span {
     b.brace_token.span.close()
 }
@@ -2350,7 +2600,10 @@ fn offset(text: &str, at: proc_macro2::LineColumn) -> Option<usize> {
         text.match_indices('\n').nth(at.line - 2)?.0 + 1
     };
     let line = &text[line_start..];
-    let col = line.char_indices().nth(at.column).map_or(line.len(), |(i, _)| i);
+    let col = line
+        .char_indices()
+        .nth(at.column)
+        .map_or(line.len(), |(i, _)| i);
     Some(line_start + col)
 }
 

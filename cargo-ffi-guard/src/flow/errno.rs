@@ -4,7 +4,6 @@
 
 use proc_macro2::{LineColumn, Span};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Block, Expr, Stmt};
 
 use super::index::OwnershipIndex;
@@ -13,7 +12,7 @@ use super::{Fact, Site};
 /// Adds an [`Fact::Errno`] for every errno read, in `block` and the
 /// closures inside it, that follows a foreign call with something else run
 /// in between on every path.
-pub fn analyze_body(idx: &OwnershipIndex, file: usize, block: &Block, facts: &mut Vec<Fact>) {
+pub fn analyze_body(idx: &OwnershipIndex<'_>, file: usize, block: &Block, facts: &mut Vec<Fact>) {
     let mut w = Walker { idx, file, facts };
     let mut st = State::default();
     w.block(block, &mut st);
@@ -46,25 +45,64 @@ fn join(a: State, b: State) -> State {
 }
 
 struct Walker<'a, 'f> {
-    idx: &'a OwnershipIndex,
+    idx: &'a OwnershipIndex<'a>,
     file: usize,
     facts: &'f mut Vec<Fact>,
 }
 
 /// Methods that cannot touch errno: tests and views of plain values.
 const BENIGN_METHODS: &[&str] = &[
-    "is_null", "len", "is_empty", "cast", "cast_mut", "cast_const", "as_ptr", "as_mut_ptr", "is_some", "is_none",
-    "is_ok", "is_err", "raw_os_error", "kind",
+    "is_null",
+    "len",
+    "is_empty",
+    "cast",
+    "cast_mut",
+    "cast_const",
+    "as_ptr",
+    "as_mut_ptr",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "raw_os_error",
+    "kind",
 ];
 
 /// Macros that expand to constants or pure tests.
 const BENIGN_MACROS: &[&str] = &[
-    "matches", "addr_of", "addr_of_mut", "cfg", "concat", "stringify", "line", "file", "column", "module_path", "c",
+    "matches",
+    "addr_of",
+    "addr_of_mut",
+    "cfg",
+    "concat",
+    "stringify",
+    "line",
+    "file",
+    "column",
+    "module_path",
+    "c",
 ];
 
 const FORMAT_MACROS: &[&str] = &[
-    "println", "print", "eprintln", "eprint", "format", "format_args", "write", "writeln", "panic", "trace", "debug",
-    "info", "warn", "error", "log", "assert", "assert_eq", "assert_ne", "debug_assert",
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "panic",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "log",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
 ];
 
 impl Walker<'_, '_> {
@@ -90,16 +128,21 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn clobber(&self, st: &mut State, span: Span, what: String) {
+    /// Spans and text are only built when a window is open: most calls
+    /// follow no foreign call.
+    fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> String) {
         if st.call.is_some() && st.clobber.is_none() {
-            st.clobber = Some((span, what));
+            st.clobber = Some((span(), what()));
         }
     }
 
     fn read(&mut self, st: &State, span: Span) {
         if let (Some((call, _)), Some((clobber, what))) = (&st.call, &st.clobber) {
             self.facts.push(Fact::Errno {
-                read: Site { file: self.file, span },
+                read: Site {
+                    file: self.file,
+                    span,
+                },
                 call: Site {
                     file: self.file,
                     span: *call,
@@ -123,19 +166,25 @@ impl Walker<'_, '_> {
                 for a in &c.args {
                     self.expr(a, st);
                 }
+                let span = || super::body::call_span(c);
                 let Some(segs) = segs else {
-                    self.clobber(st, c.span(), "a call".to_owned());
+                    self.clobber(st, span, || "a call".to_owned());
                     return;
                 };
                 let name = segs.last().map(String::as_str).unwrap_or("");
-                let qual = if segs.len() >= 2 { segs[segs.len() - 2].as_str() } else { "" };
+                let qual = if segs.len() >= 2 {
+                    segs[segs.len() - 2].as_str()
+                } else {
+                    ""
+                };
                 if is_errno_read(qual, name) {
-                    self.read(st, c.span());
+                    self.read(st, span());
                 } else if self.is_foreign(&segs) {
-                    st.call = Some((c.span(), c.span().start()));
+                    let s = span();
+                    st.call = Some((s, s.start()));
                     st.clobber = None;
                 } else if !is_benign_fn(qual, name) {
-                    self.clobber(st, c.span(), format!("`{}()`", segs.join("::")));
+                    self.clobber(st, span, || format!("`{}()`", segs.join("::")));
                 }
             }
             Expr::MethodCall(m) => {
@@ -145,7 +194,7 @@ impl Walker<'_, '_> {
                 }
                 let name = m.method.to_string();
                 if !BENIGN_METHODS.contains(&name.as_str()) {
-                    self.clobber(st, m.method.span(), format!("`.{name}()`"));
+                    self.clobber(st, || m.method.span(), || format!("`.{name}()`"));
                 }
             }
             Expr::Macro(m) => self.mac(&m.mac, st),
@@ -257,40 +306,81 @@ impl Walker<'_, '_> {
     }
 
     fn mac(&mut self, m: &syn::Macro, st: &mut State) {
-        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         if BENIGN_MACROS.contains(&name.as_str()) {
             return;
         }
+        // Arguments matter only when they read errno while a foreign
+        // call's errno is pending; parsing them is skipped otherwise.
         if FORMAT_MACROS.contains(&name.as_str())
-            && let Ok(args) = m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            && st.call.is_some()
+            && mentions_errno(m.tokens.clone())
+            && let Ok(args) =
+                m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
         {
             // The arguments run first, then the formatting.
             for a in &args {
                 self.expr(a, st);
             }
         }
-        self.clobber(st, m.path.span(), format!("`{name}!`"));
-        if matches!(name.as_str(), "panic" | "unreachable" | "todo" | "unimplemented") {
+        self.clobber(
+            st,
+            || {
+                m.path
+                    .segments
+                    .first()
+                    .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())
+            },
+            || format!("`{name}!`"),
+        );
+        if matches!(
+            name.as_str(),
+            "panic" | "unreachable" | "todo" | "unimplemented"
+        ) {
             st.diverged = true;
         }
     }
 
     fn is_foreign(&self, segs: &[String]) -> bool {
-        let Some(name) = segs.last() else { return false };
+        let Some(name) = segs.last() else {
+            return false;
+        };
         if segs.len() >= 2 {
             let qual = &segs[segs.len() - 2];
             if qual == "libc" || qual == "ffi" || qual == "sys" || qual.ends_with("_sys") {
                 return !matches!(name.as_str(), "Some" | "Ok" | "Err");
             }
-            return self.idx.foreign.contains_key(name) && qual.starts_with(char::is_lowercase);
+            return self.idx.is_foreign(name) && qual.starts_with(char::is_lowercase);
         }
-        self.idx.foreign.contains_key(name) && !self.idx.rust_fns.contains(name)
+        self.idx.is_foreign(name) && !self.idx.rust_fns.contains(name)
     }
+}
+
+fn mentions_errno(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => {
+            let s = i.to_string();
+            is_errno_read("", &s) || s == "last" || s == "last_raw"
+        }
+        proc_macro2::TokenTree::Group(g) => mentions_errno(g.stream()),
+        _ => false,
+    })
 }
 
 fn path_segs(e: &Expr) -> Option<Vec<String>> {
     match e {
-        Expr::Path(p) if p.qself.is_none() => Some(p.path.segments.iter().map(|s| s.ident.to_string()).collect()),
+        Expr::Path(p) if p.qself.is_none() => Some(
+            p.path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect(),
+        ),
         Expr::Paren(p) => path_segs(&p.expr),
         _ => None,
     }
@@ -299,8 +389,10 @@ fn path_segs(e: &Expr) -> Option<Vec<String>> {
 fn is_errno_read(qual: &str, name: &str) -> bool {
     matches!(
         (qual, name),
-        (_, "last_os_error" | "__errno_location" | "__error" | "__errno" | "___errno")
-            | ("errno" | "", "errno")
+        (
+            _,
+            "last_os_error" | "__errno_location" | "__error" | "__errno" | "___errno"
+        ) | ("errno" | "", "errno")
             | ("Errno", "last" | "last_raw")
     )
 }

@@ -4,7 +4,9 @@
 //! extern block, guarded or not), and which Rust allocations the crate
 //! gives back to Rust's allocator anywhere.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use syn::{FnArg, Item, Pat};
 
@@ -50,20 +52,26 @@ impl BoxReleases {
 }
 
 /// The crate-wide facts the dataflow reads.
+///
+/// Foreign fns are known by name at once; what each one does is resolved
+/// (options parsed, inference run) per extern block, the first time a call
+/// names one of its fns: binding crates declare thousands and call few.
 #[derive(Debug, Default)]
-pub struct OwnershipIndex {
-    /// Every fn declared in an extern block of the crate, by name.
-    pub foreign: HashMap<String, ForeignFn>,
+pub struct OwnershipIndex<'a> {
+    /// Every fn declared in an extern block of the crate: its block.
+    foreign_names: HashMap<String, usize>,
+    blocks: Vec<&'a syn::ItemForeignMod>,
+    resolved: RefCell<HashMap<String, Rc<ForeignFn>>>,
+    resolved_blocks: RefCell<HashSet<usize>>,
     /// Names of the crate's own free functions (to tell `foo()` from a foreign `foo()`).
     pub rust_fns: HashSet<String>,
     /// Field name -> the pointee or owned type of that field, when every
     /// struct of the crate with a field of that name agrees.
     pub field_types: HashMap<String, Option<String>>,
-    pub box_releases: BoxReleases,
 }
 
-impl OwnershipIndex {
-    pub fn build(krate: &Crate) -> OwnershipIndex {
+impl<'a> OwnershipIndex<'a> {
+    pub fn build(krate: &'a Crate) -> OwnershipIndex<'a> {
         let mut index = OwnershipIndex::default();
         for file in &krate.files {
             index.items(&file.ast.items);
@@ -71,10 +79,41 @@ impl OwnershipIndex {
         index
     }
 
-    fn items(&mut self, items: &[Item]) {
+    /// Whether the crate declares a foreign fn of that name.
+    pub fn is_foreign(&self, name: &str) -> bool {
+        self.foreign_names.contains_key(name)
+    }
+
+    /// What the foreign fn of that name allocates, releases and reads.
+    pub fn foreign(&self, name: &str) -> Option<Rc<ForeignFn>> {
+        let block = *self.foreign_names.get(name)?;
+        if self.resolved_blocks.borrow_mut().insert(block)
+            && let Some(m) = self.blocks.get(block)
+        {
+            let mut resolved = self.resolved.borrow_mut();
+            for ff in resolve_foreign_mod(m) {
+                resolved
+                    .entry(ff.name.clone())
+                    .or_insert_with(|| Rc::new(ff));
+            }
+        }
+        self.resolved.borrow().get(name).cloned()
+    }
+
+    fn items(&mut self, items: &'a [Item]) {
         for item in items {
             match item {
-                Item::ForeignMod(m) => self.foreign_mod(m),
+                Item::ForeignMod(m) => {
+                    let block = self.blocks.len();
+                    self.blocks.push(m);
+                    for i in &m.items {
+                        if let syn::ForeignItem::Fn(f) = i {
+                            self.foreign_names
+                                .entry(f.sig.ident.to_string())
+                                .or_insert(block);
+                        }
+                    }
+                }
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
                 }
@@ -102,15 +141,16 @@ impl OwnershipIndex {
             }
         }
     }
+}
 
-    fn foreign_mod(&mut self, m: &syn::ItemForeignMod) {
+/// Every fn of one extern block with its resolved ownership.
+fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
+    let mut out = Vec::new();
+    {
         // A malformed `#[ffi_guard]` is the macro's error to report; the
         // block still declares foreign functions, read without options.
         let resolved = match ffi_guard_syntax::foreign_mod_ownership(m) {
-            Ok(r) => r
-                .into_iter()
-                .map(|(f, o)| (f, Some(o)))
-                .collect::<Vec<_>>(),
+            Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect::<Vec<_>>(),
             Err(_) => m
                 .items
                 .iter()
@@ -152,9 +192,10 @@ impl OwnershipIndex {
                 ff.cstrs = own.cstrs.iter().filter_map(pos).collect();
             }
             ff.params = params;
-            self.foreign.insert(ff.name.clone(), ff);
+            out.push(ff);
         }
     }
+    out
 }
 
 /// `a::b::free` -> `free`.

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use crate::diag::Span;
 use crate::model::Crate;
 
-pub use index::{ForeignFn, OwnershipIndex};
+pub use index::{BoxReleases, ForeignFn, OwnershipIndex};
 
 /// A place in one file of the crate.
 #[derive(Clone, Copy, Debug)]
@@ -133,7 +133,8 @@ pub enum Fact {
 /// The whole analysis of one crate.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    pub index: OwnershipIndex,
+    /// The Rust releases seen anywhere in the crate.
+    pub box_releases: BoxReleases,
     pub facts: Vec<Fact>,
 }
 
@@ -187,7 +188,8 @@ pub fn analyze(krate: &Crate) -> Analysis {
             errno::analyze_body(&index, file_no, body.block, &mut facts);
         });
     }
-    let mut index = index;
-    index.box_releases = box_releases;
-    Analysis { index, facts }
+    Analysis {
+        box_releases,
+        facts,
+    }
 }

@@ -69,7 +69,11 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
                 .related(used.span(krate), "used by C here");
         }
         if let Some(edits) = fix {
-            let path = krate.files.get(as_ptr.file).map(|f| f.path.clone()).unwrap_or_default();
+            let path = krate
+                .files
+                .get(as_ptr.file)
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
             for e in edits {
                 let mut e = e.clone();
                 e.file = path.clone();

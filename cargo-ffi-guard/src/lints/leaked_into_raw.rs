@@ -57,7 +57,7 @@ pub extern "C" fn widget_free(w: *mut Widget) {
 
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let analysis = flow::analysis(krate);
-    let rel = &analysis.index.box_releases;
+    let rel = &analysis.box_releases;
     for fact in &analysis.facts {
         let Fact::IntoRaw {
             alloc,
@@ -70,7 +70,10 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         };
         let (released, what) = match alloc {
             // A release of unknown type may be this one: stay quiet.
-            RustAlloc::Box(Some(t)) => (rel.box_unknown || rel.box_types.contains(t), format!("`Box<{t}>`")),
+            RustAlloc::Box(Some(t)) => (
+                rel.box_unknown || rel.box_types.contains(t),
+                format!("`Box<{t}>`"),
+            ),
             RustAlloc::Box(None) => (
                 rel.box_unknown || !rel.box_types.is_empty() || rel.vec,
                 "a box".to_owned(),
@@ -85,7 +88,10 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 LINT.name,
                 site.span(krate),
-                format!("`{how}` hands {what} to C, but the crate never releases it with `{}`", alloc.release_name()),
+                format!(
+                    "`{how}` hands {what} to C, but the crate never releases it with `{}`",
+                    alloc.release_name()
+                ),
             )
             .help(format!(
                 "export a release function that rebuilds the owner with `{}` and drops it",

@@ -43,7 +43,13 @@ unsafe { widget_write(w, header.as_ptr(), header.len()) };
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let analysis = flow::analysis(krate);
     for fact in &analysis.facts {
-        let Fact::PtrLen { ptr, len, func, message } = fact else {
+        let Fact::PtrLen {
+            ptr,
+            len,
+            func,
+            message,
+        } = fact
+        else {
             continue;
         };
         out.push(

@@ -46,7 +46,13 @@ fn load(w: *mut Widget, path: &str) -> Result<i32, NulError> {
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let analysis = flow::analysis(krate);
     for fact in &analysis.facts {
-        let Fact::StrAsCstr { arg, func, param, what } = fact else {
+        let Fact::StrAsCstr {
+            arg,
+            func,
+            param,
+            what,
+        } = fact
+        else {
             continue;
         };
         out.push(
