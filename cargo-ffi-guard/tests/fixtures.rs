@@ -47,7 +47,12 @@ fn markers(root: &Path, lint: &str) -> BTreeMap<(String, usize), usize> {
 
 /// Lint the fixture of `lint` with that lint on, and compare with its markers.
 fn check_fixture(lint: &'static str) -> Result<(), String> {
-    let dir = fixtures_dir().join(lint);
+    check_dir(&fixtures_dir().join(lint), lint)
+}
+
+/// Lint the fixture crate in `dir` with `lint` on, and compare with its markers.
+fn check_dir(dir: &Path, lint: &'static str) -> Result<(), String> {
+    let dir = dir.to_path_buf();
     let ws = workspace::load(Some(&dir.join("Cargo.toml")), false, &[])
         .map_err(|e| format!("{lint}: {e}"))?;
     let mut levels = Levels::default();
@@ -115,4 +120,67 @@ fn own_fixtures_have_markers() {
         let dir = fixtures_dir().join(lint);
         assert!(!markers(&dir, lint).is_empty(), "{lint} fixture has no markers");
     }
+}
+
+/// `mod x;` as x.rs and x/mod.rs, non-mod.rs folders, `#[path]` (also inside
+/// an inline module), inline modules, a custom `[lib] path`, `cfg_if!`
+/// branches, a crate's own item macro, bins, examples, tests and benches:
+/// every file is linted once, and `build.rs` is not.
+#[test]
+fn module_tree_reaches_every_file() {
+    let dir = fixtures_dir().join("module_tree");
+    check_dir(&dir, "no_mangle_rust_abi").unwrap();
+    let ws = workspace::load(Some(&dir.join("Cargo.toml")), false, &[]).unwrap();
+    let krate = workspace::load_crate(&ws.packages[0]);
+    let files: Vec<&str> = krate.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            "benches/b.rs",
+            "examples/ex.rs",
+            "lib/a.rs",
+            "lib/a/b.rs",
+            "lib/inline/child.rs",
+            "lib/inline/q.rs",
+            "lib/other/c.rs",
+            "lib/other/p.rs",
+            "lib/other_only.rs",
+            "lib/root.rs",
+            "lib/unix_only.rs",
+            "src/bin/tool.rs",
+            "tests/t.rs",
+        ]
+    );
+    assert!(krate.parse_errors.is_empty(), "{:?}", krate.parse_errors);
+}
+
+/// Names resolve across modules: `use .. as`, globs, `super`, re-exports
+/// and aliases all lead to the one struct.
+#[test]
+fn index_resolves_paths_across_modules() {
+    let src = r#"
+        mod types { pub struct Point { pub x: i32 } pub mod deep { pub use super::Point as P2; } }
+        mod glob { pub use crate::types::*; }
+        mod user {
+            use super::glob::Point;
+            use crate::types::deep::P2 as Renamed;
+            pub type Alias = Renamed;
+            pub extern "C" fn a(p: Point) {}
+            pub extern "C" fn b(p: Renamed) {}
+            pub extern "C" fn c(p: Alias) {}
+            pub extern "C" fn d(p: super::types::Point) {}
+            pub extern "C" fn e(p: self::Alias) {}
+        }
+    "#;
+    let krate = workspace::crate_from_source(src);
+    let ix = &krate.index;
+    let point = ix.types.iter().position(|t| t.name == "Point").unwrap();
+    let mut n = 0;
+    for (_, f) in ix.exports() {
+        let parts = krate.fn_parts(f).unwrap();
+        let syn::FnArg::Typed(pt) = &parts.sig.inputs[0] else { panic!() };
+        assert_eq!(ix.resolve_adt(f.module, &pt.ty), Some(point), "fn {}", f.name);
+        n += 1;
+    }
+    assert_eq!(n, 5);
 }
