@@ -56,6 +56,8 @@ const REPORTED: u8 = 4;
 const HAS_GEN: u8 = 8;
 /// Released in the ledger already, by `evaluate` (see `COMMITTED`).
 const DONE: u8 = 16;
+/// A consumed Rust heap block the ledger does not know yet.
+const RUST_BLOCK: u8 = 32;
 
 /// The fast verdict on a plain use with no retired ledger entry: true when
 /// the allocator knows no block there, or a live block that holds the slice
@@ -229,7 +231,7 @@ impl Guard {
             let p = *self.ptr_mut(i);
             let looked_up = p.role != USE || retired;
             let mut entry = if looked_up { ledger::get(p.addr) } else { None };
-            if entry.is_some_and(|e| e.state != State::Live)
+            if entry.is_some_and(|e| e.state != State::Live && !e.rust_block)
                 && matches!(alloc::block_of(p.addr), Block::Live { .. })
             {
                 // C released the address and the Rust allocator got it from
@@ -246,6 +248,13 @@ impl Guard {
                         let q = self.ptr_mut(i);
                         q.flags |= HAS_GEN;
                         q.generation = e.generation;
+                        self.verdict |= PENDING;
+                    } else if entry.is_none()
+                        && matches!(alloc::block_of(p.addr), Block::Live { .. })
+                    {
+                        // A Rust block given to C: remembered, so that Rust
+                        // using or freeing it later is a finding.
+                        self.ptr_mut(i).flags |= RUST_BLOCK;
                         self.verdict |= PENDING;
                     }
                 }
@@ -271,6 +280,10 @@ impl Guard {
         let mut ok = true;
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
+            if p.flags & RUST_BLOCK != 0 && p.flags & REPORTED == 0 {
+                ledger::insert_consumed_rust_block(p.addr, self.info.name, self.site);
+                continue;
+            }
             if p.flags & HAS_GEN == 0 || p.flags & (REPORTED | DONE) != 0 {
                 continue;
             }
@@ -613,7 +626,10 @@ impl Guard {
             function: self.info.name.to_owned(),
             message,
             site: Site::from_location(self.site),
-            alloc_site: e.map(|e| Site::from_location(e.alloc_site)),
+            // A consumed Rust block's entry starts at the consume: no alloc site.
+            alloc_site: e
+                .filter(|e| !e.rust_block)
+                .map(|e| Site::from_location(e.alloc_site)),
             free_site: e.and_then(|e| e.free_site).map(Site::from_location),
             free_with: e.and_then(|e| e.free_with).map(str::to_owned),
             count: 1,

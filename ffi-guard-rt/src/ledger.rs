@@ -63,6 +63,9 @@ pub(crate) struct Entry {
     pub(crate) epoch: u64,
     /// Already part of a finding: not a leak any more.
     pub(crate) reported: bool,
+    /// A Rust heap block that a `consume` function took (no `alloc`
+    /// function returned it): Rust must not free it any more.
+    pub(crate) rust_block: bool,
 }
 
 /// A leak group: live pointers from one function and one allocation site.
@@ -102,6 +105,7 @@ pub(crate) fn insert_live(
             thread,
             epoch,
             reported: false,
+            rust_block: false,
         },
     );
     match old {
@@ -164,6 +168,62 @@ pub(crate) fn try_release(
         }
         Some(e) => Err(Some(*e)),
         None => Err(None),
+    })
+}
+
+/// Records that the Rust heap block at `addr`, which no guarded `alloc`
+/// function returned, was given to C by the `consume` function `by` at `site`.
+pub(crate) fn insert_consumed_rust_block(
+    addr: usize,
+    by: &'static str,
+    site: &'static Location<'static>,
+) {
+    let _g = reentrancy::Ignore::new();
+    let thread = thread_id();
+    let epoch = epoch();
+    let shard = shard(addr);
+    let mut map = lock(shard);
+    let generation = map.get(&addr).map_or(0, |e| e.generation + 1);
+    let mut e = Entry {
+        generation,
+        state: State::Live,
+        owner: "Rust allocation",
+        free_with: None,
+        alloc_site: site,
+        freed_by: None,
+        free_site: None,
+        thread,
+        epoch,
+        reported: false,
+        rust_block: true,
+    };
+    retire(addr, &mut e, State::Consumed, by, site);
+    match map.insert(addr, e) {
+        None => {
+            shard.len.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(o) if o.state != State::Live => unretire(addr),
+        Some(_) => {}
+    }
+}
+
+/// For the allocator, when Rust deallocates the block at `addr`: if C was
+/// given that block by a `consume` function, the entry (the dealloc is then
+/// a `double_free`, "released from Rust after consume"); the entry is
+/// marked released, so the finding is made once. `None` otherwise.
+#[allow(dead_code)]
+pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
+    if !may_be_retired(addr) || !may_know(addr) {
+        return None;
+    }
+    with_entry(addr, |e| match e {
+        Some(e) if e.rust_block && e.state == State::Consumed => {
+            let before = *e;
+            e.state = State::Released;
+            e.freed_by = Some("dealloc");
+            Some(before)
+        }
+        _ => None,
     })
 }
 
