@@ -19,7 +19,9 @@ fn corpus() -> Option<Vec<PackageSpec>> {
     let text = std::fs::read_to_string(&list).ok()?;
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some(dir) = line.split_whitespace().nth(2) else { continue };
+        let Some(dir) = line.split_whitespace().nth(2) else {
+            continue;
+        };
         let manifest = PathBuf::from(dir).join("Cargo.toml");
         match workspace::load(Some(&manifest), false, &[]) {
             Ok(ws) => out.extend(ws.packages),
@@ -31,7 +33,9 @@ fn corpus() -> Option<Vec<PackageSpec>> {
 
 fn bench(c: &mut Criterion) {
     let Some(packages) = corpus() else {
-        eprintln!("corpus bench skipped: no corpus list (run shared/corpus/fetch.sh, or set FFI_GUARD_CORPUS_LIST)");
+        eprintln!(
+            "corpus bench skipped: no corpus list (run shared/corpus/fetch.sh, or set FFI_GUARD_CORPUS_LIST)"
+        );
         return;
     };
     let levels = vec![Levels::default(); packages.len()];

@@ -45,11 +45,19 @@ impl Levels {
 
     /// Apply the `ffi-guard` table of a `[package.metadata]` or
     /// `[workspace.metadata]` value (`origin` names it in errors).
-    pub fn apply_metadata(&mut self, metadata: &serde_json::Value, origin: &str) -> Result<(), ConfigError> {
+    pub fn apply_metadata(
+        &mut self,
+        metadata: &serde_json::Value,
+        origin: &str,
+    ) -> Result<(), ConfigError> {
         let Some(table) = metadata.get("ffi-guard") else {
             return Ok(());
         };
-        for (key, level) in [("warn", Level::Warn), ("deny", Level::Deny), ("allow", Level::Allow)] {
+        for (key, level) in [
+            ("warn", Level::Warn),
+            ("deny", Level::Deny),
+            ("allow", Level::Allow),
+        ] {
             let Some(list) = table.get(key) else { continue };
             let Some(list) = list.as_array() else {
                 return Err(ConfigError::NotAList {
@@ -72,7 +80,12 @@ impl Levels {
 
     /// Apply `--warn`, `--deny` (`warnings` denies every lint at `warn`),
     /// then `--allow`, which wins.
-    pub fn apply_flags(&mut self, deny: &[String], warn: &[String], allow: &[String]) -> Result<(), ConfigError> {
+    pub fn apply_flags(
+        &mut self,
+        deny: &[String],
+        warn: &[String],
+        allow: &[String],
+    ) -> Result<(), ConfigError> {
         for name in warn {
             self.set_named(name, Level::Warn, "`--warn`")?;
         }
@@ -146,7 +159,10 @@ mod tests {
     fn suggests_the_closest_lint() {
         let e = unknown("missing_repr", "`--deny`").to_string();
         assert!(e.contains("did you mean `missing_repr_c`?"), "{e}");
-        assert!(e.contains("valid lints: missing_repr_c, improper_ffi_type"), "{e}");
+        assert!(
+            e.contains("valid lints: missing_repr_c, improper_ffi_type"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -42,9 +42,10 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            outcome
-                .internal_errors
-                .push(format!("lint `{}` failed on package `{}`: {msg}", lint.name, krate.package));
+            outcome.internal_errors.push(format!(
+                "lint `{}` failed on package `{}`: {msg}",
+                lint.name, krate.package
+            ));
             continue;
         }
         for mut d in found {
@@ -64,7 +65,10 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
     outcome.diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             (
-                order.get(d.span.file.as_str()).copied().unwrap_or(usize::MAX),
+                order
+                    .get(d.span.file.as_str())
+                    .copied()
+                    .unwrap_or(usize::MAX),
                 d.span.file.clone(),
                 d.span.line,
                 d.span.column,
@@ -114,7 +118,9 @@ impl Allows {
             let lines: Vec<&str> = file.text.lines().collect();
             for (i, line) in lines.iter().enumerate() {
                 let t = line.trim_start();
-                let Some(rest) = t.strip_prefix("//") else { continue };
+                let Some(rest) = t.strip_prefix("//") else {
+                    continue;
+                };
                 let Some(pos) = rest.find(MARK) else { continue };
                 let args = &rest[pos + MARK.len()..];
                 let Some(end) = args.find(')') else { continue };

@@ -217,7 +217,10 @@ pub struct ForeignBlock {
 pub fn is_c_abi(abi: Option<&str>) -> bool {
     match abi {
         None => false,
-        Some(a) => !matches!(a, "Rust" | "rust-call" | "rust-intrinsic" | "platform-intrinsic"),
+        Some(a) => !matches!(
+            a,
+            "Rust" | "rust-call" | "rust-intrinsic" | "platform-intrinsic"
+        ),
     }
 }
 
@@ -280,14 +283,16 @@ fn collect_repr(meta: &Meta, repr: &mut Repr) {
         return;
     }
     for m in &inner {
-        let Some(id) = m.path().get_ident() else { continue };
+        let Some(id) = m.path().get_ident() else {
+            continue;
+        };
         match id.to_string().as_str() {
             "C" => repr.c = true,
             "transparent" => repr.transparent = true,
             "packed" => repr.packed = true,
             "align" => repr.align = true,
-            p @ ("u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32"
-            | "i64" | "i128" | "isize") => repr.primitive = Some(p.to_owned()),
+            p @ ("u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+            | "i128" | "isize") => repr.primitive = Some(p.to_owned()),
             _ => {}
         }
     }
@@ -332,7 +337,15 @@ impl Index {
             let items = &file.ast.items;
             let path = file.module.clone();
             let macro_types: HashSet<(usize, usize)> = file.macro_types.iter().copied().collect();
-            ix.walk_items(fi, file.target, file.module_id, &path, items, &mut Vec::new(), &macro_types);
+            ix.walk_items(
+                fi,
+                file.target,
+                file.module_id,
+                &path,
+                items,
+                &mut Vec::new(),
+                &macro_types,
+            );
         }
         let mut names = HashSet::new();
         for m in &ix.modules {
@@ -377,6 +390,7 @@ impl Index {
         id
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk_items(
         &mut self,
         file: usize,
@@ -453,8 +467,7 @@ impl Index {
                                 abi: abi_name(&m.sig.abi),
                                 exported: is_exported(&m.attrs),
                                 guarded: has_attr(&m.attrs, "ffi_guard"),
-                                rewritten: has_attr_macro(&m.attrs)
-                                    || has_attr_macro(&imp.attrs),
+                                rewritten: has_attr_macro(&m.attrs) || has_attr_macro(&imp.attrs),
                             });
                         }
                     }
@@ -529,7 +542,10 @@ impl Index {
 
     fn add_fn(&mut self, def: FnDef) -> FnId {
         let id = self.fns.len();
-        self.fns_by_name.entry(def.name.clone()).or_default().push(id);
+        self.fns_by_name
+            .entry(def.name.clone())
+            .or_default()
+            .push(id);
         self.fns.push(def);
         id
     }
@@ -579,7 +595,11 @@ impl Index {
 
     /// Follow type aliases of the crate: the aliased type and the module it
     /// is written in, or `None` when `ty` is not a crate alias.
-    pub fn resolve_alias(&self, module: ModuleId, ty: &syn::Type) -> Option<(ModuleId, &syn::Type)> {
+    pub fn resolve_alias(
+        &self,
+        module: ModuleId,
+        ty: &syn::Type,
+    ) -> Option<(ModuleId, &syn::Type)> {
         let mut cur: Option<(ModuleId, &syn::Type)> = None;
         let (mut m, mut t) = (module, ty);
         for _ in 0..MAX_DEPTH {
@@ -621,10 +641,10 @@ impl Index {
 
     fn resolve_cached(&self, module: ModuleId, segs: &[String], ns: Ns) -> Option<Found> {
         let key = (module, segs.join("::"), ns);
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(hit) = cache.get(&key) {
-                return *hit;
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(hit) = cache.get(&key)
+        {
+            return *hit;
         }
         let found = self.resolve_path(module, segs, ns, 0, &mut Visited::default());
         if let Ok(mut cache) = self.cache.lock() {
@@ -694,10 +714,10 @@ impl Index {
             return None;
         }
         let key = (module, name.to_owned(), ns);
-        if let Ok(cache) = self.lookups.lock() {
-            if let Some(hit) = cache.get(&key) {
-                return *hit;
-            }
+        if let Ok(cache) = self.lookups.lock()
+            && let Some(hit) = cache.get(&key)
+        {
+            return *hit;
         }
         if depth > MAX_DEPTH || !visited.seen.insert(key.clone()) {
             visited.cut = true;
@@ -707,10 +727,10 @@ impl Index {
         let found = self.lookup_uncached(module, name, ns, depth, visited);
         // A name found is found, cycle or not; a miss is only final when no
         // cycle cut the search short.
-        if found.is_some() || !visited.cut {
-            if let Ok(mut cache) = self.lookups.lock() {
-                cache.insert(key, found);
-            }
+        if (found.is_some() || !visited.cut)
+            && let Ok(mut cache) = self.lookups.lock()
+        {
+            cache.insert(key, found);
         }
         visited.cut |= outer_cut;
         found
@@ -778,14 +798,58 @@ fn in_macro(set: &HashSet<(usize, usize)>, ident: &syn::Ident) -> bool {
 /// Attributes the compiler (or a tool) reads itself; anything else on an
 /// item is an attribute macro, which may rewrite the item.
 const BUILTIN_ATTRS: &[&str] = &[
-    "cfg", "cfg_attr", "link", "link_name", "link_ordinal", "link_section", "no_mangle",
-    "export_name", "unsafe", "doc", "allow", "warn", "deny", "forbid", "expect", "inline",
-    "cold", "must_use", "deprecated", "track_caller", "target_feature", "repr", "derive",
-    "used", "naked", "linkage", "ffi_guard", "test", "ignore", "should_panic", "coverage",
-    "optimize", "automatically_derived", "non_exhaustive", "no_coverage", "instruction_set",
-    "rustc_std_internal_symbol", "unstable", "stable", "rustfmt", "clippy", "diagnostic",
-    "macro_export", "macro_use", "path", "debugger_visualizer", "collapse_debuginfo",
-    "patchable_function_entry", "sanitize", "no_sanitize", "rustdoc", "doc_cfg",
+    "cfg",
+    "cfg_attr",
+    "link",
+    "link_name",
+    "link_ordinal",
+    "link_section",
+    "no_mangle",
+    "export_name",
+    "unsafe",
+    "doc",
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "inline",
+    "cold",
+    "must_use",
+    "deprecated",
+    "track_caller",
+    "target_feature",
+    "repr",
+    "derive",
+    "used",
+    "naked",
+    "linkage",
+    "ffi_guard",
+    "test",
+    "ignore",
+    "should_panic",
+    "coverage",
+    "optimize",
+    "automatically_derived",
+    "non_exhaustive",
+    "no_coverage",
+    "instruction_set",
+    "rustc_std_internal_symbol",
+    "unstable",
+    "stable",
+    "rustfmt",
+    "clippy",
+    "diagnostic",
+    "macro_export",
+    "macro_use",
+    "path",
+    "debugger_visualizer",
+    "collapse_debuginfo",
+    "patchable_function_entry",
+    "sanitize",
+    "no_sanitize",
+    "rustdoc",
+    "doc_cfg",
 ];
 
 /// Whether an attribute macro (not a built-in attribute, not `#[ffi_guard]`)

@@ -68,7 +68,9 @@ impl<'a> Surface<'a> {
             if !is_c_abi(f.abi.as_deref()) || f.rewritten {
                 continue;
             }
-            let Some(parts) = krate.fn_parts(f) else { continue };
+            let Some(parts) = krate.fn_parts(f) else {
+                continue;
+            };
             let file = loc_file(&f.loc);
             let push = |s: &mut Surface<'a>, ty: &'a syn::Type| {
                 s.sig_types.push(SigType {
@@ -117,14 +119,22 @@ impl<'a> Surface<'a> {
         while let Some(t) = queue.pop_front() {
             s.visible.push(t);
             let def = &ix.types[t];
-            let Some(item) = krate.item(&def.loc) else { continue };
+            let Some(item) = krate.item(&def.loc) else {
+                continue;
+            };
             let path = &krate.files[def.loc.file].path;
             for field in item_fields(item) {
                 walk_adts(ix, def.module, &field.ty, false, &mut |id, site, ptr| {
                     if ptr {
                         return;
                     }
-                    uses.push(make_use(path, def.loc.file, id, Reach::Field { owner: t }, site));
+                    uses.push(make_use(
+                        path,
+                        def.loc.file,
+                        id,
+                        Reach::Field { owner: t },
+                        site,
+                    ));
                     if seen.insert(id) {
                         queue.push_back(id);
                     }
@@ -251,14 +261,12 @@ fn walk_inner<'t>(
         syn::Type::Array(a) => go!(&a.elem, ptr),
         syn::Type::Paren(p) => go!(&p.elem, ptr),
         syn::Type::Group(g) => go!(&g.elem, ptr),
-        syn::Type::BareFn(bf) => {
-            if is_c_abi(crate::index::abi_name(&bf.abi).as_deref()) {
-                for a in &bf.inputs {
-                    go!(&a.ty, false);
-                }
-                if let syn::ReturnType::Type(_, t) = &bf.output {
-                    go!(t, false);
-                }
+        syn::Type::BareFn(bf) if is_c_abi(crate::index::abi_name(&bf.abi).as_deref()) => {
+            for a in &bf.inputs {
+                go!(&a.ty, false);
+            }
+            if let syn::ReturnType::Type(_, t) = &bf.output {
+                go!(t, false);
             }
         }
         syn::Type::Path(_) => {
@@ -270,7 +278,9 @@ fn walk_inner<'t>(
                 walk_inner(ix, m2, t2, site, ptr, f, depth + 1);
                 return;
             }
-            let Some((name, arg)) = last_segment(ty) else { return };
+            let Some((name, arg)) = last_segment(ty) else {
+                return;
+            };
             let Some(arg) = arg else { return };
             match name.as_str() {
                 "Option" | "MaybeUninit" | "ManuallyDrop" | "Cell" | "UnsafeCell" => go!(arg, ptr),
@@ -291,7 +301,9 @@ fn handed_out(krate: &Crate) -> HashSet<TypeId> {
     let ix = &krate.index;
     let mut out = HashSet::new();
     for f in &ix.fns {
-        let Some(parts) = krate.fn_parts(f) else { continue };
+        let Some(parts) = krate.fn_parts(f) else {
+            continue;
+        };
         let c_export = f.is_rust_defined_c_fn();
         let ret = match &parts.sig.output {
             syn::ReturnType::Type(_, t) => Some(&**t),
@@ -306,14 +318,13 @@ fn handed_out(krate: &Crate) -> HashSet<TypeId> {
                 });
             }
             for arg in &parts.sig.inputs {
-                if let syn::FnArg::Typed(pt) = arg {
-                    if let syn::Type::Ptr(p) = &*pt.ty {
-                        if matches!(&*p.elem, syn::Type::Ptr(_)) {
-                            walk_adts(ix, f.module, &p.elem, false, &mut |id, _, _| {
-                                out.insert(id);
-                            });
-                        }
-                    }
+                if let syn::FnArg::Typed(pt) = arg
+                    && let syn::Type::Ptr(p) = &*pt.ty
+                    && matches!(&*p.elem, syn::Type::Ptr(_))
+                {
+                    walk_adts(ix, f.module, &p.elem, false, &mut |id, _, _| {
+                        out.insert(id);
+                    });
                 }
             }
         }
@@ -333,14 +344,14 @@ fn handed_out(krate: &Crate) -> HashSet<TypeId> {
             }
         }
         // `fn new() -> *mut Widget { Box::into_raw(b) }`: the returned pointee.
-        if v.any {
-            if let Some(t) = ret {
-                walk_adts(ix, f.module, t, false, &mut |id, _, ptr| {
-                    if ptr {
-                        out.insert(id);
-                    }
-                });
-            }
+        if v.any
+            && let Some(t) = ret
+        {
+            walk_adts(ix, f.module, t, false, &mut |id, _, ptr| {
+                if ptr {
+                    out.insert(id);
+                }
+            });
         }
     }
     out
@@ -359,7 +370,9 @@ impl IntoRaw {
             syn::Expr::Paren(p) => self.type_of(&p.expr),
             syn::Expr::Struct(s) => Some(path_type(&s.path, s.path.segments.len())),
             syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else { return None };
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
                 let segs = &p.path.segments;
                 let last = segs.last()?.ident.to_string();
                 if segs.len() >= 2 {
@@ -375,9 +388,10 @@ impl IntoRaw {
                 // A tuple struct constructor `Widget(..)`.
                 Some(path_type(&p.path, segs.len()))
             }
-            syn::Expr::Path(p) if p.path.segments.len() == 1 => {
-                self.locals.get(&p.path.segments[0].ident.to_string()).cloned()
-            }
+            syn::Expr::Path(p) if p.path.segments.len() == 1 => self
+                .locals
+                .get(&p.path.segments[0].ident.to_string())
+                .cloned(),
             _ => None,
         }
     }
@@ -403,7 +417,10 @@ fn path_type(path: &syn::Path, n: usize) -> syn::Type {
     let segs: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
         p.segments.into_iter().collect();
     p.segments = segs;
-    syn::Type::Path(syn::TypePath { qself: None, path: p })
+    syn::Type::Path(syn::TypePath {
+        qself: None,
+        path: p,
+    })
 }
 
 impl<'ast> Visit<'ast> for IntoRaw {
@@ -414,11 +431,11 @@ impl<'ast> Visit<'ast> for IntoRaw {
         };
         if let syn::Pat::Ident(pi) = pat {
             let ty = ty
-                .and_then(|t| match last_segment(&t) {
+                .map(|t| match last_segment(&t) {
                     Some((n, Some(arg))) if matches!(n.as_str(), "Box" | "Arc" | "Rc") => {
-                        Some(arg.clone())
+                        arg.clone()
                     }
-                    _ => Some(t),
+                    _ => t,
                 })
                 .or_else(|| l.init.as_ref().and_then(|i| self.type_of(&i.expr)));
             if let Some(t) = ty {
@@ -439,8 +456,13 @@ impl<'ast> Visit<'ast> for IntoRaw {
         if let syn::Expr::Path(p) = &*c.func {
             let segs = &p.path.segments;
             if segs.len() >= 2
-                && segs.last().is_some_and(|s| s.ident == "into_raw" || s.ident == "leak")
-                && matches!(segs[segs.len() - 2].ident.to_string().as_str(), "Box" | "Arc" | "Rc")
+                && segs
+                    .last()
+                    .is_some_and(|s| s.ident == "into_raw" || s.ident == "leak")
+                && matches!(
+                    segs[segs.len() - 2].ident.to_string().as_str(),
+                    "Box" | "Arc" | "Rc"
+                )
             {
                 self.any = true;
                 if let Some(t) = generic_arg(&segs[segs.len() - 2]) {

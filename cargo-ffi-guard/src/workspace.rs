@@ -110,9 +110,10 @@ pub fn load(
         out
     } else if workspace {
         members.clone()
-    } else if let Some(p) = members.iter().find(|p| {
-        std::fs::canonicalize(p.manifest_path.as_std_path()).is_ok_and(|m| m == pointed)
-    }) {
+    } else if let Some(p) = members
+        .iter()
+        .find(|p| std::fs::canonicalize(p.manifest_path.as_std_path()).is_ok_and(|m| m == pointed))
+    {
         // A package's own manifest: that package, as cargo does.
         vec![*p]
     } else if let Some(root) = meta.root_package() {
@@ -186,7 +187,13 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
         targets.push((target.name.clone(), target.kind.clone()));
         loader.load_file(&target.src_path, vec!["crate".to_owned()], true, None);
     }
-    finish(pkg.name.clone(), pkg.root.clone(), loader.files, loader.errors, &targets)
+    finish(
+        pkg.name.clone(),
+        pkg.root.clone(),
+        loader.files,
+        loader.errors,
+        &targets,
+    )
 }
 
 /// A crate of one in-memory file, `src/lib.rs`: the front end without the
@@ -207,7 +214,13 @@ pub fn crate_from_source(text: &str) -> Crate {
         Err(e) => errors.push(syn_error("src/lib.rs", &e)),
     }
     let targets = [("lib".to_owned(), "lib".to_owned())];
-    finish("input".to_owned(), PathBuf::from("."), files, errors, &targets)
+    finish(
+        "input".to_owned(),
+        PathBuf::from("."),
+        files,
+        errors,
+        &targets,
+    )
 }
 
 fn finish(
@@ -229,15 +242,21 @@ fn finish(
     }
 }
 
-/// Parse a file and append the items found in its macro invocations.
+/// A parsed file, how many top-level items are its own, and where the names
+/// of types from opaque macro bodies are.
+type Parsed = (syn::File, usize, Vec<(usize, usize)>);
+
 thread_local! {
+    /// Time spent parsing and opening macro bodies on this thread, for
+    /// `FFI_GUARD_TIMINGS`.
     pub static PARSE_NS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     pub static EXPAND_NS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// Parse a file and append the items found in its macro invocations.
 /// Also returns how many top-level items are the file's own, and where the
 /// types defined in opaque macro bodies are (see `SourceFile::macro_types`).
-fn parse(text: &str) -> syn::Result<(syn::File, usize, Vec<(usize, usize)>)> {
+fn parse(text: &str) -> syn::Result<Parsed> {
     let t0 = std::time::Instant::now();
     let mut ast = syn::parse_file(text)?;
     let t1 = std::time::Instant::now();
@@ -268,7 +287,11 @@ const MAX_MACRO_DEPTH: usize = 8;
 /// Best effort: the items of `cfg_if! { if #[cfg(..)] { items } else { items } }`
 /// (every branch) and of any other macro whose body parses as items, appended
 /// after the items that are already there. Recurses into inline modules.
-fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize, macro_types: &mut Vec<(usize, usize)>) {
+fn expand_macro_items(
+    items: &mut Vec<syn::Item>,
+    depth: usize,
+    macro_types: &mut Vec<(usize, usize)>,
+) {
     if depth > MAX_MACRO_DEPTH {
         return;
     }
@@ -300,7 +323,10 @@ fn expand_macro_items(items: &mut Vec<syn::Item>, depth: usize, macro_types: &mu
 }
 
 fn is_cfg_if(mac: &syn::Macro) -> bool {
-    mac.path.segments.last().is_some_and(|s| s.ident == "cfg_if")
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "cfg_if")
 }
 
 /// Note where the name of each struct, enum and union of `item` is.
@@ -331,10 +357,10 @@ fn items_in_tokens(tokens: TokenStream, out: &mut Vec<syn::Item>, depth: usize) 
     }
     // `cfg_if!`-style bodies: the braced groups at the top level hold items.
     for tt in tokens {
-        if let TokenTree::Group(g) = tt {
-            if g.delimiter() == Delimiter::Brace {
-                items_in_tokens(g.stream(), out, depth + 1);
-            }
+        if let TokenTree::Group(g) = tt
+            && g.delimiter() == Delimiter::Brace
+        {
+            items_in_tokens(g.stream(), out, depth + 1);
         }
     }
 }
@@ -361,7 +387,13 @@ impl Loader<'_> {
     /// Load one file of the module tree and everything it declares.
     /// `mod_rs`: a crate root, a `mod.rs` or a `#[path]` file, whose
     /// children sit in its own directory.
-    fn load_file(&mut self, path: &Path, module: Vec<String>, mod_rs: bool, from: Option<&ModDecl>) {
+    fn load_file(
+        &mut self,
+        path: &Path,
+        module: Vec<String>,
+        mod_rs: bool,
+        from: Option<&ModDecl>,
+    ) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if !self.seen.insert(key) {
             return;
@@ -389,7 +421,9 @@ impl Loader<'_> {
                 return;
             }
         };
-        let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let child_dir = if mod_rs {
             dir.clone()
         } else {
@@ -397,7 +431,9 @@ impl Loader<'_> {
             dir.join(stem.unwrap_or_default())
         };
         let mut decls = Vec::new();
-        find_mods(&ast.items, own, &child_dir, &dir, &module, false, &mut decls);
+        find_mods(
+            &ast.items, own, &child_dir, &dir, &module, false, &mut decls,
+        );
         let target = self.target;
         self.files.push(SourceFile {
             path: rel.clone(),

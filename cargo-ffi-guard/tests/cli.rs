@@ -11,11 +11,17 @@ fn bin() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn run(args: &[&str], cwd: &Path) -> Output {
-    bin().args(args).current_dir(cwd).output().expect("binary runs")
+    bin()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -61,13 +67,19 @@ fn exit_1_on_a_deny_finding() {
     let o = run(&["check"], &fixture("missing_repr_c"));
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.contains("error[missing_repr_c]: struct `Point` crosses the FFI boundary by value"), "{out}");
+    assert!(
+        out.contains("error[missing_repr_c]: struct `Point` crosses the FFI boundary by value"),
+        "{out}"
+    );
     assert!(out.contains(" --> src/lib.rs:12:"), "{out}");
 }
 
 #[test]
 fn cargo_passes_its_subcommand_name_first() {
-    let o = run(&["ffi-guard", "check", "--format", "json"], &fixture("missing_repr_c"));
+    let o = run(
+        &["ffi-guard", "check", "--format", "json"],
+        &fixture("missing_repr_c"),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).starts_with("{\"lint\":"), "{}", stdout(&o));
 }
@@ -78,8 +90,21 @@ fn deny_warnings_turns_warnings_into_errors() {
     assert_eq!(run(&["check"], &dir).status.code(), Some(0));
     let o = run(&["check", "--deny", "warnings"], &dir);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("error[no_mangle_rust_abi]"), "{}", stdout(&o));
-    let o = run(&["check", "--allow", "missing_repr_c", "--allow", "leaked_into_raw"], &fixture("missing_repr_c"));
+    assert!(
+        stdout(&o).contains("error[no_mangle_rust_abi]"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &[
+            "check",
+            "--allow",
+            "missing_repr_c",
+            "--allow",
+            "leaked_into_raw",
+        ],
+        &fixture("missing_repr_c"),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
@@ -87,17 +112,27 @@ fn deny_warnings_turns_warnings_into_errors() {
 fn package_metadata_sets_levels() {
     // The fixture's [package.metadata.ffi-guard] warns on unguarded_extern.
     let o = run(&["check", "--format", "json"], &fixture("cli_build_script"));
-    assert!(stdout(&o).contains("\"lint\":\"unguarded_extern\",\"level\":\"warn\""), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\"lint\":\"unguarded_extern\",\"level\":\"warn\""),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn exit_2_on_an_unknown_lint_flag_with_a_suggestion() {
-    let o = run(&["check", "--deny", "missing_repr"], &fixture("missing_repr_c"));
+    let o = run(
+        &["check", "--deny", "missing_repr"],
+        &fixture("missing_repr_c"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("unknown lint `missing_repr`"), "{e}");
     assert!(e.contains("did you mean `missing_repr_c`?"), "{e}");
-    assert!(e.contains("valid lints: missing_repr_c, improper_ffi_type"), "{e}");
+    assert!(
+        e.contains("valid lints: missing_repr_c, improper_ffi_type"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -105,18 +140,27 @@ fn exit_2_on_an_unknown_lint_in_metadata() {
     let dir = copy_fixture("no_mangle_rust_abi", "meta");
     let manifest = dir.join("Cargo.toml");
     let mut toml = fs::read_to_string(&manifest).unwrap();
-    toml = toml.replace("[workspace]", "[package.metadata.ffi-guard]\ndeny = [\"no_such_lint\"]\n\n[workspace]");
+    toml = toml.replace(
+        "[workspace]",
+        "[package.metadata.ffi-guard]\ndeny = [\"no_such_lint\"]\n\n[workspace]",
+    );
     fs::write(&manifest, toml).unwrap();
     let o = run(&["check"], &dir);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("unknown lint `no_such_lint` in [package.metadata.ffi-guard]"), "{e}");
+    assert!(
+        e.contains("unknown lint `no_such_lint` in [package.metadata.ffi-guard]"),
+        "{e}"
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn exit_2_on_a_missing_manifest() {
-    let o = run(&["check", "--manifest-path", "/nonexistent/Cargo.toml"], Path::new("/"));
+    let o = run(
+        &["check", "--manifest-path", "/nonexistent/Cargo.toml"],
+        Path::new("/"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("no file at `/nonexistent/Cargo.toml`"), "{e}");
@@ -127,23 +171,35 @@ fn exit_2_on_a_missing_manifest() {
 fn exit_2_on_a_path_that_is_not_a_crate() {
     let dir = std::env::temp_dir().join(format!("ffi-guard-not-a-crate-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
-    let o = run(&["check", "--manifest-path", dir.to_str().unwrap()], Path::new("/"));
+    let o = run(
+        &["check", "--manifest-path", dir.to_str().unwrap()],
+        Path::new("/"),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not a Cargo.toml"), "{}", stderr(&o));
     let o = run(&["check"], &dir);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("is not inside a crate"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not inside a crate"),
+        "{}",
+        stderr(&o)
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn exit_2_on_a_broken_manifest() {
-    let dir = std::env::temp_dir().join(format!("ffi-guard-broken-manifest-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("ffi-guard-broken-manifest-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("Cargo.toml"), "[package\nname = ").unwrap();
     let o = run(&["check"], &dir);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("`cargo metadata` failed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`cargo metadata` failed"),
+        "{}",
+        stderr(&o)
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -151,7 +207,11 @@ fn exit_2_on_a_broken_manifest() {
 fn exit_2_on_an_unknown_package_and_a_bad_flag() {
     let o = run(&["check", "-p", "nope"], &fixture("missing_repr_c"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("package `nope` is not a member"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("package `nope` is not a member"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["check", "--format", "xml"], &fixture("missing_repr_c"));
     assert_eq!(o.status.code(), Some(2));
 }
@@ -165,12 +225,21 @@ fn lints_and_explain() {
     assert!(out.contains("unguarded_extern"), "{out}");
     let o = run(&["explain", "missing_repr_c"], Path::new("/"));
     assert_eq!(o.status.code(), Some(0));
-    for section in ["### What it does", "### Why is this bad?", "### Example", "### Use instead"] {
+    for section in [
+        "### What it does",
+        "### Why is this bad?",
+        "### Example",
+        "### Use instead",
+    ] {
         assert!(stdout(&o).contains(section), "{section}");
     }
     let o = run(&["explain", "missing_rep_c"], Path::new("/"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `missing_repr_c`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `missing_repr_c`?"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -178,7 +247,11 @@ fn check_never_runs_build_scripts_or_proc_macros() {
     let dir = copy_fixture("cli_build_script", "build");
     let o = run(&["check"], &dir);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("error[missing_repr_c]"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("error[missing_repr_c]"),
+        "{}",
+        stdout(&o)
+    );
     assert!(!dir.join("BUILD_SCRIPT_RAN").exists(), "build.rs ran");
     assert!(!dir.join("PROC_MACRO_RAN").exists(), "the proc macro ran");
     assert!(!dir.join("target").exists(), "something was built");
@@ -188,9 +261,23 @@ fn check_never_runs_build_scripts_or_proc_macros() {
 #[test]
 fn fix_adds_repr_c_and_extern_c_then_lints_again() {
     let dir = copy_fixture("cli_build_script", "fix");
-    let o = run(&["check", "--fix", "--deny", "warnings", "--allow", "unguarded_extern"], &dir);
+    let o = run(
+        &[
+            "check",
+            "--fix",
+            "--deny",
+            "warnings",
+            "--allow",
+            "unguarded_extern",
+        ],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stderr(&o).contains("fixed 2 places in 1 file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("fixed 2 places in 1 file"),
+        "{}",
+        stderr(&o)
+    );
     let src = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
     assert!(src.starts_with("#[repr(C)]\npub struct Point"), "{src}");
     assert!(src.contains("pub extern \"C\" fn rust_abi()"), "{src}");
@@ -205,9 +292,22 @@ fn redact(s: &str) -> String {
 
 /// Snapshots cover this crate's own output; the ownership lints have theirs.
 const OWNERSHIP_OFF: &[&str] = &[
-    "--allow", "leaked_into_raw", "--allow", "unpaired_foreign_alloc", "--allow", "mismatched_free",
-    "--allow", "double_free", "--allow", "dangling_cstring_ptr", "--allow", "str_as_cstr",
-    "--allow", "ptr_len_mismatch", "--allow", "errno_clobbered",
+    "--allow",
+    "leaked_into_raw",
+    "--allow",
+    "unpaired_foreign_alloc",
+    "--allow",
+    "mismatched_free",
+    "--allow",
+    "double_free",
+    "--allow",
+    "dangling_cstring_ptr",
+    "--allow",
+    "str_as_cstr",
+    "--allow",
+    "ptr_len_mismatch",
+    "--allow",
+    "errno_clobbered",
 ];
 
 fn run_own(args: &[&str], cwd: &Path) -> Output {
@@ -223,11 +323,26 @@ fn snapshot_human() {
 
 #[test]
 fn snapshot_json() {
-    let o = run_own(&["check", "--format", "json", "--deny", "warnings"], &fixture("no_mangle_rust_abi"));
+    let o = run_own(
+        &["check", "--format", "json", "--deny", "warnings"],
+        &fixture("no_mangle_rust_abi"),
+    );
     insta::assert_snapshot!("json_no_mangle_rust_abi", redact(&stdout(&o)));
     for line in stdout(&o).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        for key in ["lint", "level", "message", "file", "line", "column", "end_line", "end_column", "help", "package", "related"] {
+        for key in [
+            "lint",
+            "level",
+            "message",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "help",
+            "package",
+            "related",
+        ] {
             assert!(v.get(key).is_some(), "{key} missing in {line}");
         }
     }
@@ -235,16 +350,25 @@ fn snapshot_json() {
 
 #[test]
 fn snapshot_sarif() {
-    let o = run_own(&["check", "--format", "sarif"], &fixture("improper_ffi_type"));
+    let o = run_own(
+        &["check", "--format", "sarif"],
+        &fixture("improper_ffi_type"),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let run0 = &v["runs"][0];
-    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 14);
+    assert_eq!(
+        run0["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        14
+    );
     let uri = run0["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         .as_str()
         .unwrap();
     // Relative to the repository root, as code scanning wants.
-    assert_eq!(uri, "cargo-ffi-guard/tests/fixtures/improper_ffi_type/src/lib.rs");
+    assert_eq!(
+        uri,
+        "cargo-ffi-guard/tests/fixtures/improper_ffi_type/src/lib.rs"
+    );
     // Rules are long; the snapshot keeps the results.
     insta::assert_json_snapshot!("sarif_improper_ffi_type_results", run0["results"]);
 }

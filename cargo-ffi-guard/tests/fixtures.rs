@@ -21,7 +21,9 @@ fn markers(root: &Path, lint: &str) -> BTreeMap<(String, usize), usize> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -33,7 +35,9 @@ fn markers(root: &Path, lint: &str) -> BTreeMap<(String, usize), usize> {
                     .map(|r| r.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_default();
                 for (i, line) in text.lines().enumerate() {
-                    let Some((_, marks)) = line.split_once("// ~ ") else { continue };
+                    let Some((_, marks)) = line.split_once("// ~ ") else {
+                        continue;
+                    };
                     let n = marks.split_whitespace().filter(|m| *m == lint).count();
                     if n > 0 {
                         *out.entry((rel.clone(), i + 1)).or_default() += n;
@@ -67,7 +71,8 @@ fn check_dir(dir: &Path, lint: &'static str) -> Result<(), String> {
             return Err(format!("{lint}: {:?}", outcome.internal_errors));
         }
         for d in outcome.diagnostics.iter().filter(|d| d.lint == lint) {
-            *got.entry((d.span.file.clone(), d.span.line)).or_insert(0usize) += 1;
+            *got.entry((d.span.file.clone(), d.span.line))
+                .or_insert(0usize) += 1;
         }
     }
     let want = markers(&dir, lint);
@@ -77,7 +82,12 @@ fn check_dir(dir: &Path, lint: &'static str) -> Result<(), String> {
     let mut msg = format!("fixture `{lint}` differs from its `// ~ {lint}` markers:\n");
     for (k, n) in &want {
         if got.get(k) != Some(n) {
-            msg.push_str(&format!("  expected {n} at {}:{}, got {}\n", k.0, k.1, got.get(k).unwrap_or(&0)));
+            msg.push_str(&format!(
+                "  expected {n} at {}:{}, got {}\n",
+                k.0,
+                k.1,
+                got.get(k).unwrap_or(&0)
+            ));
         }
     }
     for (k, n) in &got {
@@ -118,7 +128,10 @@ fn own_fixtures_have_markers() {
         "parse_error",
     ] {
         let dir = fixtures_dir().join(lint);
-        assert!(!markers(&dir, lint).is_empty(), "{lint} fixture has no markers");
+        assert!(
+            !markers(&dir, lint).is_empty(),
+            "{lint} fixture has no markers"
+        );
     }
 }
 
@@ -178,8 +191,15 @@ fn index_resolves_paths_across_modules() {
     let mut n = 0;
     for (_, f) in ix.exports() {
         let parts = krate.fn_parts(f).unwrap();
-        let syn::FnArg::Typed(pt) = &parts.sig.inputs[0] else { panic!() };
-        assert_eq!(ix.resolve_adt(f.module, &pt.ty), Some(point), "fn {}", f.name);
+        let syn::FnArg::Typed(pt) = &parts.sig.inputs[0] else {
+            panic!()
+        };
+        assert_eq!(
+            ix.resolve_adt(f.module, &pt.ty),
+            Some(point),
+            "fn {}",
+            f.name
+        );
         n += 1;
     }
     assert_eq!(n, 5);

@@ -16,7 +16,11 @@ use crate::{CheckArgs, EXIT_CANNOT_RUN, Format};
 pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     // Bad flags are reported before anything else runs.
     Levels::default().apply_flags(&args.deny, &args.warn, &args.allow)?;
-    let ws = workspace::load(args.manifest_path.as_deref(), args.workspace, &args.packages)?;
+    let ws = workspace::load(
+        args.manifest_path.as_deref(),
+        args.workspace,
+        &args.packages,
+    )?;
     let mut base = Levels::default();
     base.apply_metadata(&ws.metadata, "[workspace.metadata.ffi-guard]")?;
     let mut levels = Vec::new();
@@ -67,7 +71,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 
 /// Lint every package, up to one thread per core; each package is parsed and
 /// linted on one thread. Returns reports in package order.
-pub fn lint_packages(packages: &[PackageSpec], levels: &[Levels]) -> (Vec<PackageReport>, Vec<String>) {
+pub fn lint_packages(
+    packages: &[PackageSpec],
+    levels: &[Levels],
+) -> (Vec<PackageReport>, Vec<String>) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(packages.len())
@@ -179,8 +186,9 @@ fn apply_fixes(reports: &[PackageReport]) -> anyhow::Result<(usize, usize)> {
             n += 1;
         }
         if n > 0 {
-            std::fs::write(&path, text)
-                .map_err(|e| anyhow::anyhow!("cannot write the fix to `{}`: {e}", path.display()))?;
+            std::fs::write(&path, text).map_err(|e| {
+                anyhow::anyhow!("cannot write the fix to `{}`: {e}", path.display())
+            })?;
             applied += n;
             files += 1;
         }

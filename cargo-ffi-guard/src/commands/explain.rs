@@ -7,6 +7,12 @@ pub fn run(lint: &str) -> anyhow::Result<u8> {
     let Some(l) = find(lint) else {
         return Err(config::unknown(lint, "`explain`").into());
     };
-    println!("# {} (default: {})\n\n{}\n\n{}", l.name, l.default_level.name(), l.summary, l.explanation);
+    println!(
+        "# {} (default: {})\n\n{}\n\n{}",
+        l.name,
+        l.default_level.name(),
+        l.summary,
+        l.explanation
+    );
     Ok(0)
 }

@@ -11,7 +11,10 @@ pub fn run() -> anyhow::Result<u8> {
 pub fn catalogue() -> String {
     let width = ALL.iter().map(|l| l.name.len()).max().unwrap_or(0);
     let mut out = String::new();
-    out.push_str(&format!("{:width$}  {:5}  {}\n", "lint", "level", "catches"));
+    out.push_str(&format!(
+        "{:width$}  {:5}  {}\n",
+        "lint", "level", "catches"
+    ));
     for l in ALL {
         out.push_str(&format!(
             "{:width$}  {:5}  {}\n",

@@ -90,7 +90,8 @@ fn snippet<'a>(
     let end = if span.end_line > end_line {
         source.len()
     } else {
-        diag::byte_offset(&source, end_line - start_line + 1, span.end_column).unwrap_or(source.len())
+        diag::byte_offset(&source, end_line - start_line + 1, span.end_column)
+            .unwrap_or(source.len())
     };
     let end = if end <= start {
         (start + 1).min(source.len())

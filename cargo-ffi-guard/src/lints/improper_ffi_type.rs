@@ -70,7 +70,9 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     }
     for &t in &surface.visible {
         let def = &ix.types[t];
-        let Some(item) = krate.item(&def.loc) else { continue };
+        let Some(item) = krate.item(&def.loc) else {
+            continue;
+        };
         let generics = match item {
             syn::Item::Struct(s) => &s.generics,
             syn::Item::Enum(e) => &e.generics,
@@ -114,14 +116,24 @@ impl Cx<'_> {
             _ => Span::from_syn(self.path, syn::spanned::Spanned::span(site)),
         };
         out.push(
-            Diagnostic::new(LINT.name, span, format!("{what} in {place} is not FFI-safe"))
-                .help(help.to_owned()),
+            Diagnostic::new(
+                LINT.name,
+                span,
+                format!("{what} in {place} is not FFI-safe"),
+            )
+            .help(help.to_owned()),
         );
     }
 
     /// `ty` held by value. `site` is where the user wrote it (aliases are
     /// followed, the diagnostic stays at the use).
-    fn by_value<'t>(&self, ty: &'t syn::Type, site: &'t syn::Type, out: &mut Vec<Diagnostic>, depth: usize) {
+    fn by_value<'t>(
+        &self,
+        ty: &'t syn::Type,
+        site: &'t syn::Type,
+        out: &mut Vec<Diagnostic>,
+        depth: usize,
+    ) {
         if depth > 16 {
             return;
         }
@@ -183,7 +195,9 @@ impl Cx<'_> {
                     inner.by_value(t, site, out, depth + 1);
                     return;
                 }
-                let Some((name, arg)) = last_segment(ty) else { return };
+                let Some((name, arg)) = last_segment(ty) else {
+                    return;
+                };
                 match (name.as_str(), arg) {
                     ("String", _) => self.report(
                         site,
@@ -191,7 +205,12 @@ impl Cx<'_> {
                         "pass a `*const c_char` from a `CString` (or a pointer and a length)",
                         out,
                     ),
-                    ("str", _) => self.report(site, "`str`", "pass a `*const c_char` from a `CString`", out),
+                    ("str", _) => self.report(
+                        site,
+                        "`str`",
+                        "pass a `*const c_char` from a `CString`",
+                        out,
+                    ),
                     ("char", _) => self.report(
                         site,
                         "`char`",
@@ -204,10 +223,13 @@ impl Cx<'_> {
                         "pass a pointer to the first element and a length",
                         out,
                     ),
-                    ("Box" | "NonNull" | "AtomicPtr", Some(a)) => self.pointee(a, own(a), out, depth),
-                    ("Option" | "MaybeUninit" | "ManuallyDrop" | "Cell" | "UnsafeCell", Some(a)) => {
-                        self.by_value(a, own(a), out, depth + 1)
+                    ("Box" | "NonNull" | "AtomicPtr", Some(a)) => {
+                        self.pointee(a, own(a), out, depth)
                     }
+                    (
+                        "Option" | "MaybeUninit" | "ManuallyDrop" | "Cell" | "UnsafeCell",
+                        Some(a),
+                    ) => self.by_value(a, own(a), out, depth + 1),
                     _ => {}
                 }
             }
@@ -268,7 +290,13 @@ impl Cx<'_> {
         }
     }
 
-    fn fn_pointer(&self, bf: &syn::TypeBareFn, site: &syn::Type, out: &mut Vec<Diagnostic>, depth: usize) {
+    fn fn_pointer(
+        &self,
+        bf: &syn::TypeBareFn,
+        site: &syn::Type,
+        out: &mut Vec<Diagnostic>,
+        depth: usize,
+    ) {
         if !is_c_abi(abi_name(&bf.abi).as_deref()) {
             self.report(
                 site,

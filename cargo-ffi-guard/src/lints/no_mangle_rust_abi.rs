@@ -42,10 +42,16 @@ pub extern "C" fn add(a: i32, b: i32) -> i32 { a + b }
 
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     for f in &krate.index.fns {
-        if !f.exported || f.rewritten || matches!(f.kind, FnKind::Foreign { .. }) || is_c_abi(f.abi.as_deref()) {
+        if !f.exported
+            || f.rewritten
+            || matches!(f.kind, FnKind::Foreign { .. })
+            || is_c_abi(f.abi.as_deref())
+        {
             continue;
         }
-        let Some(parts) = krate.fn_parts(f) else { continue };
+        let Some(parts) = krate.fn_parts(f) else {
+            continue;
+        };
         let file = &krate.files[loc_file(&f.loc)];
         let fn_token = parts.sig.fn_token.span;
         // An explicit `extern "Rust"` is replaced; otherwise `extern "C" ` goes before `fn`.

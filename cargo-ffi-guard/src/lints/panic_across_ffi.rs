@@ -1,10 +1,13 @@
 //! `panic_across_ffi`: an extern \"C\" fn defined in Rust whose body can panic, without a guard.
 
+use std::collections::HashSet;
+
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::diag::{Diagnostic, Level, Span};
+use crate::index::FnId;
 use crate::lints::Lint;
 use crate::model::Crate;
 use crate::surface::loc_file;
@@ -55,14 +58,22 @@ pub extern "C" fn parse_port(s: *const c_char) -> u16 {
 };
 
 fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+    let wrappers = catch_wrappers(krate);
     for (_, f) in krate.index.exports() {
         if f.guarded || f.rewritten || f.abi.as_deref().is_some_and(|a| a.ends_with("-unwind")) {
             continue;
         }
-        let Some(parts) = krate.fn_parts(f) else { continue };
+        let Some(parts) = krate.fn_parts(f) else {
+            continue;
+        };
         let Some(block) = parts.block else { continue };
         let file = &krate.files[loc_file(&f.loc)];
-        let mut v = Panics { sites: Vec::new() };
+        let mut v = Panics {
+            sites: Vec::new(),
+            krate,
+            module: f.module,
+            wrappers: &wrappers,
+        };
         v.visit_block(block);
         let Some((first, what)) = v.sites.first().cloned() else {
             continue;
@@ -81,15 +92,53 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             format!("`{}` is called from C", f.name),
         );
         for (span, what) in v.sites.iter().skip(1) {
-            d = d.related(Span::from_syn(&file.path, *span), format!("can also panic here ({what})"));
+            d = d.related(
+                Span::from_syn(&file.path, *span),
+                format!("can also panic here ({what})"),
+            );
         }
         out.push(d);
     }
 }
 
+/// The crate's own fns that run a closure under `catch_unwind` (git2's
+/// `panic::wrap`, curl's `panic::catch`): a closure given to them is caught.
+fn catch_wrappers(krate: &Crate) -> HashSet<FnId> {
+    struct CallsCatch(bool);
+    impl<'ast> Visit<'ast> for CallsCatch {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if p.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "catch_unwind")
+            {
+                self.0 = true;
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for (id, f) in krate.index.fns.iter().enumerate() {
+        if f.is_rust_defined_c_fn() {
+            continue;
+        }
+        let Some(block) = krate.fn_parts(f).and_then(|p| p.block) else {
+            continue;
+        };
+        let mut v = CallsCatch(false);
+        v.visit_block(block);
+        if v.0 {
+            out.insert(id);
+        }
+    }
+    out
+}
+
 /// Places in a body that can panic, in source order.
-struct Panics {
+struct Panics<'a> {
     sites: Vec<(proc_macro2::Span, String)>,
+    krate: &'a Crate,
+    module: usize,
+    wrappers: &'a HashSet<FnId>,
 }
 
 const PANIC_MACROS: &[&str] = &[
@@ -105,7 +154,7 @@ const PANIC_MACROS: &[&str] = &[
     "debug_assert_ne",
 ];
 
-impl Panics {
+impl Panics<'_> {
     fn mac(&mut self, mac: &syn::Macro) {
         let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
             return;
@@ -143,10 +192,20 @@ fn is_catch_unwind(e: &syn::Expr) -> bool {
     }
 }
 
-impl<'ast> Visit<'ast> for Panics {
+impl<'ast> Visit<'ast> for Panics<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-        // The closure given to `catch_unwind` may panic: that is its point.
+        // The closure given to `catch_unwind` (or to a crate fn that runs it
+        // under `catch_unwind`) may panic: that is its point.
         if is_catch_unwind(&c.func) {
+            return;
+        }
+        if let syn::Expr::Path(p) = &*c.func
+            && self
+                .krate
+                .index
+                .resolve_fn(self.module, &p.path)
+                .is_some_and(|id| self.wrappers.contains(&id))
+        {
             return;
         }
         syn::visit::visit_expr_call(self, c);

@@ -45,8 +45,12 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             end_column: e.column,
         };
         out.push(
-            Diagnostic::new(LINT.name, span, format!("cannot parse `{}`: {}", e.path, e.message))
-                .help("nothing in this file was linted; fix the syntax or the module path"),
+            Diagnostic::new(
+                LINT.name,
+                span,
+                format!("cannot parse `{}`: {}", e.path, e.message),
+            )
+            .help("nothing in this file was linted; fix the syntax or the module path"),
         );
     }
 }

@@ -51,7 +51,9 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         if b.guarded || !is_c_abi(Some(&b.abi)) {
             continue;
         }
-        let Some(syn::Item::ForeignMod(fm)) = krate.item(&b.loc) else { continue };
+        let Some(syn::Item::ForeignMod(fm)) = krate.item(&b.loc) else {
+            continue;
+        };
         let file = &krate.files[b.loc.file];
         let span = Span::from_syn(&file.path, fm.abi.extern_token.span);
         out.push(
@@ -67,14 +69,19 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         if f.guarded {
             continue;
         }
-        let Some(parts) = krate.fn_parts(f) else { continue };
+        let Some(parts) = krate.fn_parts(f) else {
+            continue;
+        };
         let file = &krate.files[loc_file(&f.loc)];
         let span = Span::join(&file.path, parts.sig.fn_token.span, parts.sig.ident.span());
         out.push(
             Diagnostic::new(
                 LINT.name,
                 span,
-                format!("extern \"C\" fn `{}` is callable from C without #[ffi_guard]", f.name),
+                format!(
+                    "extern \"C\" fn `{}` is callable from C without #[ffi_guard]",
+                    f.name
+                ),
             )
             .help("add #[ffi_guard] (from ffi_guard_rt) to the fn"),
         );
