@@ -139,3 +139,36 @@ fn dangling_fix_applies() {
         .check)(&krate, &mut out);
     assert_eq!(out.len(), diags.len() - 1);
 }
+
+/// A pointer a foreign fn returns, released by Rust: flagged when the crate
+/// never hands out that kind of allocation (so it cannot be user data
+/// coming back), not flagged when it does.
+#[test]
+fn c_returned_pointer_released_by_rust() {
+    let lint = lints::find("mismatched_free").expect("registered");
+    let run = |src: &str| {
+        let krate = crate_from_source(src);
+        let mut out = Vec::new();
+        (lint.check)(&krate, &mut out);
+        out.iter().map(|d| d.span.line).collect::<Vec<_>>()
+    };
+    let decls = r#"
+use std::ffi::{CString, c_char, c_void};
+pub struct T { pub n: u8 }
+unsafe extern "C" {
+    fn get_name() -> *mut c_char;
+    fn get_data() -> *mut c_void;
+    fn make_buf(out: *mut *mut u8) -> i32;
+    fn set_data(d: *mut c_void);
+}
+pub fn a() { let n = unsafe { get_name() }; drop(unsafe { CString::from_raw(n) }); }
+pub fn b() { let d = unsafe { get_data() }; drop(unsafe { Box::from_raw(d as *mut T) }); }
+pub fn c() { let mut p = std::ptr::null_mut(); unsafe { make_buf(&mut p) }; drop(unsafe { Vec::from_raw_parts(p, 4, 4) }); }
+"#;
+    assert_eq!(run(decls), vec![10, 11, 12]);
+    let with_handouts = format!(
+        "{decls}pub fn d() {{ unsafe {{ set_data(Box::into_raw(Box::new(T {{ n: 1 }})).cast()) }}; }}\n\
+         pub fn e() -> *mut c_char {{ CString::new(\"x\").unwrap().into_raw() }}\n"
+    );
+    assert_eq!(run(&with_handouts), vec![12]);
+}

@@ -116,6 +116,8 @@ enum Hint {
     String,
     /// `&str` or `str`.
     Str,
+    /// `&String`: a Rust string, owned elsewhere.
+    StringRef,
     /// A string literal; `true` when it ends in `\0`.
     StrLit(bool),
     ByteLit(bool),
@@ -144,6 +146,7 @@ impl Hint {
                 | Hint::String
                 | Hint::Vec
                 | Hint::Str
+                | Hint::StringRef
                 | Hint::StrLit(_)
                 | Hint::ByteLit(_)
                 | Hint::CStrLit
@@ -185,6 +188,10 @@ enum Kind {
         func: String,
         free_with: Option<String>,
     },
+    /// A pointer a foreign fn returned or wrote to an out-parameter without
+    /// being known to allocate: C's memory, unless it is a Rust pointer
+    /// coming back (user data), of a type `ty` the crate hands out.
+    CRet { func: String, ty: Option<String> },
 }
 
 #[derive(Clone, Debug)]
@@ -347,6 +354,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn new_obj(&mut self, kind: Kind, site: Span, name: &str) -> ObjId {
+        if let Kind::Rust(alloc, _) = &kind {
+            self.releases.hand_out(alloc);
+        }
         self.objs.push(Obj {
             kind,
             site,
@@ -413,6 +423,8 @@ impl<'a> Ctx<'a> {
                 self.bind_pat(&t.pat, v, Some(hint), env);
             }
             Pat::Paren(p) => self.bind_pat(&p.pat, v, ann, env),
+            // `let _ = x;` neither moves nor stores `x`.
+            Pat::Wild(_) => {}
             _ => {
                 // Destructuring: the parts are unknown values.
                 self.escape(&v);
@@ -491,7 +503,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The value reaches C at `site`.
-    fn to_c(&mut self, v: &Val, site: Span, env: &Env) {
+    fn hand_to_c(&mut self, v: &Val, site: Span, env: &Env) {
         for o in v.objs().collect::<Vec<_>>() {
             self.handed.entry(o).or_insert(site);
             if let Some(dropped) = env.dangling.get(&o).copied() {
@@ -554,7 +566,7 @@ impl<'a> Ctx<'a> {
             }
         }
         if self.extern_c {
-            self.to_c(&v, site, env);
+            self.hand_to_c(&v, site, env);
         }
     }
 
@@ -779,7 +791,30 @@ impl<'a> Ctx<'a> {
             }
             Expr::Call(c) => self.call(c, env),
             Expr::MethodCall(m) => self.method(m, env),
-            Expr::Cast(c) => self.eval(&c.expr, env),
+            Expr::Cast(c) => {
+                let v = self.eval(&c.expr, env);
+                let is_str = matches!(
+                    v.hint,
+                    Hint::Str | Hint::String | Hint::StringRef | Hint::StrLit(_)
+                );
+                if is_str && matches!(*c.ty, Type::Ptr(_)) {
+                    // `s as *const str as *const c_char`: the string's bytes.
+                    let root = root_text(&c.expr);
+                    let kind = Kind::Borrowed {
+                        src: v.hint,
+                        owner_name: root.clone().unwrap_or_else(|| "its owner".to_owned()),
+                        root,
+                        mutable: false,
+                        owner: None,
+                        temp: false,
+                    };
+                    return Val {
+                        obj: Some(self.new_obj(kind, first_span(&c.expr), "")),
+                        ..Val::default()
+                    };
+                }
+                v
+            }
             Expr::Closure(c) => {
                 self.closure(c, env);
                 Val::default()
@@ -949,7 +984,7 @@ impl<'a> Ctx<'a> {
                 self.eval(&u.expr, env);
                 self.escape(&v);
                 if self.extern_c {
-                    self.to_c(&v, first_span(lhs), env);
+                    self.hand_to_c(&v, first_span(lhs), env);
                 }
             }
             other => {
@@ -1263,9 +1298,14 @@ impl<'a> Ctx<'a> {
                         ..Val::default()
                     };
                 }
+                // `libc::free`, or a bare `free` that is neither the crate's
+                // own Rust fn nor declared in one of its extern blocks (a
+                // declared `free` is a foreign release, below).
                 if name == "free"
-                    && (qual == "libc" || (segs.len() == 1 && !self.idx.rust_fns.contains("free")))
-                    && !self.idx.is_foreign("free")
+                    && (qual == "libc"
+                        || (segs.len() == 1
+                            && !self.idx.rust_fns.contains("free")
+                            && !self.idx.is_foreign("free")))
                 {
                     let vals = self.eval_args(c, env);
                     if let (Some(a), Some(v)) = (arg0, vals.into_iter().next()) {
@@ -1285,7 +1325,7 @@ impl<'a> Ctx<'a> {
                             self.escape(v);
                         }
                         if let Some(a) = c.args.get(i) {
-                            self.to_c(v, first_span(a), env);
+                            self.hand_to_c(v, first_span(a), env);
                         }
                     }
                     if qual == "libc" {
@@ -1356,15 +1396,22 @@ impl<'a> Ctx<'a> {
 
     fn foreign_call(&mut self, ff: &ForeignFn, c: &'a ExprCall, span: Span, env: &mut Env) -> Val {
         let vals = self.eval_args(c, env);
+        // A declared `free` releases its pointer even when no allocating
+        // function of its block pairs with it.
+        let frees: &[usize] = if ff.frees.is_empty() && ff.name == "free" && ff.params.len() == 1 {
+            &[0]
+        } else {
+            &ff.frees
+        };
         for (i, (a, v)) in c.args.iter().zip(&vals).enumerate() {
-            if ff.frees.contains(&i) {
+            if frees.contains(&i) {
                 self.release_val(Rel::C(ff.name.clone()), v.clone(), a, span, env);
                 continue;
             }
             if ff.consumes.contains(&i) {
                 self.escape(v);
             }
-            self.to_c(v, first_span(a), env);
+            self.hand_to_c(v, first_span(a), env);
             if let Some(n) = out_param(a)
                 && let Some(var) = env.var(&n).map(|v| v.name.clone())
             {
@@ -1375,7 +1422,10 @@ impl<'a> Ctx<'a> {
                         free_with: None,
                     }
                 } else {
-                    Kind::Unknown
+                    Kind::CRet {
+                        func: ff.name.clone(),
+                        ty: ff.out_pointees.get(i).cloned().flatten(),
+                    }
                 };
                 let o = self.new_obj(kind, first_span(a), &var);
                 if let Some(var) = env.var_mut(&n) {
@@ -1406,6 +1456,16 @@ impl<'a> Ctx<'a> {
                 );
                 Val {
                     obj: Some(o),
+                    ..Val::default()
+                }
+            }
+            None if ff.returns_pointer => {
+                let kind = Kind::CRet {
+                    func: ff.name.clone(),
+                    ty: ff.ret_pointee.clone(),
+                };
+                Val {
+                    obj: Some(self.new_obj(kind, span, "")),
                     ..Val::default()
                 }
             }
@@ -1441,7 +1501,7 @@ impl<'a> Ctx<'a> {
         };
         let what = match src {
             Hint::Str => "a `&str`",
-            Hint::String => "a `String`",
+            Hint::String | Hint::StringRef => "a `String`",
             Hint::StrLit(false) => "a string literal without a trailing `\\0`",
             Hint::ByteLit(false) => "a byte string literal without a trailing `\\0`",
             _ => return,
@@ -1500,6 +1560,7 @@ impl<'a> Ctx<'a> {
                 // Pointers borrowed from the forgotten value now own its memory.
                 for o in self.owners.get(&binding).cloned().unwrap_or_default() {
                     if let Kind::Borrowed { .. } = self.objs[o].kind {
+                        self.releases.hand_out(&alloc);
                         self.objs[o].kind = Kind::Rust(alloc.clone(), "mem::forget");
                         self.objs[o].site = span;
                     }
@@ -1536,6 +1597,10 @@ impl<'a> Ctx<'a> {
             }
         };
         self.touched.insert(o);
+        if let Rel::C(_) = rel {
+            // Released by C: handed to C as much as any argument.
+            self.handed.entry(o).or_insert(site);
+        }
         self.check_mismatch(&rel, o, site);
         match env.released.get(&o).copied() {
             Some(first) => {
@@ -1563,7 +1628,23 @@ impl<'a> Ctx<'a> {
 
     fn check_mismatch(&mut self, rel: &Rel, o: ObjId, site: Span) {
         let obj = &self.objs[o];
+        let mut round_trip = None;
         let (message, help, note) = match (rel, &obj.kind) {
+            (Rel::Rust(k), Kind::CRet { func, ty }) => {
+                let mut types: Vec<String> = ty.iter().cloned().collect();
+                if let RustAlloc::Box(Some(t)) = k {
+                    types.push(t.clone());
+                }
+                round_trip = Some(super::RoundTrip {
+                    alloc: k.clone(),
+                    types,
+                });
+                (
+                    format!("`{}` takes ownership of a pointer that `{func}` returned from C", k.release_name()),
+                    "memory from C goes back to C: release it with the library's release function, or copy it".to_owned(),
+                    format!("returned by `{func}` here"),
+                )
+            }
             (Rel::Rust(k), Kind::CAlloc { func, free_with }) => (
                 format!("`{}` takes ownership of memory that `{func}` allocated in C", k.release_name()),
                 match free_with {
@@ -1623,6 +1704,7 @@ impl<'a> Ctx<'a> {
                 help,
                 origin: self.site(origin),
                 origin_note: note,
+                round_trip,
             });
         }
     }
@@ -1682,6 +1764,15 @@ impl<'a> Ctx<'a> {
             "as_ptr" | "as_mut_ptr" => {
                 let info = self.receiver_info(&m.receiver, env);
                 let rv = self.eval(&m.receiver, env);
+                if let Some(o) = rv.obj
+                    && matches!(self.objs[o].kind, Kind::Rust(..))
+                {
+                    // `Vec::leak(v).as_mut_ptr()`: the leaked memory itself.
+                    return Val {
+                        obj: Some(o),
+                        ..Val::default()
+                    };
+                }
                 for a in &m.args {
                     self.eval(a, env);
                 }
@@ -1769,7 +1860,7 @@ impl<'a> Ctx<'a> {
                     if name.starts_with("write") {
                         self.escape(&v);
                         if self.extern_c {
-                            self.to_c(&v, first_span(a), env);
+                            self.hand_to_c(&v, first_span(a), env);
                         }
                     }
                 }
@@ -1781,7 +1872,9 @@ impl<'a> Ctx<'a> {
                     "to_vec" | "into_bytes" => Hint::Vec,
                     "to_owned" | "clone" => match self.receiver_info(&m.receiver, env).hint {
                         Hint::CStrLit | Hint::CString => Hint::CString,
-                        Hint::Str | Hint::StrLit(_) | Hint::String => Hint::String,
+                        Hint::Str | Hint::StrLit(_) | Hint::String | Hint::StringRef => {
+                            Hint::String
+                        }
                         Hint::Vec => Hint::Vec,
                         _ => Hint::Unknown,
                     },
@@ -1870,7 +1963,9 @@ impl<'a> Ctx<'a> {
                     "to_vec" | "into_bytes" => Hint::Vec,
                     "to_owned" | "clone" => match self.receiver_info(&m.receiver, env).hint {
                         Hint::CStrLit | Hint::CString => Hint::CString,
-                        Hint::Str | Hint::StrLit(_) | Hint::String => Hint::String,
+                        Hint::Str | Hint::StrLit(_) | Hint::String | Hint::StringRef => {
+                            Hint::String
+                        }
                         Hint::Vec => Hint::Vec,
                         _ => Hint::Unknown,
                     },
@@ -2241,6 +2336,12 @@ fn hint_of_type(ty: &Type) -> Hint {
         Type::Ptr(p) => Hint::Ptr(type_of_interest(&p.elem)),
         Type::Reference(r) => match &*r.elem {
             Type::Path(p) if p.path.is_ident("str") => Hint::Str,
+            Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String") => {
+                Hint::StringRef
+            }
+            Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "CString") => {
+                Hint::CStrLit
+            }
             Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "CStr") => {
                 Hint::CStrLit
             }

@@ -112,6 +112,12 @@ impl Walker<'_, '_> {
                 break;
             }
             match stmt {
+                Stmt::Local(l) if matches!(l.pat, syn::Pat::Wild(_)) && l.init.is_some() => {
+                    if let Some(init) = &l.init {
+                        self.discarded(&init.expr, st);
+                    }
+                }
+                Stmt::Expr(e, Some(_)) => self.discarded(e, st),
                 Stmt::Local(l) => {
                     if let Some(init) = &l.init {
                         self.expr(&init.expr, st);
@@ -130,6 +136,40 @@ impl Walker<'_, '_> {
 
     /// Spans and text are only built when a window is open: most calls
     /// follow no foreign call.
+    /// A statement whose value is dropped. A foreign call there is one
+    /// whose result nobody checks: it does not start a window of its own,
+    /// it overwrites the pending one (`close(fd); last_os_error()` reports
+    /// close's errno, not the earlier call's).
+    fn discarded(&mut self, e: &Expr, st: &mut State) {
+        let mut inner = e;
+        loop {
+            match inner {
+                Expr::Unsafe(u) if u.block.stmts.len() == 1 => match &u.block.stmts[0] {
+                    Stmt::Expr(x, _) => inner = x,
+                    _ => break,
+                },
+                Expr::Paren(p) => inner = &p.expr,
+                _ => break,
+            }
+        }
+        if let Expr::Call(c) = inner
+            && st.call.is_some()
+            && let Some(segs) = path_segs(&c.func)
+            && self.is_foreign(&segs)
+        {
+            for a in &c.args {
+                self.expr(a, st);
+            }
+            self.clobber(
+                st,
+                || super::body::call_span(c),
+                || format!("`{}()`", segs.join("::")),
+            );
+            return;
+        }
+        self.expr(e, st);
+    }
+
     fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> String) {
         if st.call.is_some() && st.clobber.is_none() {
             st.clobber = Some((span(), what()));

@@ -28,6 +28,10 @@ pub struct ForeignFn {
     pub cstrs: Vec<usize>,
     pub params: Vec<String>,
     pub returns_pointer: bool,
+    /// The pointee of the returned pointer.
+    pub ret_pointee: Option<String>,
+    /// For `*mut *mut T` parameters (out-parameters), `T`.
+    pub out_pointees: Vec<Option<String>>,
 }
 
 /// The Rust releases seen anywhere in the crate, `Drop` impls included.
@@ -40,6 +44,13 @@ pub struct BoxReleases {
     pub box_unknown: bool,
     pub cstring: bool,
     pub vec: bool,
+    /// Rust allocations the crate turns into raw pointers anywhere: the
+    /// boxes' types, a box of unknown type, any box, a CString, a Vec.
+    pub out_box_types: HashSet<String>,
+    pub out_box_unknown: bool,
+    pub out_box_any: bool,
+    pub out_cstring: bool,
+    pub out_vec: bool,
 }
 
 impl BoxReleases {
@@ -48,6 +59,45 @@ impl BoxReleases {
         self.box_unknown |= other.box_unknown;
         self.cstring |= other.cstring;
         self.vec |= other.vec;
+        self.out_box_types.extend(other.out_box_types);
+        self.out_box_unknown |= other.out_box_unknown;
+        self.out_box_any |= other.out_box_any;
+        self.out_cstring |= other.out_cstring;
+        self.out_vec |= other.out_vec;
+    }
+
+    /// Records a Rust allocation turned into a raw pointer.
+    pub fn hand_out(&mut self, alloc: &crate::flow::RustAlloc) {
+        use crate::flow::RustAlloc;
+        match alloc {
+            RustAlloc::Box(Some(t)) => {
+                self.out_box_any = true;
+                self.out_box_types.insert(t.clone());
+            }
+            RustAlloc::Box(None) => {
+                self.out_box_any = true;
+                self.out_box_unknown = true;
+            }
+            RustAlloc::CString => self.out_cstring = true,
+            RustAlloc::Vec => self.out_vec = true,
+        }
+    }
+
+    /// Whether a pointer C gives back, released with `alloc` and of one of
+    /// `types` (`c_void` for any), may be one the crate handed out itself.
+    pub fn may_round_trip(&self, alloc: &crate::flow::RustAlloc, types: &[String]) -> bool {
+        use crate::flow::RustAlloc;
+        match alloc {
+            RustAlloc::Box(_) => {
+                self.out_box_unknown
+                    || types.iter().any(|t| self.out_box_types.contains(t))
+                    || (self.out_box_any
+                        && (types.is_empty() || types.iter().any(|t| t == "c_void")))
+            }
+            RustAlloc::CString => self.out_cstring,
+            // A boxed slice of unknown type may come back as a Vec.
+            RustAlloc::Vec => self.out_vec || self.out_box_unknown,
+        }
     }
 }
 
@@ -174,8 +224,28 @@ fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
                 })
                 .collect();
             let pos = |id: &syn::Ident| params.iter().position(|p| id == p);
+            let pointee = |t: &syn::Type| match t {
+                syn::Type::Ptr(p) => type_of_interest(&p.elem),
+                _ => None,
+            };
             let mut ff = ForeignFn {
                 name: f.sig.ident.to_string(),
+                ret_pointee: match &f.sig.output {
+                    syn::ReturnType::Type(_, t) => pointee(t),
+                    syn::ReturnType::Default => None,
+                },
+                out_pointees: f
+                    .sig
+                    .inputs
+                    .iter()
+                    .map(|a| match a {
+                        FnArg::Typed(p) => match &*p.ty {
+                            syn::Type::Ptr(outer) => pointee(&outer.elem),
+                            _ => None,
+                        },
+                        FnArg::Receiver(_) => None,
+                    })
+                    .collect(),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if ffi_guard_syntax::types::raw_pointer(t).is_some()),
                 ..ForeignFn::default()

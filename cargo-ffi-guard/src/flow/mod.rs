@@ -62,6 +62,14 @@ impl RustAlloc {
     }
 }
 
+/// What a Rust release of a pointer from C would need to be a round trip.
+#[derive(Clone, Debug)]
+pub struct RoundTrip {
+    pub alloc: RustAlloc,
+    /// The pointer's types as declared and as released (`c_void` for any).
+    pub types: Vec<String>,
+}
+
 /// One thing the dataflow saw; the lints turn these into diagnostics.
 #[derive(Clone, Debug)]
 pub enum Fact {
@@ -89,6 +97,10 @@ pub enum Fact {
         help: String,
         origin: Site,
         origin_note: String,
+        /// Set for a pointer that came back from C without being known to
+        /// be allocated there: not reported when the crate hands out that
+        /// kind of Rust allocation itself (user data coming back).
+        round_trip: Option<RoundTrip>,
     },
     /// The same pointer released twice on one path.
     DoubleFree {

@@ -57,10 +57,16 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             help,
             origin,
             origin_note,
+            round_trip,
         } = fact
         else {
             continue;
         };
+        if let Some(rt) = round_trip
+            && analysis.box_releases.may_round_trip(&rt.alloc, &rt.types)
+        {
+            continue;
+        }
         out.push(
             Diagnostic::new(LINT.name, release.span(krate), message.clone())
                 .help(help.clone())
