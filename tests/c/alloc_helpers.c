@@ -38,3 +38,17 @@ size_t alloc_c_strlen(const char *s) {
 void alloc_c_fill(uint8_t *dst, const uint8_t *src, size_t len) {
     memcpy(dst, src, len);
 }
+
+/* Takes ownership of a buffer of `len` bytes (a pool that keeps it). */
+static const uint8_t *kept_buf;
+static size_t kept_len;
+
+void alloc_c_keep(const uint8_t *buf, size_t len) {
+    kept_buf = buf;
+    kept_len = len;
+}
+
+/* Sums the kept buffer: C still reads what it was given. */
+uint64_t alloc_c_kept_sum(void) {
+    return alloc_c_sum(kept_buf, kept_len);
+}

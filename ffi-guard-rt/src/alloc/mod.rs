@@ -38,7 +38,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 ///   and is *not* forwarded to the inner allocator, so the heap is never
 ///   corrupted: the memory is leaked instead and the program goes on. A
 ///   second deallocation of a Rust block is a `double_free` and is not
-///   forwarded either. A `realloc` of such a pointer returns a new block with
+///   forwarded either, nor is the deallocation of a block that a guarded
+///   `consume` function gave to C (a `double_free` too: C owns it now). A `realloc` of such a pointer returns a new block with
 ///   the old contents copied.
 ///
 /// Which of the two a refused dealloc is, is a guess when C's `malloc` gave
@@ -176,6 +177,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if crate::ledger::may_be_retired(ptr as usize) && consumed_by_c(ptr as usize, layout) {
+            return;
+        }
         // The table forgets the block *before* the inner allocator may hand
         // the address to another thread, which would then record it anew.
         if table::TABLE.free(ptr as usize, layout.size()) || table::TABLE.is_degraded() {
@@ -188,6 +192,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if crate::ledger::may_be_retired(ptr as usize) && consumed_by_c(ptr as usize, layout) {
+            // C owns the old block: the caller gets a copy, C keeps its own.
+            return unsafe { self.realloc_foreign(ptr, layout, new_size) };
+        }
         if !table::TABLE.free(ptr as usize, layout.size()) && !table::TABLE.is_degraded() {
             refuse(ptr as usize, layout);
             return unsafe { self.realloc_foreign(ptr, layout, new_size) };
@@ -222,6 +230,29 @@ impl<A: GlobalAlloc> TrackingAllocator<A> {
         }
         q
     }
+}
+
+/// Whether the Rust block at `addr` was given to C by a guarded `consume`
+/// function: releasing it from Rust now is a `double_free` (recorded here),
+/// and the block is not forwarded, so C never reads freed memory; it stays
+/// live, C's to keep. Reached only when the ledger may have retired entries
+/// at `addr` (one relaxed load said so).
+#[cfg(feature = "checks")]
+#[cold]
+#[inline(never)]
+fn consumed_by_c(addr: usize, layout: Layout) -> bool {
+    // The runtime's own frees (under its ledger locks, possibly) never
+    // touch a consumed user block; asking the ledger here could deadlock.
+    if crate::reentrancy::is_ignoring() {
+        return false;
+    }
+    let _ignore = crate::reentrancy::Ignore::new();
+    let Some(entry) = crate::ledger::rust_dealloc_of_consumed(addr) else {
+        return false;
+    };
+    REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::report::record(site::consumed_finding(addr, layout, &entry));
+    true
 }
 
 /// Records a refused deallocation. Never panics: an allocator must not unwind.

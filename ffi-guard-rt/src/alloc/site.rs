@@ -14,15 +14,7 @@ use crate::finding::{Finding, FindingKind, Frame, Site};
 /// The finding for a deallocation the allocator refused to forward.
 /// `freed`: the address is a Rust block that was already freed.
 pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Finding {
-    let site = first_user_frame()
-        .and_then(|f| {
-            Some(Site {
-                file: relative(f.frame.file.as_deref()?),
-                line: f.frame.line?,
-                column: f.column.unwrap_or(0),
-            })
-        })
-        .unwrap_or_else(unknown_site);
+    let site = user_site();
     // A C pointer that a guarded function returned: name that function, and
     // take the pointer out of the leak count (one bug is one finding).
     let producer = crate::ledger::with_entry(addr, |e| match e {
@@ -67,6 +59,45 @@ pub(super) fn refused_finding(addr: usize, layout: Layout, freed: bool) -> Findi
         bytes: Some(layout.size() as u64),
         backtrace: None,
     }
+}
+
+/// The finding for a Rust dealloc of a block that a `consume` function gave
+/// to C (`entry` is the ledger's record of that).
+pub(super) fn consumed_finding(
+    addr: usize,
+    layout: Layout,
+    entry: &crate::ledger::Entry,
+) -> Finding {
+    let by = entry.freed_by.unwrap_or(entry.owner);
+    Finding {
+        kind: FindingKind::DoubleFree,
+        function: by.to_owned(),
+        message: format!(
+            "dealloc of {addr:#x} ({} bytes), a Rust block that {by} gave to C (consume); \
+             released from Rust after consume; not forwarded, C keeps it",
+            layout.size()
+        ),
+        site: user_site(),
+        alloc_site: None,
+        free_site: entry.free_site.map(Site::from_location),
+        free_with: None,
+        count: 1,
+        bytes: Some(layout.size() as u64),
+        backtrace: None,
+    }
+}
+
+/// The first user frame on the stack, as a site.
+fn user_site() -> Site {
+    first_user_frame()
+        .and_then(|f| {
+            Some(Site {
+                file: relative(f.frame.file.as_deref()?),
+                line: f.frame.line?,
+                column: f.column.unwrap_or(0),
+            })
+        })
+        .unwrap_or_else(unknown_site)
 }
 
 struct Captured {

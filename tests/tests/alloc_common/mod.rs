@@ -22,6 +22,12 @@ unsafe extern "C" {
     pub fn alloc_c_strlen(s: *const c_char) -> usize;
     #[ffi_guard(slice(dst, len), slice(src, len))]
     pub fn alloc_c_fill(dst: *mut u8, src: *const u8, len: usize);
+    /// C takes the buffer and keeps it.
+    #[ffi_guard(consume(buf), slice(buf, len))]
+    pub fn alloc_c_keep(buf: *const u8, len: usize);
+    /// Sums the buffer C kept.
+    #[ffi_guard(skip)]
+    pub fn alloc_c_kept_sum() -> u64;
 }
 
 /// Runs `f`, which makes one guarded call with a bad argument: in the
