@@ -585,6 +585,18 @@ impl<'a> Ctx<'a> {
             match stmt {
                 Stmt::Local(l) => self.local(l, env),
                 Stmt::Item(_) => {}
+                // A statement under `#[cfg]` may not be compiled (it is often
+                // one of several alternatives): it runs on one path only.
+                Stmt::Expr(e, Some(_)) if has_cfg(expr_attrs(e)) => {
+                    let mut maybe = env.clone();
+                    self.eval(e, &mut maybe);
+                    *env = join(std::mem::take(env), maybe);
+                }
+                Stmt::Macro(m) if has_cfg(&m.attrs) => {
+                    let mut maybe = env.clone();
+                    self.mac(&m.mac, &mut maybe);
+                    *env = join(std::mem::take(env), maybe);
+                }
                 Stmt::Expr(e, semi) => {
                     let v = self.eval(e, env);
                     if semi.is_none() && i + 1 == n {
@@ -2637,6 +2649,31 @@ fn idents(tokens: TokenStream, out: &mut Vec<String>) {
             TokenTree::Group(g) => idents(g.stream(), out),
             _ => {}
         }
+    }
+}
+
+/// Whether the attributes include `#[cfg(..)]` (or `cfg_attr`).
+pub(super) fn has_cfg(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("cfg"))
+}
+
+/// The outer attributes of the expression kinds that start statements.
+pub(super) fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Unsafe(x) => &x.attrs,
+        Expr::Block(x) => &x.attrs,
+        Expr::Call(x) => &x.attrs,
+        Expr::MethodCall(x) => &x.attrs,
+        Expr::Macro(x) => &x.attrs,
+        Expr::If(x) => &x.attrs,
+        Expr::Match(x) => &x.attrs,
+        Expr::Assign(x) => &x.attrs,
+        Expr::ForLoop(x) => &x.attrs,
+        Expr::While(x) => &x.attrs,
+        Expr::Loop(x) => &x.attrs,
+        Expr::Return(x) => &x.attrs,
+        Expr::Paren(x) => &x.attrs,
+        _ => &[],
     }
 }
 

@@ -44,6 +44,20 @@ fn join(a: State, b: State) -> State {
     }
 }
 
+/// After a statement that may or may not run: the pending call and its
+/// clobber count only when both paths agree; a window the statement opened
+/// stays open (its errno is what a read right after would mean).
+fn join_maybe(before: State, after: State) -> State {
+    match (&before.call, &after.call) {
+        (Some((_, x)), Some((_, y))) if x == y => join(before, after),
+        (_, Some(_)) => State {
+            clobber: None,
+            ..after
+        },
+        _ => join(before, after),
+    }
+}
+
 struct Walker<'a, 'f> {
     idx: &'a OwnershipIndex<'a>,
     file: usize,
@@ -116,6 +130,13 @@ impl Walker<'_, '_> {
                     if let Some(init) = &l.init {
                         self.discarded(&init.expr, st);
                     }
+                }
+                // Under `#[cfg]`, a statement may not be compiled: it is
+                // walked as a branch that may not run.
+                Stmt::Expr(e, Some(_)) if super::body::has_cfg(super::body::expr_attrs(e)) => {
+                    let mut maybe = st.clone();
+                    self.discarded(e, &mut maybe);
+                    *st = join_maybe(std::mem::take(st), maybe);
                 }
                 Stmt::Expr(e, Some(_)) => self.discarded(e, st),
                 Stmt::Local(l) => {
