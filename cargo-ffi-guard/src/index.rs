@@ -24,7 +24,8 @@ pub type AliasId = usize;
 pub type FnId = usize;
 
 /// Where an item sits: its file, then its position in the file's items, in
-/// the items of each inline module on the way down.
+/// the items of each inline module on the way down. A step through a free
+/// fn is an index into its body's statements (items declared in a body).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ItemLoc {
     pub file: usize,
@@ -334,7 +335,7 @@ impl Index {
             file.module_id = m;
         }
         for (fi, file) in files.iter().enumerate() {
-            let items = &file.ast.items;
+            let items: Vec<(usize, &syn::Item)> = file.ast.items.iter().enumerate().collect();
             let path = file.module.clone();
             let macro_types: HashSet<(usize, usize)> = file.macro_types.iter().copied().collect();
             ix.walk_items(
@@ -342,9 +343,10 @@ impl Index {
                 file.target,
                 file.module_id,
                 &path,
-                items,
+                &items,
                 &mut Vec::new(),
                 &macro_types,
+                false,
             );
         }
         let mut names = HashSet::new();
@@ -397,11 +399,12 @@ impl Index {
         target: usize,
         module: ModuleId,
         mpath: &[String],
-        items: &[syn::Item],
+        items: &[(usize, &syn::Item)],
         loc: &mut Vec<u32>,
         macro_types: &HashSet<(usize, usize)>,
+        in_body: bool,
     ) {
-        for (i, item) in items.iter().enumerate() {
+        for &(i, item) in items {
             loc.push(i as u32);
             let here = ItemLoc {
                 file,
@@ -414,20 +417,29 @@ impl Index {
                     let cid = self.module(target, &child, usize::MAX);
                     if let Some((_, inner)) = &m.content {
                         self.modules[cid].file = file;
-                        self.walk_items(file, target, cid, &child, inner, loc, macro_types);
+                        let inner: Vec<(usize, &syn::Item)> = inner.iter().enumerate().collect();
+                        self.walk_items(file, target, cid, &child, &inner, loc, macro_types, false);
                     }
                 }
                 syn::Item::Struct(s) => {
                     let m = in_macro(macro_types, &s.ident);
-                    self.add_type(module, &s.ident, AdtKind::Struct, here, &s.attrs, m)
+                    self.add_type(
+                        module,
+                        &s.ident,
+                        AdtKind::Struct,
+                        here,
+                        &s.attrs,
+                        m,
+                        in_body,
+                    )
                 }
                 syn::Item::Enum(e) => {
                     let m = in_macro(macro_types, &e.ident);
-                    self.add_type(module, &e.ident, AdtKind::Enum, here, &e.attrs, m)
+                    self.add_type(module, &e.ident, AdtKind::Enum, here, &e.attrs, m, in_body)
                 }
                 syn::Item::Union(u) => {
                     let m = in_macro(macro_types, &u.ident);
-                    self.add_type(module, &u.ident, AdtKind::Union, here, &u.attrs, m)
+                    self.add_type(module, &u.ident, AdtKind::Union, here, &u.attrs, m, in_body)
                 }
                 syn::Item::Type(t) => {
                     let id = self.aliases.len();
@@ -437,9 +449,8 @@ impl Index {
                         loc: here,
                         ty: (*t.ty).clone(),
                     });
-                    self.modules[module]
-                        .types
-                        .insert(t.ident.to_string(), TypeBinding::Alias(id));
+                    let slot = self.modules[module].types.entry(t.ident.to_string());
+                    bind(slot, TypeBinding::Alias(id), in_body);
                 }
                 syn::Item::Fn(f) => {
                     let id = self.add_fn(FnDef {
@@ -452,9 +463,32 @@ impl Index {
                         guarded: has_attr(&f.attrs, "ffi_guard"),
                         rewritten: has_attr_macro(&f.attrs),
                     });
-                    self.modules[module]
-                        .values
-                        .insert(f.sig.ident.to_string(), id);
+                    let slot = self.modules[module].values.entry(f.sig.ident.to_string());
+                    bind(slot, id, in_body);
+                    // Best effort: items declared inside the fn's body (an
+                    // extern block, a struct) count as items of its module.
+                    let inner: Vec<(usize, &syn::Item)> = f
+                        .block
+                        .stmts
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(j, st)| match st {
+                            syn::Stmt::Item(it) => Some((j, it)),
+                            _ => None,
+                        })
+                        .collect();
+                    if !inner.is_empty() {
+                        self.walk_items(
+                            file,
+                            target,
+                            module,
+                            mpath,
+                            &inner,
+                            loc,
+                            macro_types,
+                            true,
+                        );
+                    }
                 }
                 syn::Item::Impl(imp) => {
                     for (j, ii) in imp.items.iter().enumerate() {
@@ -500,9 +534,8 @@ impl Index {
                                 guarded: guarded || has_attr(&f.attrs, "ffi_guard"),
                                 rewritten: rewritten || has_attr_macro(&f.attrs),
                             });
-                            self.modules[module]
-                                .values
-                                .insert(f.sig.ident.to_string(), id);
+                            let slot = self.modules[module].values.entry(f.sig.ident.to_string());
+                            bind(slot, id, in_body);
                         }
                     }
                 }
@@ -525,6 +558,7 @@ impl Index {
         loc: ItemLoc,
         attrs: &[Attribute],
         from_macro: bool,
+        in_body: bool,
     ) {
         let id = self.types.len();
         self.types.push(TypeDef {
@@ -535,9 +569,8 @@ impl Index {
             repr: read_repr(attrs),
             opaque_origin: from_macro || has_attr_macro(attrs),
         });
-        self.modules[module]
-            .types
-            .insert(ident.to_string(), TypeBinding::Adt(id));
+        let slot = self.modules[module].types.entry(ident.to_string());
+        bind(slot, TypeBinding::Adt(id), in_body);
     }
 
     fn add_fn(&mut self, def: FnDef) -> FnId {
@@ -784,6 +817,21 @@ impl Index {
             }
         }
         None
+    }
+}
+
+/// Bind a name: a module-level item replaces what is there, an item inside
+/// a fn body never shadows a module-level one.
+fn bind<V>(slot: std::collections::hash_map::Entry<'_, String, V>, v: V, in_body: bool) {
+    match slot {
+        std::collections::hash_map::Entry::Occupied(mut o) => {
+            if !in_body {
+                o.insert(v);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(v);
+        }
     }
 }
 

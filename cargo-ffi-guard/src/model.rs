@@ -65,16 +65,31 @@ pub struct FnParts<'a> {
 impl Crate {
     /// The item at `loc`, if the locator is valid.
     pub fn item(&self, loc: &ItemLoc) -> Option<&syn::Item> {
-        let file = self.files.get(loc.file)?;
-        let mut items = &file.ast.items;
-        let (last, outer) = loc.path.split_last()?;
-        for &i in outer {
-            match items.get(i as usize)? {
-                syn::Item::Mod(m) => items = &m.content.as_ref()?.1,
-                _ => return None,
+        /// Items of a module, or statements of a fn body.
+        enum Level<'a> {
+            Items(&'a [syn::Item]),
+            Stmts(&'a [syn::Stmt]),
+        }
+        fn at<'a>(level: &Level<'a>, i: u32) -> Option<&'a syn::Item> {
+            match level {
+                Level::Items(items) => items.get(i as usize),
+                Level::Stmts(stmts) => match stmts.get(i as usize)? {
+                    syn::Stmt::Item(item) => Some(item),
+                    _ => None,
+                },
             }
         }
-        items.get(*last as usize)
+        let file = self.files.get(loc.file)?;
+        let mut level = Level::Items(&file.ast.items);
+        let (last, outer) = loc.path.split_last()?;
+        for &i in outer {
+            level = match at(&level, i)? {
+                syn::Item::Mod(m) => Level::Items(&m.content.as_ref()?.1),
+                syn::Item::Fn(f) => Level::Stmts(&f.block.stmts),
+                _ => return None,
+            };
+        }
+        at(&level, *last)
     }
 
     /// The attributes, signature and body of an indexed fn.
