@@ -550,6 +550,7 @@ impl Index {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add_type(
         &mut self,
         module: ModuleId,
