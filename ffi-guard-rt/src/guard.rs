@@ -396,7 +396,7 @@ impl Guard {
         let name = self.info.name;
         match entry {
             Some(e) if e.state == State::Live => {
-                if e.free_with.is_none_or(|f| f == name) {
+                if e.free_with.is_none_or(|f| ledger::same_name(f, name)) {
                     let q = self.ptr_mut(i);
                     q.flags |= HAS_GEN;
                     q.generation = e.generation;

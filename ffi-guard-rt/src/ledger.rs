@@ -19,17 +19,24 @@
 //! state but is no longer counted as a leak: one bug is one finding.
 //!
 //! The map is split into [`SHARDS`] shards by address hash, each a small
-//! mutex-protected map with an atomic entry count, so threads that work on
+//! map behind a spin lock with an atomic entry count, so threads that work on
 //! different pointers rarely meet, and a check of a pointer whose shard is
 //! empty takes no lock at all. Every function here that may allocate runs
 //! inside a [`reentrancy::Ignore`] scope.
+//!
+//! The hot path is one guarded alloc/free pair: one insert and one locked
+//! release. Each costs one lock round trip (a compare-exchange and a plain
+//! release store, where `std::sync::Mutex` needs two read-modify-writes),
+//! one hash probe, and no atomic read-modify-write for the counting filter:
+//! a filter slot belongs to one shard and changes only under its lock.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 use std::hash::{BuildHasher, Hasher};
+use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::reentrancy;
 
@@ -90,30 +97,34 @@ pub(crate) fn insert_live(
     let thread = thread_id();
     let epoch = epoch();
     let shard = shard(addr);
+    let entry = |generation| Entry {
+        generation,
+        state: State::Live,
+        owner,
+        free_with,
+        alloc_site: site,
+        freed_by: None,
+        free_site: None,
+        thread,
+        epoch,
+        reported: false,
+        rust_block: false,
+    };
     let mut map = lock(shard);
-    let generation = map.get(&addr).map_or(0, |e| e.generation + 1);
-    let old = map.insert(
-        addr,
-        Entry {
-            generation,
-            state: State::Live,
-            owner,
-            free_with,
-            alloc_site: site,
-            freed_by: None,
-            free_site: None,
-            thread,
-            epoch,
-            reported: false,
-            rust_block: false,
-        },
-    );
-    match old {
-        None => {
+    // One probe: the address's slot is found once and filled in place.
+    match map.entry(addr) {
+        Slot::Vacant(v) => {
+            v.insert(entry(0));
             shard.len.fetch_add(1, Ordering::Relaxed);
         }
-        Some(o) if o.state != State::Live => unretire(addr),
-        Some(_) => {}
+        Slot::Occupied(mut o) => {
+            let old = o.get_mut();
+            let retired = old.state != State::Live;
+            *old = entry(old.generation + 1);
+            if retired {
+                unretire(addr);
+            }
+        }
     }
     drop(map);
     crate::report::ensure_exit_hook();
@@ -127,9 +138,9 @@ pub(crate) fn may_know(addr: usize) -> bool {
 }
 
 /// Runs `f` on the entry for `addr` (if any) under its shard's lock.
-/// `f` must not call back into the ledger.
+/// `f` must not call back into the ledger, and must not allocate: finding an
+/// entry allocates nothing, so no [`reentrancy::Ignore`] scope is needed.
 pub(crate) fn with_entry<R>(addr: usize, f: impl FnOnce(Option<&mut Entry>) -> R) -> R {
-    let _g = reentrancy::Ignore::new();
     let mut map = lock(shard(addr));
     f(map.get_mut(&addr))
 }
@@ -147,7 +158,9 @@ pub(crate) fn retire(
     e.state = state;
     e.freed_by = Some(by);
     e.free_site = Some(site);
-    RETIRED[retired_slot(addr)].fetch_add(1, Ordering::Relaxed);
+    let slot = &RETIRED[retired_slot(addr)];
+    // Under the shard lock, the only writer of this slot (see `retired_slot`).
+    slot.store(slot.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
 }
 
 /// Releases the live entry of `addr` in one locked step if `by` is its
@@ -162,7 +175,7 @@ pub(crate) fn try_release(
         return Err(None);
     }
     with_entry(addr, |e| match e {
-        Some(e) if e.state == State::Live && e.free_with.is_none_or(|f| f == by) => {
+        Some(e) if e.state == State::Live && e.free_with.is_none_or(|f| same_name(f, by)) => {
             retire(addr, e, State::Released, by, site);
             Ok(e.generation)
         }
@@ -351,27 +364,38 @@ const RETIRED_SLOTS: usize = 1 << 16;
 /// touched only where entries retire.
 static RETIRED: [AtomicU32; RETIRED_SLOTS] = [const { AtomicU32::new(0) }; RETIRED_SLOTS];
 
+/// The filter slot of `addr`. Its top bits are the shard index, so a slot
+/// belongs to one shard and is written only under that shard's lock: a load
+/// and a store, not a read-modify-write. Readers need no lock.
 #[inline(always)]
 fn retired_slot(addr: usize) -> usize {
-    let h = ((addr as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> (64 - RETIRED_SLOTS.trailing_zeros())) as usize
+    (addr_hash(addr) >> (64 - RETIRED_SLOTS.trailing_zeros())) as usize
 }
 
+/// Called under the shard lock of `addr`.
 fn unretire(addr: usize) {
     let slot = &RETIRED[retired_slot(addr)];
-    let _ = slot.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
+    slot.store(slot.load(Ordering::Relaxed).saturating_sub(1), Ordering::Relaxed);
+}
+
+/// True when `a` and `b` name the same function. Names are string literals
+/// of the expansions; one literal is often shared, so the address is tried
+/// before the bytes.
+#[inline(always)]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
 #[repr(align(64))]
 struct Shard {
-    map: Mutex<HashMap<usize, Entry, AddrHash>>,
+    map: SpinLock<HashMap<usize, Entry, AddrHash>>,
     /// Entries in `map`, of any state; read without the lock by `may_know`.
     len: AtomicUsize,
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
 const EMPTY_SHARD: Shard = Shard {
-    map: Mutex::new(HashMap::with_hasher(AddrHash)),
+    map: SpinLock::new(HashMap::with_hasher(AddrHash)),
     len: AtomicUsize::new(0),
 };
 
@@ -384,15 +408,104 @@ fn shard(addr: usize) -> &'static Shard {
 
 /// Fibonacci hashing of the address without its low (alignment) bits.
 #[inline(always)]
-fn shard_index(addr: usize) -> usize {
-    let h = ((addr as u64) >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> (64 - SHARDS.trailing_zeros())) as usize
+fn addr_hash(addr: usize) -> u64 {
+    ((addr as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-fn lock(shard: &Shard) -> MutexGuard<'_, HashMap<usize, Entry, AddrHash>> {
-    // Nothing panics while holding the lock, but a poisoned map is still
-    // consistent: every update is a single insert or field write.
-    shard.map.lock().unwrap_or_else(|e| e.into_inner())
+#[inline(always)]
+fn shard_index(addr: usize) -> usize {
+    (addr_hash(addr) >> (64 - SHARDS.trailing_zeros())) as usize
+}
+
+#[inline(always)]
+fn lock(shard: &Shard) -> SpinGuard<'_, HashMap<usize, Entry, AddrHash>> {
+    shard.map.lock()
+}
+
+/// A test-and-set lock for the shards. A shard is held for one hash probe
+/// and a few field writes, never across a call out of the runtime, so a
+/// waiter spins briefly and then yields its core (on a loaded machine the
+/// holder may be waiting for one). Nothing panics while holding it, and it
+/// never allocates.
+struct SpinLock<T> {
+    held: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the value is reached only through a `SpinGuard`, and `held`
+// admits one guard at a time, with acquire/release ordering.
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+
+impl<T> SpinLock<T> {
+    const fn new(value: T) -> SpinLock<T> {
+        SpinLock {
+            held: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    #[inline(always)]
+    fn lock(&self) -> SpinGuard<'_, T> {
+        if self
+            .held
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+        SpinGuard { lock: self }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
+        let mut spins = 0u32;
+        loop {
+            while self.held.load(Ordering::Relaxed) {
+                if spins < 64 {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+            if self
+                .held
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+}
+
+struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> DerefMut for SpinGuard<'_, T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard holds the lock, and is borrowed mutably.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.lock.held.store(false, Ordering::Release);
+    }
 }
 
 /// Addresses are already well spread; a multiply is all the map needs, and
