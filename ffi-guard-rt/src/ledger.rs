@@ -160,7 +160,10 @@ pub(crate) fn retire(
     e.free_site = Some(site);
     let slot = &RETIRED[retired_slot(addr)];
     // Under the shard lock, the only writer of this slot (see `retired_slot`).
-    slot.store(slot.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
+    slot.store(
+        slot.load(Ordering::Relaxed).saturating_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// Releases the live entry of `addr` in one locked step if `by` is its
@@ -375,7 +378,10 @@ fn retired_slot(addr: usize) -> usize {
 /// Called under the shard lock of `addr`.
 fn unretire(addr: usize) {
     let slot = &RETIRED[retired_slot(addr)];
-    slot.store(slot.load(Ordering::Relaxed).saturating_sub(1), Ordering::Relaxed);
+    slot.store(
+        slot.load(Ordering::Relaxed).saturating_sub(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// True when `a` and `b` name the same function. Names are string literals

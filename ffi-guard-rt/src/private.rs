@@ -97,11 +97,19 @@ pub struct FnInfo {
     pub name: &'static str,
     /// `alloc(free = F)`: the release function named by `F`.
     pub free_with: Option<&'static str>,
+    /// For an export: how the panic hook tells that a panic happened inside
+    /// it (see `panic.rs`), settled on the first call.
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
+    pub(crate) catch: core::sync::atomic::AtomicU8,
 }
 
 impl FnInfo {
     pub const fn new(name: &'static str, free_with: Option<&'static str>) -> FnInfo {
-        FnInfo { name, free_with }
+        FnInfo {
+            name,
+            free_with,
+            catch: core::sync::atomic::AtomicU8::new(0),
+        }
     }
 }
 
@@ -119,6 +127,19 @@ pub fn set_mode_for_tests(mode: Option<Mode>) {
 /// that C creates (`None` removes the override).
 pub fn set_process_mode_for_tests(mode: Option<Mode>) {
     crate::mode::set_for_process(mode);
+}
+
+/// Test hook: how many guarded exports the panic hook recognises by their
+/// stack frame (the rest count their depth in a thread-local; see `panic.rs`).
+pub fn framed_exports_for_tests() -> usize {
+    #[cfg(feature = "checks")]
+    {
+        crate::panic::framed_exports()
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        0
+    }
 }
 
 /// Reads `errno` into this thread's last-errno slot. Allocates nothing, takes
