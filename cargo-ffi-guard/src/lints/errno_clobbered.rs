@@ -16,8 +16,11 @@ Finds reads of errno (`io::Error::last_os_error()`,
 `Errno::last()`) that follow a foreign call when, on every path between the
 two, something else ran first: a call of any Rust function, a method, a
 macro (printing, formatting, logging), an allocation or another foreign
-call. `is_null()`, `len()`, comparisons, casts and constructors such as
-`Err(..)` do not count.
+call whose result is dropped (`unsafe { close(fd) };`). `is_null()`,
+`len()`, comparisons, casts, `ptr::eq`, `NonNull::new` and constructors such
+as `Err(..)` do not count. A foreign call whose result is kept starts a
+window of its own: errno read after it is taken to be that call's. A
+statement under `#[cfg]` may not be compiled and is walked as a branch.
 
 ### Why is this bad?
 

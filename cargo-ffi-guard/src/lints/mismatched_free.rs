@@ -15,8 +15,12 @@ Follows each pointer to its release and checks that the release belongs to
 the allocator that produced it:
 - `Box::from_raw`, `CString::from_raw` or `Vec::from_raw_parts` on memory a
   foreign allocating function returned (or wrote to an out-parameter);
-  parameters of exports and callbacks are not followed, since they may well
-  be pointers Rust handed out;
+- the same on a pointer any other foreign function returned or wrote out,
+  unless the crate itself hands that kind of allocation to C (a `Box` of
+  that type or `c_void`, a `CString`, a `Vec`): then it may be user data
+  coming back, and is not reported;
+- parameters of exports and callbacks are never followed, since they may
+  well be pointers Rust handed out;
 - `libc::free` or a foreign release function on a pointer from
   `Box::into_raw`, `CString::into_raw` or a leaked `Vec`;
 - `CString::from_raw` on a pointer from `Box::into_raw`, and the reverse;
