@@ -166,6 +166,12 @@ impl<'a> OwnershipIndex<'a> {
                 }
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
+                    // Extern blocks, fns and structs declared inside a body.
+                    for stmt in &f.block.stmts {
+                        if let syn::Stmt::Item(inner) = stmt {
+                            self.items(std::slice::from_ref(inner));
+                        }
+                    }
                 }
                 Item::Mod(m) => {
                     if let Some((_, items)) = &m.content {
