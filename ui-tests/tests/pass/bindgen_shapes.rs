@@ -52,11 +52,22 @@ fn main() {
         free(d.cast());
 
         let mut v = [3i32, 1, 2];
-        qsort(v.as_mut_ptr().cast(), v.len(), size_of::<i32>(), Some(by_value));
+        qsort(
+            v.as_mut_ptr().cast(),
+            v.len(),
+            size_of::<i32>(),
+            Some(by_value),
+        );
         assert_eq!(v, [1, 2, 3]);
 
         let mut buf = [0 as c_char; 16];
-        let n = snprintf(buf.as_mut_ptr(), buf.len(), c"%d-%s".as_ptr(), 7 as c_int, c"x".as_ptr());
+        let n = snprintf(
+            buf.as_mut_ptr(),
+            buf.len(),
+            c"%d-%s".as_ptr(),
+            7 as c_int,
+            c"x".as_ptr(),
+        );
         assert_eq!(n, 3);
         assert_eq!(CStr::from_ptr(buf.as_ptr()), c"7-x");
 
