@@ -93,7 +93,6 @@ pub(crate) fn insert_live(
     free_with: Option<&'static str>,
     site: &'static Location<'static>,
 ) {
-    let _g = reentrancy::Ignore::new();
     let thread = thread_id();
     let epoch = epoch();
     let shard = shard(addr);
@@ -111,6 +110,10 @@ pub(crate) fn insert_live(
         rust_block: false,
     };
     let mut map = lock(shard);
+    // Only a map that must grow allocates (entries are never removed, so
+    // there is no other reason); only then are the allocations marked as the
+    // runtime's own, which spares the common insert two thread-local writes.
+    let _g = (map.len() >= map.capacity()).then(reentrancy::Ignore::new);
     // One probe: the address's slot is found once and filled in place.
     match map.entry(addr) {
         Slot::Vacant(v) => {

@@ -92,18 +92,18 @@ mod imp {
         site: &'static Location<'static>,
         body: F,
     ) -> Option<R> {
-        if info.catch.load(Ordering::Relaxed) == FRAMED {
-            // Nothing before or after the body: a body that cannot panic
-            // leaves the plain call.
-            return match catch_unwind(AssertUnwindSafe(body)) {
-                Ok(v) => Some(v),
-                Err(payload) => {
-                    caught(info, site, payload);
-                    None
-                }
-            };
+        if info.catch.load(Ordering::Relaxed) != FRAMED {
+            return run_counted(info, site, body);
         }
-        run_counted(info, site, body)
+        // Nothing before or after the body: a body that cannot panic
+        // leaves the plain call.
+        match catch_unwind(AssertUnwindSafe(body)) {
+            Ok(v) => Some(v),
+            Err(payload) => {
+                caught(info, site, payload);
+                None
+            }
+        }
     }
 
     #[inline(never)]
