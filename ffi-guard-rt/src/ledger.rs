@@ -123,6 +123,7 @@ pub(crate) fn insert_live(
         Slot::Occupied(mut o) => {
             let old = o.get_mut();
             let retired = old.state != State::Live;
+            forget_consumed_rust_block(old);
             *old = entry(old.generation + 1);
             if retired {
                 unretire(addr);
@@ -217,12 +218,38 @@ pub(crate) fn insert_consumed_rust_block(
         rust_block: true,
     };
     retire(addr, &mut e, State::Consumed, by, site);
+    CONSUMED_RUST_BLOCKS.fetch_add(1, Ordering::Relaxed);
     match map.insert(addr, e) {
         None => {
             shard.len.fetch_add(1, Ordering::Relaxed);
         }
-        Some(o) if o.state != State::Live => unretire(addr),
+        Some(mut o) if o.state != State::Live => {
+            forget_consumed_rust_block(&mut o);
+            unretire(addr);
+        }
         Some(_) => {}
+    }
+}
+
+/// For the allocator's every deallocation: false when surely no Rust heap
+/// block at `addr` was given to C by a `consume` function. One load of one
+/// counter in the common program that never consumes a Rust block, instead
+/// of a random line of the counting filter.
+#[inline(always)]
+pub(crate) fn may_be_consumed_rust_block(addr: usize) -> bool {
+    CONSUMED_RUST_BLOCKS.load(Ordering::Relaxed) != 0 && may_be_retired(addr)
+}
+
+/// Consumed Rust blocks in the ledger (entries with `rust_block` in state
+/// `Consumed`); never below the true number.
+static CONSUMED_RUST_BLOCKS: AtomicUsize = AtomicUsize::new(0);
+
+/// An entry leaves the consumed-Rust-block state (released or replaced).
+fn forget_consumed_rust_block(e: &mut Entry) {
+    if e.rust_block && e.state == State::Consumed {
+        let _ = CONSUMED_RUST_BLOCKS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+            v.checked_sub(1)
+        });
     }
 }
 
@@ -230,7 +257,6 @@ pub(crate) fn insert_consumed_rust_block(
 /// given that block by a `consume` function, the entry (the dealloc is then
 /// a `double_free`, "released from Rust after consume"); the entry is
 /// marked released, so the finding is made once. `None` otherwise.
-#[allow(dead_code)]
 pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
     if !may_be_retired(addr) || !may_know(addr) {
         return None;
@@ -238,6 +264,7 @@ pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
     with_entry(addr, |e| match e {
         Some(e) if e.rust_block && e.state == State::Consumed => {
             let before = *e;
+            forget_consumed_rust_block(e);
             e.state = State::Released;
             e.freed_by = Some("dealloc");
             Some(before)
