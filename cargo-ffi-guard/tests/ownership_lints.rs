@@ -172,3 +172,33 @@ pub fn c() { let mut p = std::ptr::null_mut(); unsafe { make_buf(&mut p) }; drop
     );
     assert_eq!(run(&with_handouts), vec![12]);
 }
+
+/// Generated code nests deeper than the dataflow follows: it gives the
+/// body up instead of overflowing the stack (tests run on 2 MiB threads).
+#[test]
+fn deep_nesting_is_given_up_not_overflowed() {
+    let n = 600;
+    let src = format!(
+        "pub fn f() -> u32 {{ {} }}\npub fn g(v: Vec<u8>) -> usize {{ v{}.len() }}\n\
+         pub fn h(p: *mut u8) {{ unsafe {{ libc::free(p); libc::free(p); }} }}\n",
+        vec!["1"; n].join(" + "),
+        ".clone()".repeat(n),
+    );
+    let krate = crate_from_source(&src);
+    let mut out = Vec::new();
+    for name in [
+        "double_free",
+        "errno_clobbered",
+        "leaked_into_raw",
+        "dangling_cstring_ptr",
+    ] {
+        (lints::find(name).expect("registered").check)(&krate, &mut out);
+    }
+    // The shallow fn next to the deep ones is still analysed.
+    assert_eq!(
+        out.iter()
+            .map(|d| (d.lint, d.span.line))
+            .collect::<Vec<_>>(),
+        vec![("double_free", 3)]
+    );
+}

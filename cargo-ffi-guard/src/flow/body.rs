@@ -107,6 +107,10 @@ fn analyze_closure(cx_parent: &Ctx<'_>, c: &ExprClosure, out: &mut BodyOut) {
 
 type ObjId = usize;
 
+/// Deepest expression nesting followed; deeper bodies (generated code,
+/// huge literals) are given up rather than overflowing the stack.
+pub(super) const MAX_DEPTH: usize = 100;
+
 /// What a value is, as far as ownership and strings go.
 #[derive(Clone, Debug, Default, PartialEq)]
 enum Hint {
@@ -297,6 +301,10 @@ struct Ctx<'a> {
     /// Paths leaving each enclosing loop by `break`, with the loop's scope depth.
     break_envs: Vec<(usize, Vec<Env>)>,
     second_pass: bool,
+    /// Expression nesting being evaluated, and whether it ever went past
+    /// [`MAX_DEPTH`] (then the body is given up, see [`Ctx::finish`]).
+    depth: usize,
+    gave_up: bool,
     closures: Vec<&'a ExprClosure>,
     /// `let b: Box<T> = Box::from_raw(..)`: the `T` for the release being evaluated.
     let_box_ann: Option<String>,
@@ -332,6 +340,8 @@ impl<'a> Ctx<'a> {
             stmt_temps: Vec::new(),
             break_envs: Vec::new(),
             second_pass: false,
+            depth: 0,
+            gave_up: false,
             closures: Vec::new(),
             let_box_ann: None,
             facts: Vec::new(),
@@ -367,6 +377,19 @@ impl<'a> Ctx<'a> {
     }
 
     fn finish(mut self) -> BodyOut {
+        if self.gave_up {
+            // Generated code nested too deep to follow within the stack:
+            // nothing is reported from this body, and it may release any
+            // Rust allocation (so none is called leaked elsewhere).
+            let mut releases = std::mem::take(&mut self.releases);
+            releases.box_unknown = true;
+            releases.cstring = true;
+            releases.vec = true;
+            return BodyOut {
+                facts: Vec::new(),
+                box_releases: releases,
+            };
+        }
         for (o, binding) in std::mem::take(&mut self.leak_candidates) {
             if self.touched.contains(&o) {
                 continue;
@@ -727,6 +750,17 @@ impl<'a> Ctx<'a> {
     // ---- expressions ------------------------------------------------------
 
     fn eval(&mut self, e: &'a Expr, env: &mut Env) -> Val {
+        if self.gave_up || self.depth >= MAX_DEPTH {
+            self.gave_up = true;
+            return Val::default();
+        }
+        self.depth += 1;
+        let v = self.eval_expr(e, env);
+        self.depth -= 1;
+        v
+    }
+
+    fn eval_expr(&mut self, e: &'a Expr, env: &mut Env) -> Val {
         match e {
             Expr::Array(a) => self.collection(a.elems.iter(), env),
             Expr::Tuple(t) => self.collection(t.elems.iter(), env),

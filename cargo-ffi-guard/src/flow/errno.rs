@@ -13,7 +13,12 @@ use super::{Fact, Site};
 /// closures inside it, that follows a foreign call with something else run
 /// in between on every path.
 pub fn analyze_body(idx: &OwnershipIndex<'_>, file: usize, block: &Block, facts: &mut Vec<Fact>) {
-    let mut w = Walker { idx, file, facts };
+    let mut w = Walker {
+        idx,
+        file,
+        facts,
+        depth: 0,
+    };
     let mut st = State::default();
     w.block(block, &mut st);
 }
@@ -62,6 +67,7 @@ struct Walker<'a, 'f> {
     idx: &'a OwnershipIndex<'a>,
     file: usize,
     facts: &'f mut Vec<Fact>,
+    depth: usize,
 }
 
 /// Methods that cannot touch errno: tests and views of plain values.
@@ -218,6 +224,18 @@ impl Walker<'_, '_> {
     }
 
     fn expr(&mut self, e: &Expr, st: &mut State) {
+        // Too deep to follow within the stack: stop, forgetting the pending
+        // call so that nothing is reported from a half-read expression.
+        if self.depth >= super::body::MAX_DEPTH {
+            *st = State::default();
+            return;
+        }
+        self.depth += 1;
+        self.expr_inner(e, st);
+        self.depth -= 1;
+    }
+
+    fn expr_inner(&mut self, e: &Expr, st: &mut State) {
         match e {
             Expr::Call(c) => {
                 let segs = path_segs(&c.func);

@@ -65,6 +65,25 @@ impl<'a> Visit<'a> for Finder<'a, '_> {
         self.impls = saved;
     }
 
+    /// Items nest in statements, not in expressions: only the block-like
+    /// expressions are entered, so deep expression trees are never walked.
+    fn visit_expr(&mut self, e: &'a syn::Expr) {
+        match e {
+            syn::Expr::Block(b) => self.visit_block(&b.block),
+            syn::Expr::Unsafe(u) => self.visit_block(&u.block),
+            syn::Expr::Loop(l) => self.visit_block(&l.body),
+            syn::Expr::While(w) => self.visit_block(&w.body),
+            syn::Expr::ForLoop(f) => self.visit_block(&f.body),
+            syn::Expr::If(i) => {
+                self.visit_block(&i.then_branch);
+                if let Some((_, e)) = &i.else_branch {
+                    self.visit_expr(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn visit_trait_item_fn(&mut self, i: &'a TraitItemFn) {
         if let Some(block) = &i.default {
             (self.f)(Body {
