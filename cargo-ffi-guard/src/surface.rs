@@ -92,6 +92,22 @@ impl<'a> Surface<'a> {
             }
         }
         s.handed_out = handed_out(krate);
+        // A type whose fields are all private to the crate is not part of
+        // its C API: nothing outside could have built one, and a header
+        // generator emits it as an opaque typedef. Behind a pointer from C,
+        // it is a handle like one the crate hands out.
+        for (id, def) in ix.types.iter().enumerate() {
+            if let Some(item) = krate.item(&def.loc) {
+                let fields = item_fields(item);
+                if !fields.is_empty()
+                    && fields
+                        .iter()
+                        .all(|f| !matches!(f.vis, syn::Visibility::Public(_)))
+                {
+                    s.handed_out.insert(id);
+                }
+            }
+        }
         // Uses in signatures.
         let mut uses = Vec::new();
         for st in &s.sig_types {

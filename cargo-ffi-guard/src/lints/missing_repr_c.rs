@@ -22,8 +22,10 @@ extern block, or as a by-value field of a type C can see.
 
 Behind a pointer in a Rust `extern "C"` fn, a type is flagged only when the
 crate never hands that type out itself (no `Box::into_raw`/`Arc::into_raw` of
-it, no export returning a pointer to it): a type the crate hands out is an
-opaque handle, which C never looks inside. Opaque types (empty enums, structs
+it, no struct literal of it outside tests, no export returning a pointer to
+it): a type the crate hands out is an opaque handle, which C never looks
+inside. A type whose fields are all private to the crate (no `pub` field) is
+such a handle too: nothing outside the crate could have built one. Opaque types (empty enums, structs
 with no fields or only zero-sized fields) are never flagged.
 
 One diagnostic per type, at its first use; the definition and the other uses
