@@ -99,8 +99,13 @@ pub fn export(e: &Export) -> TokenStream {
     };
     let mut group = Group::new(Delimiter::Brace, inner);
     group.set_span(*brace_span);
+    // A `-> !` export diverges on every path of the wrapper (the body, and
+    // the `on_error` that must abort): the code after them is unreachable by
+    // construction, not by the user's hand.
+    let diverges = matches!(ret, syn::Type::Never(_)).then(|| quote!(#[allow(unreachable_code)]));
     quote! {
         #(#attrs)*
+        #diverges
         #vis #sig #group
     }
 }

@@ -147,6 +147,16 @@ pub fn export(args: TokenStream, f: ItemFn) -> syn::Result<Export> {
         None if types::is_unit(&ret) => OnError::Unit,
         None => match default_value(&ret, true) {
             Some(v) => OnError::Value(v),
+            None if matches!(ret, Type::Never(_)) => {
+                return Err(syn::Error::new_spanned(
+                    &ret,
+                    format!(
+                        "`{}` returns `!`, which has no value to return when its body panics or an argument is refused; \
+                         add `on_error = std::process::abort()`: `#[ffi_guard(on_error = std::process::abort())]`",
+                        sig.ident.unraw()
+                    ),
+                ));
+            }
             None => {
                 return Err(syn::Error::new_spanned(
                     &ret,
