@@ -981,10 +981,7 @@ impl<'a> Ctx<'a> {
 
     /// Elements stored in an array, tuple or struct: they escape into it,
     /// and the aggregate carries them (a pointer inside it can still dangle).
-    fn collection<'e>(&mut self, elems: impl Iterator<Item = &'a Expr>, env: &mut Env) -> Val
-    where
-        'a: 'e,
-    {
+    fn collection(&mut self, elems: impl Iterator<Item = &'a Expr>, env: &mut Env) -> Val {
         let mut out = Val::default();
         for e in elems {
             let v = self.eval(e, env);
@@ -1375,7 +1372,7 @@ impl<'a> Ctx<'a> {
                         }
                     }
                     if qual == "libc" {
-                        self.libc_checks(name, c, &vals, env);
+                        self.libc_checks(name, c, &vals);
                     }
                     return Val::default();
                 }
@@ -1520,7 +1517,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks of well-known libc functions that the crate does not declare.
-    fn libc_checks(&mut self, name: &str, c: &'a ExprCall, vals: &[Val], _env: &mut Env) {
+    fn libc_checks(&mut self, name: &str, c: &'a ExprCall, vals: &[Val]) {
         if let Some((_, cstrs)) = LIBC_CSTRS.iter().find(|(n, _)| *n == name) {
             for &i in *cstrs {
                 if let (Some(a), Some(v)) = (c.args.get(i), vals.get(i)) {
