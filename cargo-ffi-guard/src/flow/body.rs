@@ -2348,6 +2348,13 @@ fn type_guess(e: &Expr, env: &Env, self_ty: Option<&str>) -> Option<String> {
     };
     match strip(e) {
         Expr::Struct(s) => resolve(s.path.segments.last()?.ident.to_string()),
+        // `Box::new(0u64)`: a suffixed literal names its type.
+        Expr::Lit(l) => match &l.lit {
+            Lit::Int(i) if !i.suffix().is_empty() => Some(i.suffix().to_owned()),
+            Lit::Float(f) if !f.suffix().is_empty() => Some(f.suffix().to_owned()),
+            Lit::Bool(_) => Some("bool".to_owned()),
+            _ => None,
+        },
         Expr::Call(c) => {
             let (segs, _) = callee(&c.func)?;
             if segs.len() >= 2 {
