@@ -180,10 +180,12 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
         files: Vec::new(),
         errors: Vec::new(),
         target: 0,
+        target_label: String::new(),
     };
     let mut targets = Vec::new();
     for (t, target) in pkg.targets.iter().enumerate() {
         loader.target = t;
+        loader.target_label = format!("{} target `{}`", target.kind, target.name);
         targets.push((target.name.clone(), target.kind.clone()));
         loader.load_file(&target.src_path, vec!["crate".to_owned()], true, None);
     }
@@ -371,6 +373,8 @@ struct Loader<'a> {
     files: Vec<SourceFile>,
     errors: Vec<ParseError>,
     target: usize,
+    /// `test target `ffi-tests``, for the message when a target's root is missing.
+    target_label: String,
 }
 
 /// A `mod x;` found in a file, and where its file may be.
@@ -405,11 +409,18 @@ impl Loader<'_> {
                 if from.is_some_and(|d| d.lenient) {
                     return;
                 }
+                let message = match from {
+                    None => format!(
+                        "cannot read the root file of the {} declared in Cargo.toml: {e}",
+                        self.target_label
+                    ),
+                    Some(_) => format!("cannot read the file: {e}"),
+                };
                 self.errors.push(ParseError {
                     path: rel,
                     line: 1,
                     column: 1,
-                    message: format!("cannot read the file: {e}"),
+                    message,
                 });
                 return;
             }
