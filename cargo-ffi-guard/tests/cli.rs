@@ -372,3 +372,92 @@ fn snapshot_sarif() {
     // Rules are long; the snapshot keeps the results.
     insta::assert_json_snapshot!("sarif_improper_ffi_type_results", run0["results"]);
 }
+
+/// A virtual workspace of two members, in a temporary directory.
+fn two_member_workspace(tag: &str, root_extra: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ffi-guard-ws-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for m in ["a", "b"] {
+        fs::create_dir_all(dir.join(m).join("src")).unwrap();
+        fs::write(
+            dir.join(m).join("Cargo.toml"),
+            format!("[package]\nname = \"{m}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(m).join("src/lib.rs"),
+            format!("#[no_mangle]\npub fn {m}_export() {{}}\n"),
+        )
+        .unwrap();
+    }
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!("[workspace]\nmembers = [\"a\", \"b\"]\nresolver = \"2\"\n{root_extra}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn packages_in(o: &Output) -> Vec<String> {
+    let mut p: Vec<String> = stdout(o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["package"].as_str().map(str::to_owned))
+        .collect();
+    p.sort();
+    p.dedup();
+    p
+}
+
+#[test]
+fn package_selection_follows_cargo() {
+    let dir = two_member_workspace("select", "");
+    let json = ["check", "--format", "json"];
+    assert_eq!(
+        packages_in(&run(&json, &dir)),
+        ["a", "b"],
+        "virtual manifest: every member"
+    );
+    let o = run(&["check", "--format", "json", "-p", "b"], &dir);
+    assert_eq!(packages_in(&o), ["b"]);
+    let o = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--manifest-path",
+            "a/Cargo.toml",
+        ],
+        &dir,
+    );
+    assert_eq!(packages_in(&o), ["a"], "a member's manifest: that member");
+    let o = run(
+        &["check", "--format", "json", "--workspace"],
+        &dir.join("a"),
+    );
+    assert_eq!(packages_in(&o), ["a", "b"]);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn workspace_metadata_then_package_metadata_then_flags() {
+    let dir = two_member_workspace(
+        "levels",
+        "\n[workspace.metadata.ffi-guard]\ndeny = [\"no_mangle_rust_abi\"]\n",
+    );
+    let o = run(&["check", "--format", "json"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("\"level\":\"deny\""), "{}", stdout(&o));
+    // The package table overrides the workspace's for that package only.
+    let manifest = dir.join("a/Cargo.toml");
+    let mut toml = fs::read_to_string(&manifest).unwrap();
+    toml.push_str("\n[package.metadata.ffi-guard]\nallow = [\"no_mangle_rust_abi\"]\n");
+    fs::write(&manifest, toml).unwrap();
+    let o = run(&["check", "--format", "json"], &dir);
+    assert_eq!(packages_in(&o), ["b"]);
+    assert_eq!(o.status.code(), Some(1));
+    // Flags override both.
+    let o = run(&["check", "--warn", "no_mangle_rust_abi"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let _ = fs::remove_dir_all(&dir);
+}
