@@ -81,13 +81,11 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
     outcome
 }
 
-/// The fuzzing entry: one in-memory file through parse, index and every lint.
+/// The fuzzing entry: one in-memory file through parse, index and every
+/// lint, `allow` ones included. Unlike [`run_lints`], a lint's panic is not
+/// caught here, so that the fuzzer sees it.
 pub fn lint_source(text: &str) -> Vec<Diagnostic> {
     let krate = crate::workspace::crate_from_source(text);
-    let mut levels = Levels::default();
-    for lint in ALL {
-        levels.set(lint.name, Level::Warn);
-    }
     let mut out = Vec::new();
     for lint in ALL {
         (lint.check)(&krate, &mut out);
@@ -214,5 +212,45 @@ impl<'ast> Visit<'ast> for NodeLines {
     fn visit_variant(&mut self, i: &'ast syn::Variant) {
         self.note(i.span());
         syn::visit::visit_variant(self, i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lints(src: &str) -> Vec<(&'static str, usize)> {
+        lint_source(src)
+            .iter()
+            .map(|d| (d.lint, d.span.line))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_one_parse_error() {
+        assert_eq!(lints("fn broken( {"), [("parse_error", 1)]);
+        assert_eq!(lints(""), []);
+    }
+
+    #[test]
+    fn items_of_nested_cfg_if_and_own_macros_are_linted() {
+        let src = "cfg_if::cfg_if! {\n if #[cfg(unix)] {\n  cfg_if::cfg_if! { if #[cfg(a)] {\n   #[no_mangle] pub fn deep() {}\n  } }\n } else {\n  #[no_mangle] pub fn other() {}\n }\n}\nffi_fn! {\n #[no_mangle] pub fn mine() {}\n}\n";
+        let mut found: Vec<_> = lints(src)
+            .into_iter()
+            .filter(|(l, _)| *l == "no_mangle_rust_abi")
+            .map(|(_, line)| line)
+            .collect();
+        found.sort_unstable();
+        assert_eq!(found, [4, 7, 11]);
+    }
+
+    #[test]
+    fn an_allow_comment_covers_the_whole_item() {
+        let src = "// ffi-guard: allow(panic_across_ffi)\n#[no_mangle]\npub extern \"C\" fn f(x: Option<i32>) -> i32 {\n    x.unwrap()\n}\n#[no_mangle]\npub extern \"C\" fn g(x: Option<i32>) -> i32 {\n    x.unwrap()\n}\n";
+        let found: Vec<_> = lints(src)
+            .into_iter()
+            .filter(|(l, _)| *l == "panic_across_ffi")
+            .collect();
+        assert_eq!(found, [("panic_across_ffi", 8)]);
     }
 }

@@ -50,8 +50,7 @@ fn groups<'a>(r: &'a PackageReport, d: &'a Diagnostic, base: &Path) -> Vec<Group
         diag::Level::Deny => Level::ERROR,
         _ => Level::WARNING,
     };
-    let mut title = level.primary_title(d.message.as_str()).id(d.lint);
-    let _ = &mut title;
+    let title = level.primary_title(d.message.as_str()).id(d.lint);
     let mut group = Group::with_title(title);
     if let Some(s) = snippet(r, &d.span, None, base, AnnotationKind::Primary) {
         group = group.element(s);
