@@ -11,8 +11,8 @@ pub mod flow;
 pub mod index;
 pub mod lints;
 pub mod model;
-pub mod surface;
 pub mod reports;
+pub mod surface;
 pub mod workspace;
 
 use std::path::PathBuf;
@@ -115,7 +115,6 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 }
-
 
 /// Exit status when the tool itself could not run (bad manifest, bad flag).
 pub const EXIT_CANNOT_RUN: u8 = 2;
