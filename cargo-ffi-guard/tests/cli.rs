@@ -461,3 +461,30 @@ fn workspace_metadata_then_package_metadata_then_flags() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Generated code nests deeply; parsing and linting it must not overflow
+/// the stack (the lint threads get a large one), even in a debug build.
+#[test]
+fn deeply_nested_generated_code_is_linted() {
+    let dir = std::env::temp_dir().join(format!("ffi-guard-deep-{}", std::process::id()));
+    fs::create_dir_all(dir.join("src")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"deep\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    let sum = vec!["x"; 5000].join(" + ");
+    fs::write(
+        dir.join("src/lib.rs"),
+        format!("#[no_mangle]\npub extern \"C\" fn f(x: i32) -> i32 {{\n    ({sum}) / x\n}}\n"),
+    )
+    .unwrap();
+    let o = run(&["check", "--format", "json"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"lint\":\"panic_across_ffi\""),
+        "{}",
+        stdout(&o)
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

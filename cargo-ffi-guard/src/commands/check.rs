@@ -69,6 +69,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     Ok(u8::from(denied))
 }
 
+/// The stack of each lint thread.
+const STACK_SIZE: usize = 256 << 20;
+
 /// Lint every package, up to one thread per core; each package is parsed and
 /// linted on one thread. Returns reports in package order.
 pub fn lint_packages(
@@ -81,30 +84,42 @@ pub fn lint_packages(
         .max(1);
     let mut slots: Vec<Option<(PackageReport, Vec<String>)>> = Vec::new();
     slots.resize_with(packages.len(), || None);
-    if threads == 1 {
-        for (i, p) in packages.iter().enumerate() {
-            slots[i] = Some(lint_package(p, &levels[i]));
-        }
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let done = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(p) = packages.get(i) else { break };
-                        let r = lint_package(p, &levels[i]);
-                        if let Ok(mut d) = done.lock() {
-                            d.push((i, r));
-                        }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    // Worker threads even for one package: syn and the lints recurse as
+    // deep as the code nests, so each gets a large stack (reserved, not used).
+    let mut spawned_any = false;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let worker = || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = packages.get(i) else { break };
+                    let r = lint_package(p, &levels[i]);
+                    if let Ok(mut d) = done.lock() {
+                        d.push((i, r));
                     }
-                });
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .name("ffi-guard-lint".to_owned())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(s, worker);
+            match spawned {
+                Ok(_) => spawned_any = true,
+                Err(e) => eprintln!("warning: cannot start a lint thread: {e}"),
             }
-        });
-        for (i, r) in done.into_inner().unwrap_or_default() {
-            slots[i] = Some(r);
         }
+    });
+    if !spawned_any {
+        for (i, p) in packages.iter().enumerate() {
+            done.lock()
+                .map(|mut d| d.push((i, lint_package(p, &levels[i]))))
+                .ok();
+        }
+    }
+    for (i, r) in done.into_inner().unwrap_or_default() {
+        slots[i] = Some(r);
     }
     let mut reports = Vec::new();
     let mut internal = Vec::new();
