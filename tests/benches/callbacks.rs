@@ -4,11 +4,16 @@
 //! time by 1,000 for one call.
 //!
 //! `cargo bench -p ffi-guard-tests --bench callbacks [--no-default-features]`
+//!
+//! After criterion's groups, an interleaved comparison prints the fastest
+//! batch of each variant in thread CPU time, which the load of a shared
+//! machine moves much less than one-after-the-other runs.
 
 use std::ffi::c_int;
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use ffi_guard_rt::ffi_guard;
 use ffi_guard_tests::raw;
 
@@ -91,5 +96,74 @@ fn callbacks(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, callbacks);
-criterion_main!(benches);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    targets = callbacks
+}
+
+/// The CPU time this thread has used, in nanoseconds.
+fn thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-parameter.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+/// Each callback's fastest C loop of `CALLS` calls, the loops run in turn:
+/// CPU ns per call.
+fn fastest(rounds: usize, cbs: &[raw::PlainCb]) -> Vec<f64> {
+    let mut best = vec![f64::MAX; cbs.len()];
+    for _ in 0..rounds {
+        for (b, cb) in best.iter_mut().zip(cbs) {
+            let start = thread_cpu_ns();
+            black_box(unsafe { raw::loop_plain(*cb, 20 * CALLS) });
+            *b = b.min((thread_cpu_ns() - start) / (20 * CALLS) as f64);
+        }
+    }
+    best
+}
+
+fn interleaved() {
+    let name = if cfg!(feature = "checks") {
+        "guarded_checks_on"
+    } else {
+        "guarded_checks_off"
+    };
+    println!("interleaved, fastest loop of each, CPU ns per call:");
+    for (group, cbs) in [
+        (
+            "callback",
+            [plain as raw::PlainCb, guarded, with_ffi_support],
+        ),
+        (
+            "callback_may_panic",
+            [
+                plain_may_panic as raw::PlainCb,
+                guarded_may_panic,
+                with_ffi_support_may_panic,
+            ],
+        ),
+    ] {
+        let r = fastest(300, &cbs);
+        println!(
+            "  {group}: plain {:.2}  {name} {:.2}  ffi_support {:.2}  ({:.2}x ffi_support)",
+            r[0],
+            r[1],
+            r[2],
+            r[1] / r[2]
+        );
+    }
+}
+
+fn main() {
+    benches();
+    // `cargo test --benches` runs each bench once as a smoke test.
+    if std::env::args().any(|a| a == "--bench") {
+        interleaved();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}
