@@ -54,9 +54,6 @@ pub fn render(reports: &[PackageReport], repo_root: &Path) -> String {
                 "message": { "text": message },
                 "locations": [{ "physicalLocation": location(r, &d.span, repo_root) }],
                 "relatedLocations": related,
-                "partialFingerprints": {
-                    "primaryLocationLineHash": format!("{}:{}:{}", d.lint, uri(r, &d.span, repo_root), d.message),
-                },
             }));
         }
     }
