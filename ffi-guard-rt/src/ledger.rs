@@ -247,9 +247,8 @@ static CONSUMED_RUST_BLOCKS: AtomicUsize = AtomicUsize::new(0);
 /// An entry leaves the consumed-Rust-block state (released or replaced).
 fn forget_consumed_rust_block(e: &mut Entry) {
     if e.rust_block && e.state == State::Consumed {
-        let _ = CONSUMED_RUST_BLOCKS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-            v.checked_sub(1)
-        });
+        let _ = CONSUMED_RUST_BLOCKS
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
     }
 }
 

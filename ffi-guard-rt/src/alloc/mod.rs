@@ -177,7 +177,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if crate::ledger::may_be_consumed_rust_block(ptr as usize) && consumed_by_c(ptr as usize, layout) {
+        if crate::ledger::may_be_consumed_rust_block(ptr as usize)
+            && consumed_by_c(ptr as usize, layout)
+        {
             return;
         }
         // The table forgets the block *before* the inner allocator may hand
@@ -192,7 +194,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if crate::ledger::may_be_consumed_rust_block(ptr as usize) && consumed_by_c(ptr as usize, layout) {
+        if crate::ledger::may_be_consumed_rust_block(ptr as usize)
+            && consumed_by_c(ptr as usize, layout)
+        {
             // C owns the old block: the caller gets a copy, C keeps its own.
             return unsafe { self.realloc_foreign(ptr, layout, new_size) };
         }
