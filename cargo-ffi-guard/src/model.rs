@@ -19,6 +19,9 @@ pub struct Crate {
     pub parse_errors: Vec<ParseError>,
     /// Items, modules and name resolution across the crate's modules.
     pub index: Index,
+    /// The FFI surface's resolved facts, computed once for the lints that
+    /// share them (see `surface::Surface`).
+    pub surface_facts: std::sync::OnceLock<crate::surface::Facts>,
 }
 
 /// A parsed file of the module tree.

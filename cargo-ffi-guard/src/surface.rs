@@ -48,50 +48,92 @@ pub struct Use {
 }
 
 /// The FFI surface of a crate.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Surface<'a> {
     pub sig_types: Vec<SigType<'a>>,
     /// Every use of a crate type in a C-visible position, in file order.
-    pub uses: Vec<Use>,
+    pub uses: &'a [Use],
     /// Types C can see, whose by-value fields C sees too.
-    pub visible: Vec<TypeId>,
+    pub visible: &'a [TypeId],
     /// Types the crate hands out itself (`Box::into_raw`/`Arc::into_raw` of
     /// them, or an export returning a pointer to them).
-    pub handed_out: HashSet<TypeId>,
+    pub handed_out: &'a HashSet<TypeId>,
+}
+
+/// What resolving the surface found, kept in the `Crate` so that the lints
+/// that read it resolve it once.
+#[derive(Debug, Default)]
+pub struct Facts {
+    uses: Vec<Use>,
+    visible: Vec<TypeId>,
+    handed_out: HashSet<TypeId>,
 }
 
 impl<'a> Surface<'a> {
     pub fn build(krate: &'a Crate) -> Surface<'a> {
-        let ix = &krate.index;
-        let mut s = Surface::default();
-        for (id, f) in ix.fns.iter().enumerate() {
-            if !is_c_abi(f.abi.as_deref()) || f.rewritten {
-                continue;
-            }
-            let Some(parts) = krate.fn_parts(f) else {
-                continue;
-            };
-            let file = loc_file(&f.loc);
-            let push = |s: &mut Surface<'a>, ty: &'a syn::Type| {
-                s.sig_types.push(SigType {
-                    fn_id: id,
-                    file,
-                    module: f.module,
-                    ty,
-                    import: f.is_foreign(),
-                    generics: &parts.sig.generics,
-                });
-            };
-            for arg in &parts.sig.inputs {
-                if let syn::FnArg::Typed(pt) = arg {
-                    push(&mut s, &pt.ty);
-                }
-            }
-            if let syn::ReturnType::Type(_, ty) = &parts.sig.output {
-                push(&mut s, ty);
-            }
+        let sig_types = sig_types(krate);
+        let facts = krate
+            .surface_facts
+            .get_or_init(|| Facts::build(krate, &sig_types));
+        Surface {
+            sig_types,
+            uses: &facts.uses,
+            visible: &facts.visible,
+            handed_out: &facts.handed_out,
         }
-        s.handed_out = handed_out(krate);
+    }
+
+    /// Whether a use needs the type to have a C layout.
+    pub fn needs_layout(&self, u: &Use) -> bool {
+        needs_layout(u.reach, self.handed_out, u.ty)
+    }
+}
+
+/// Each parameter and return type of every `extern "C"` signature.
+fn sig_types(krate: &Crate) -> Vec<SigType<'_>> {
+    let ix = &krate.index;
+    let mut out = Vec::new();
+    for (id, f) in ix.fns.iter().enumerate() {
+        if !is_c_abi(f.abi.as_deref()) || f.rewritten {
+            continue;
+        }
+        let Some(parts) = krate.fn_parts(f) else {
+            continue;
+        };
+        let file = loc_file(&f.loc);
+        let tys = parts
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(pt) => Some(&*pt.ty),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .chain(match &parts.sig.output {
+                syn::ReturnType::Type(_, t) => Some(&**t),
+                syn::ReturnType::Default => None,
+            });
+        for ty in tys {
+            out.push(SigType {
+                fn_id: id,
+                file,
+                module: f.module,
+                ty,
+                import: f.is_foreign(),
+                generics: &parts.sig.generics,
+            });
+        }
+    }
+    out
+}
+
+impl Facts {
+    fn build(krate: &Crate, sig_types: &[SigType<'_>]) -> Facts {
+        let ix = &krate.index;
+        let mut s = Facts {
+            handed_out: handed_out(krate),
+            ..Facts::default()
+        };
         // A type whose fields are all private to the crate is not part of
         // its C API: nothing outside could have built one, and a header
         // generator emits it as an opaque typedef. Behind a pointer from C,
@@ -110,7 +152,7 @@ impl<'a> Surface<'a> {
         }
         // Uses in signatures.
         let mut uses = Vec::new();
-        for st in &s.sig_types {
+        for st in sig_types {
             let path = &krate.files[st.file].path;
             walk_adts(ix, st.module, st.ty, false, &mut |id, site, ptr| {
                 let reach = match (ptr, st.import) {
@@ -160,11 +202,6 @@ impl<'a> Surface<'a> {
         uses.sort_by_key(|u| u.order);
         s.uses = uses;
         s
-    }
-
-    /// Whether a use needs the type to have a C layout.
-    pub fn needs_layout(&self, u: &Use) -> bool {
-        needs_layout(u.reach, &self.handed_out, u.ty)
     }
 }
 

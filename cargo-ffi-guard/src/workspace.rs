@@ -241,6 +241,7 @@ fn finish(
         files,
         parse_errors,
         index,
+        surface_facts: std::sync::OnceLock::new(),
     }
 }
 

@@ -68,7 +68,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         };
         cx.check(st.ty, out);
     }
-    for &t in &surface.visible {
+    for &t in surface.visible {
         let def = &ix.types[t];
         let Some(item) = krate.item(&def.loc) else {
             continue;

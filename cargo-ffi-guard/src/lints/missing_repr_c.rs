@@ -64,7 +64,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let ix = &krate.index;
     // Uses per type, in file order (the surface sorts them).
     let mut per_type: BTreeMap<TypeId, Vec<&crate::surface::Use>> = BTreeMap::new();
-    for u in &surface.uses {
+    for u in surface.uses {
         per_type.entry(u.ty).or_default().push(u);
     }
     let mut found: Vec<(usize, usize, usize, Diagnostic)> = Vec::new();
