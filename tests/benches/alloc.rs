@@ -207,6 +207,40 @@ criterion_group! {
     targets = allocators
 }
 
+/// What a pointer check pays with `TrackingAllocator` installed: finding the
+/// block that holds an address, for an interior address of a live block of
+/// the mixed workload, and for an address no block holds (a stack buffer).
+fn block_lookup() {
+    let mut w = Workload::new(0xB10C);
+    w.run(&TRACKING, 4 * WINDOW);
+    let stack = [0u8; 64];
+    let inner: Vec<usize> = w
+        .slots
+        .iter()
+        .map(|(p, l)| *p as usize + l.size() / 2)
+        .collect();
+    let mut best = [f64::MAX; 2];
+    for _ in 0..50 {
+        let start = thread_cpu_time();
+        for &a in &inner {
+            black_box(TrackingAllocator::__block_of(black_box(a)));
+        }
+        best[0] = best[0].min((thread_cpu_time() - start) * 1e9 / inner.len() as f64);
+        let start = thread_cpu_time();
+        for _ in 0..inner.len() {
+            black_box(TrackingAllocator::__block_of(black_box(
+                stack.as_ptr() as usize + 8,
+            )));
+        }
+        best[1] = best[1].min((thread_cpu_time() - start) * 1e9 / inner.len() as f64);
+    }
+    w.finish(&TRACKING);
+    println!(
+        "block lookup, fastest batch, CPU ns: inside a live block {:.1}  outside every block {:.1}",
+        best[0], best[1]
+    );
+}
+
 fn main() {
     // dhat::Alloc tracks only while a profiler runs; testing mode writes no file.
     let _profiler = dhat::Profiler::builder().testing().build();
@@ -215,6 +249,7 @@ fn main() {
     // once as a smoke test and needs no ratios.
     if std::env::args().any(|a| a == "--bench") {
         interleaved();
+        block_lookup();
     }
     Criterion::default().configure_from_args().final_summary();
 }

@@ -197,22 +197,54 @@ impl Table {
 
     /// The block that holds `addr`: a live one if any, else a freed one.
     pub(crate) fn containing(&self, addr: usize) -> Option<Found> {
+        let classes = self.classes.load(Ordering::Relaxed);
+        if classes == 0 {
+            return None;
+        }
+        // Every class below a region's size keeps the blocks around `addr`
+        // in the shard of `addr`'s region (but for a granule that starts in
+        // the region before): one lock round trip for all of them, where a
+        // lock per probe cost ~20 round trips per lookup. The other probes
+        // (`away`, one bit per class and granule) follow, each under its
+        // own shard's lock.
+        let home = self.shard(0, addr);
         let mut freed = None;
-        let mut classes = self.classes.load(Ordering::Relaxed);
-        while classes != 0 {
-            let class = classes.trailing_zeros();
-            classes &= classes - 1;
-            let g = addr >> class;
-            for g in [g, g.wrapping_sub(1)] {
-                let h = hash(class, g);
-                match self
-                    .shard(class, g)
-                    .with(|d| d.containing(h, class, g, addr))
-                {
-                    Some(f) if f.live => return Some(f),
-                    Some(f) => freed = freed.or(Some(f)),
-                    None => {}
+        let mut away = 0u128;
+        let live = home.with(|d| {
+            let mut rest = classes;
+            while rest != 0 {
+                let class = rest.trailing_zeros();
+                rest &= rest - 1;
+                let g = addr >> class;
+                for (k, g) in [g, g.wrapping_sub(1)].into_iter().enumerate() {
+                    if !std::ptr::eq(self.shard(class, g), home) {
+                        away |= 1u128 << (2 * class as usize + k);
+                        continue;
+                    }
+                    match d.containing(hash(class, g), class, g, addr) {
+                        Some(f) if f.live => return Some(f),
+                        Some(f) => freed = freed.or(Some(f)),
+                        None => {}
+                    }
                 }
+            }
+            None
+        });
+        if live.is_some() {
+            return live;
+        }
+        while away != 0 {
+            let bit = away.trailing_zeros();
+            away &= away - 1;
+            let class = bit / 2;
+            let g = (addr >> class).wrapping_sub(bit as usize % 2);
+            match self
+                .shard(class, g)
+                .with(|d| d.containing(hash(class, g), class, g, addr))
+            {
+                Some(f) if f.live => return Some(f),
+                Some(f) => freed = freed.or(Some(f)),
+                None => {}
             }
         }
         freed
