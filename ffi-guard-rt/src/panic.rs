@@ -106,8 +106,12 @@ mod imp {
         }
     }
 
+    // `extern "C"`: it never unwinds (its body is caught, and an unwind out
+    // of it would abort), so the export needs no landing pad around this
+    // call, and the framed path's call of the body can be a tail call.
+    #[allow(improper_ctypes_definitions)]
     #[inline(never)]
-    fn run_counted<R, F: FnOnce() -> R>(
+    extern "C" fn run_counted<R, F: FnOnce() -> R>(
         info: &'static FnInfo,
         site: &'static Location<'static>,
         body: F,
