@@ -1,6 +1,7 @@
-//! The linter over the corpus of real FFI crates (`/work/coord/corpus-dirs.txt`,
-//! or the file named by `FFI_GUARD_CORPUS_LIST`: `NAME VERSION DIR` per line,
-//! as `shared/corpus/fetch.sh` writes it). Skipped with a message when absent.
+//! The linter over a corpus of real FFI crates: the file named by
+//! `FFI_GUARD_CORPUS_LIST` lists them, `NAME VERSION DIR` per line (the
+//! sources of pinned crates fetched with `cargo fetch`, never built).
+//! Skipped with a message when the variable is not set.
 //!
 //! `corpus/lint_all` is what `cargo ffi-guard check` does per package after
 //! `cargo metadata`: read, parse, index and lint, two packages at a time.
@@ -13,9 +14,7 @@ use cargo_ffi_guard::workspace::{self, PackageSpec};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn corpus() -> Option<Vec<PackageSpec>> {
-    let list = std::env::var_os("FFI_GUARD_CORPUS_LIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/coord/corpus-dirs.txt"));
+    let list = PathBuf::from(std::env::var_os("FFI_GUARD_CORPUS_LIST")?);
     let text = std::fs::read_to_string(&list).ok()?;
     let mut out = Vec::new();
     for line in text.lines() {
@@ -34,7 +33,7 @@ fn corpus() -> Option<Vec<PackageSpec>> {
 fn bench(c: &mut Criterion) {
     let Some(packages) = corpus() else {
         eprintln!(
-            "corpus bench skipped: no corpus list (run shared/corpus/fetch.sh, or set FFI_GUARD_CORPUS_LIST)"
+            "corpus bench skipped: set FFI_GUARD_CORPUS_LIST to a file of `NAME VERSION DIR` lines"
         );
         return;
     };

@@ -1,5 +1,5 @@
 //! The ownership lints over real FFI crates. Runs only when
-//! `FFI_GUARD_CORPUS` names a list of `NAME VERSION DIR` lines (the crates
+//! `FFI_GUARD_CORPUS_LIST` names a list of `NAME VERSION DIR` lines (the crates
 //! are not part of this repository); prints every finding and the time the
 //! dataflow took next to the time parsing took, and fails on a crash or
 //! when the dataflow alone exceeds its budget.
@@ -23,8 +23,8 @@ const OWNERSHIP_LINTS: &[&str] = &[
 
 #[test]
 fn corpus() {
-    let Ok(list) = std::env::var("FFI_GUARD_CORPUS") else {
-        eprintln!("FFI_GUARD_CORPUS is not set: nothing to do");
+    let Ok(list) = std::env::var("FFI_GUARD_CORPUS_LIST") else {
+        eprintln!("FFI_GUARD_CORPUS_LIST is not set: nothing to do");
         return;
     };
     let list = std::fs::read_to_string(&list).expect("the corpus list is readable");
