@@ -202,3 +202,28 @@ fn deep_nesting_is_given_up_not_overflowed() {
         vec![("double_free", 3)]
     );
 }
+
+/// `Vec::into_raw_parts` in both spellings, its pointer handed to C: leaked
+/// while the crate has no `Vec::from_raw_parts`, quiet once it has one.
+#[test]
+fn into_raw_parts_needs_from_raw_parts() {
+    let lint = lints::find("leaked_into_raw").expect("registered");
+    let run = |src: &str| {
+        let krate = crate_from_source(src);
+        let mut out = Vec::new();
+        (lint.check)(&krate, &mut out);
+        out.iter().map(|d| d.span.line).collect::<Vec<_>>()
+    };
+    let src = r#"
+use std::ffi::c_void;
+unsafe extern "C" { fn keep(p: *mut c_void, n: usize); }
+pub fn a(v: Vec<u8>) { let (p, l, _c) = v.into_raw_parts(); unsafe { keep(p.cast(), l) } }
+pub fn b(v: Vec<u8>) { let (p, l, _c) = Vec::into_raw_parts(v); unsafe { keep(p.cast(), l) } }
+"#;
+    assert_eq!(run(src), vec![4, 5]);
+    let released = format!(
+        "{src}#[unsafe(no_mangle)]\n\
+         pub extern \"C\" fn release(p: *mut u8, l: usize, c: usize) {{ drop(unsafe {{ Vec::from_raw_parts(p, l, c) }}); }}\n"
+    );
+    assert_eq!(run(&released), Vec::<usize>::new());
+}

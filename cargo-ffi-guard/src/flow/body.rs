@@ -448,6 +448,21 @@ impl<'a> Ctx<'a> {
             Pat::Paren(p) => self.bind_pat(&p.pat, v, ann, env),
             // `let _ = x;` neither moves nor stores `x`.
             Pat::Wild(_) => {}
+            // `let (p, len, cap) = v.into_raw_parts();`: the pointer part is
+            // the allocation; the length and capacity are plain numbers.
+            Pat::Tuple(t) if self.is_raw_parts(&v) => {
+                for (i, elem) in t.elems.iter().enumerate() {
+                    let part = if i == 0 {
+                        Val {
+                            obj: v.obj,
+                            ..Val::default()
+                        }
+                    } else {
+                        Val::default()
+                    };
+                    self.bind_pat(elem, part, None, env);
+                }
+            }
             _ => {
                 // Destructuring: the parts are unknown values.
                 self.escape(&v);
@@ -458,6 +473,12 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+    }
+
+    /// The tuple `Vec::into_raw_parts` returns: its first part is the buffer.
+    fn is_raw_parts(&self, v: &Val) -> bool {
+        v.obj
+            .is_some_and(|o| matches!(self.objs[o].kind, Kind::Rust(RustAlloc::Vec, RAW_PARTS)))
     }
 
     fn bind(&mut self, name: &str, mut v: Val, ann: Option<Hint>, span: Span, env: &mut Env) {
@@ -878,6 +899,15 @@ impl<'a> Ctx<'a> {
             }
             Expr::Field(f) => {
                 let b = self.eval(&f.base, env);
+                if matches!(&f.member, syn::Member::Unnamed(i) if i.index == 0)
+                    && self.is_raw_parts(&b)
+                {
+                    // `parts.0` of `into_raw_parts`: the buffer itself.
+                    return Val {
+                        obj: b.obj,
+                        ..Val::default()
+                    };
+                }
                 let hint = match &f.member {
                     syn::Member::Named(n) => self.field_hint(&n.to_string()),
                     syn::Member::Unnamed(_) => Hint::Unknown,
@@ -1236,7 +1266,7 @@ impl<'a> Ctx<'a> {
                 } else if name == "leak" {
                     (RustAlloc::Vec, "Vec::leak")
                 } else {
-                    (RustAlloc::Vec, "Vec::into_raw_parts")
+                    (RustAlloc::Vec, RAW_PARTS)
                 };
                 let o = self.new_obj(Kind::Rust(alloc, how), span, "");
                 Val {
@@ -1850,7 +1880,7 @@ impl<'a> Ctx<'a> {
                     ..Val::default()
                 }
             }
-            "into_raw" | "leak" => {
+            "into_raw" | "leak" | "into_raw_parts" => {
                 let info = self.receiver_info(&m.receiver, env);
                 let rv = self.eval(&m.receiver, env);
                 if let Some(o) = rv.owner_of {
@@ -1865,6 +1895,9 @@ impl<'a> Ctx<'a> {
                 let alloc = match (name.as_str(), &hint) {
                     ("into_raw", Hint::CString) => Some((RustAlloc::CString, "CString::into_raw")),
                     ("leak", Hint::Vec | Hint::String) => Some((RustAlloc::Vec, "Vec::leak")),
+                    ("into_raw_parts", Hint::Vec | Hint::String) => {
+                        Some((RustAlloc::Vec, RAW_PARTS))
+                    }
                     _ => None,
                 };
                 match alloc {
@@ -2165,6 +2198,10 @@ const VIEW_METHODS: &[&str] = &[
     "to_bytes",
     "to_bytes_with_nul",
 ];
+
+/// How `Kind::Rust` names `Vec::into_raw_parts`, whose value is a
+/// (pointer, length, capacity) tuple rather than a pointer.
+const RAW_PARTS: &str = "Vec::into_raw_parts";
 
 const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 
