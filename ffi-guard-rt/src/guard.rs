@@ -94,11 +94,18 @@ pub(crate) struct Guard {
     pub(crate) verdict: u8,
     ptrs: [MaybeUninit<Ptr>; MAX_PTRS],
     found: u32,
+    /// C is calling Rust: a consumed pointer among the arguments is C's to
+    /// give, and comes back into Rust's ownership.
+    export: bool,
 }
 
 impl Guard {
     #[inline(always)]
-    pub(crate) fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Guard {
+    pub(crate) fn new(
+        info: &'static FnInfo,
+        site: &'static Location<'static>,
+        export: bool,
+    ) -> Guard {
         Guard {
             info,
             site,
@@ -106,6 +113,7 @@ impl Guard {
             verdict: 0,
             ptrs: [const { MaybeUninit::uninit() }; MAX_PTRS],
             found: 0,
+            export,
         }
     }
 
@@ -237,6 +245,15 @@ impl Guard {
                 // C released the address and the Rust allocator got it from
                 // the same heap since: the ledger's record is history.
                 entry = None;
+            }
+            if self.export
+                && let Some(e) = entry.filter(|e| e.state == State::Consumed)
+            {
+                // SPEC §2: a consumed pointer belongs to C, and C may pass
+                // it anywhere, back to Rust too (the user data of a
+                // callback, then its destructor): no finding, and Rust owns
+                // it again. A released pointer stays a finding.
+                entry = ledger::reclaim(p.addr, e.generation);
             }
             match p.role {
                 RELEASE => self.judge_release(i, p, entry),

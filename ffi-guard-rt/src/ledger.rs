@@ -13,6 +13,7 @@
 //!                                       │                                  │
 //!                                       └──consume──▶ Consumed             │
 //!   Released / Consumed ──returned again by an alloc fn──▶ Live (generation + 1)
+//!   Consumed ──passed back by C to a guarded export──▶ Live (a Rust block: removed)
 //! ```
 //!
 //! A live entry that was reported (an `allocator_mismatch`, say) keeps its
@@ -68,7 +69,8 @@ pub(crate) struct Entry {
     pub(crate) thread: u64,
     /// The checkpoint epoch it was allocated in (for `Checkpoint`).
     pub(crate) epoch: u64,
-    /// Already part of a finding: not a leak any more.
+    /// Already part of a finding, or a consumed pointer that C handed back
+    /// to a guarded export (C held it when last seen): not a leak.
     pub(crate) reported: bool,
     /// A Rust heap block that a `consume` function took (no `alloc`
     /// function returned it): Rust must not free it any more.
@@ -110,9 +112,9 @@ pub(crate) fn insert_live(
         rust_block: false,
     };
     let mut map = lock(shard);
-    // Only a map that must grow allocates (entries are never removed, so
-    // there is no other reason); only then are the allocations marked as the
-    // runtime's own, which spares the common insert two thread-local writes.
+    // Only a map that must grow allocates (nothing else does); only then
+    // are the allocations marked as the runtime's own, which spares the
+    // common insert two thread-local writes.
     let _g = (map.len() >= map.capacity()).then(reentrancy::Ignore::new);
     // One probe: the address's slot is found once and filled in place.
     match map.entry(addr) {
@@ -270,6 +272,38 @@ pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
         }
         _ => None,
     })
+}
+
+/// C passed the consumed pointer `addr` (generation `generation`) back to a
+/// guarded export or callback: C owns it and may hand it to Rust, which owns
+/// it again from here on. A consumed Rust block leaves the ledger (Rust may
+/// use and free it as any of its blocks); a consumed C pointer is live
+/// again, but not a leak (C held it when last seen, as after the consume).
+/// Returns what the ledger knows of `addr` afterwards.
+pub(crate) fn reclaim(addr: usize, generation: u64) -> Option<Entry> {
+    let shard = shard(addr);
+    let mut map = lock(shard);
+    let Slot::Occupied(mut o) = map.entry(addr) else {
+        return None;
+    };
+    let e = o.get_mut();
+    if e.generation != generation || e.state != State::Consumed {
+        // Another thread moved it on meanwhile: judge what is there now.
+        return Some(*e);
+    }
+    unretire(addr);
+    if e.rust_block {
+        forget_consumed_rust_block(e);
+        // Removing allocates nothing.
+        o.remove();
+        shard.len.fetch_sub(1, Ordering::Relaxed);
+        return None;
+    }
+    e.state = State::Live;
+    e.freed_by = None;
+    e.free_site = None;
+    e.reported = true;
+    Some(*e)
 }
 
 /// Undoes a release or consume of generation `generation` by `by`: the call

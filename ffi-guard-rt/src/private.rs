@@ -172,7 +172,7 @@ mod checked {
         #[inline(always)]
         pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Call {
             Call {
-                g: Guard::new(info, site),
+                g: Guard::new(info, site, false),
             }
         }
         /// Any raw-pointer argument: alignment and use-after-free/consume.
@@ -261,7 +261,7 @@ mod checked {
         #[inline(always)]
         pub fn new(info: &'static FnInfo, site: &'static Location<'static>) -> Export {
             Export {
-                g: Guard::new(info, site),
+                g: Guard::new(info, site, true),
             }
         }
         #[inline(always)]
