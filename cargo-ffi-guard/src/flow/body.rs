@@ -186,6 +186,8 @@ enum Kind {
         owner_name: String,
         /// The receiver was a temporary, dropped at the end of the statement.
         temp: bool,
+        /// The borrowed text ends in a NUL (see [`Val::nul`]).
+        nul: bool,
     },
     /// Memory allocated in C; `free_with` is its paired release when known.
     CAlloc {
@@ -216,9 +218,17 @@ struct Val {
     hint: Hint,
     /// This value owns what `Box/CString/Vec::from_raw` took from this object.
     owner_of: Option<ObjId>,
+    /// A string (or bytes) whose text the code made end in `\0`:
+    /// `format!("..\0")`, `String::from("..\0")`, `s.push('\0')`.
+    nul: bool,
 }
 
 impl Val {
+    /// The text ends in a NUL: a terminated literal, or a string made so.
+    fn ends_nul(&self) -> bool {
+        self.nul || matches!(self.hint, Hint::StrLit(true) | Hint::ByteLit(true))
+    }
+
     fn objs(&self) -> impl Iterator<Item = ObjId> + '_ {
         self.obj.iter().chain(self.carried.iter()).copied()
     }
@@ -806,6 +816,8 @@ impl<'a> Ctx<'a> {
                         && let Some(var) = env.var_mut(&name)
                     {
                         var.val.obj = None;
+                        // `s += "..\0"` ends the string in a NUL; `s += x` may not.
+                        var.val.nul = matches!(b.op, syn::BinOp::AddAssign(_)) && r.ends_nul();
                     }
                     return Val::default();
                 }
@@ -868,6 +880,7 @@ impl<'a> Ctx<'a> {
                     // `s as *const str as *const c_char`: the string's bytes.
                     let root = root_text(&c.expr);
                     let kind = Kind::Borrowed {
+                        nul: v.ends_nul(),
                         src: v.hint,
                         owner_name: root.clone().unwrap_or_else(|| "its owner".to_owned()),
                         root,
@@ -973,6 +986,7 @@ impl<'a> Ctx<'a> {
                 let v = self.eval(&r.expr, env);
                 Val {
                     carried: v.objs().collect(),
+                    nul: v.nul,
                     hint: v.hint,
                     ..Val::default()
                 }
@@ -1433,11 +1447,22 @@ impl<'a> Ctx<'a> {
                         && let Some(var) = env.var_mut(&n)
                     {
                         var.val.obj = None;
+                        var.val.nul = false;
                     }
                 }
                 let hint = ctor_hint(qual, name, c.args.first(), env, self.self_ty.as_deref());
+                // `String::from("..\0")` keeps the literal's text, NUL included.
+                let nul = matches!(
+                    (qual, name),
+                    ("String" | "Vec", "from")
+                        | (
+                            "String",
+                            "from_utf8" | "from_utf8_unchecked" | "from_utf8_lossy"
+                        )
+                ) && vals.first().is_some_and(Val::ends_nul);
                 Val {
                     hint,
+                    nul,
                     ..Val::default()
                 }
             }
@@ -1569,9 +1594,13 @@ impl<'a> Ctx<'a> {
 
     fn str_as_cstr(&mut self, v: &Val, a: &Expr, func: &str, param: &str) {
         let Some(o) = v.obj else { return };
-        let Kind::Borrowed { src, .. } = &self.objs[o].kind else {
+        let Kind::Borrowed { src, nul, .. } = &self.objs[o].kind else {
             return;
         };
+        if *nul {
+            // `format!("{name}\0")`, `s.push('\0')`: terminated by the code.
+            return;
+        }
         let what = match src {
             Hint::Str => "a `&str`",
             Hint::String | Hint::StringRef => "a `String`",
@@ -1856,6 +1885,7 @@ impl<'a> Ctx<'a> {
                     .unwrap_or(m.method.span());
                 let o = self.new_obj(
                     Kind::Borrowed {
+                        nul: rv.ends_nul(),
                         src: info.hint,
                         root: info.root.clone(),
                         mutable: name == "as_mut_ptr",
@@ -1960,12 +1990,16 @@ impl<'a> Ctx<'a> {
                 if !VIEW_METHODS.contains(&name.as_str()) {
                     self.escape(&rv);
                 }
+                let mut appended_nul = false;
                 for a in &m.args {
                     let v = self.eval(a, env);
+                    appended_nul = v.ends_nul() || is_nul_char(a);
                     self.mark_moved(a, env);
                     self.escape(&v);
                 }
+                self.track_nul(&name, &m.receiver, m.args.len() == 1 && appended_nul, env);
                 Val {
+                    nul: KEEPS_TEXT.contains(&name.as_str()) && rv.ends_nul(),
                     hint: info_hint,
                     carried: if VIEW_METHODS.contains(&name.as_str()) {
                         rv.carried
@@ -1975,6 +2009,20 @@ impl<'a> Ctx<'a> {
                     ..Val::default()
                 }
             }
+        }
+    }
+
+    /// A method called on a string local changes what its text ends with:
+    /// `s.push('\0')` and `s.push_str("..\0")` end it in a NUL (`appended_nul`),
+    /// anything else that edits it leaves the end unknown.
+    fn track_nul(&mut self, method: &str, recv: &Expr, appended_nul: bool, env: &mut Env) {
+        let Some(var) = path_ident(recv).and_then(|n| env.var_mut(&n)) else {
+            return;
+        };
+        if APPENDS.contains(&method) {
+            var.val.nul = appended_nul;
+        } else if EDITS.contains(&method) {
+            var.val.nul = false;
         }
     }
 
@@ -2091,9 +2139,26 @@ impl<'a> Ctx<'a> {
             if DIVERGING_MACROS.contains(&name) {
                 env.diverged = true;
             }
+            if matches!(name, "write" | "writeln") {
+                // `write!(s, ..)` appends to `s`: its end is no longer known.
+                let dst = m
+                    .tokens
+                    .clone()
+                    .into_iter()
+                    .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                    .filter_map(|t| match t {
+                        TokenTree::Ident(i) => Some(i.to_string()),
+                        _ => None,
+                    })
+                    .last();
+                if let Some(var) = dst.and_then(|d| env.var_mut(&d)) {
+                    var.val.nul = false;
+                }
+            }
             return match name {
                 "format" => Val {
                     hint: Hint::String,
+                    nul: format_ends_nul(m),
                     ..Val::default()
                 },
                 _ => Val::default(),
@@ -2202,6 +2267,52 @@ const VIEW_METHODS: &[&str] = &[
 /// How `Kind::Rust` names `Vec::into_raw_parts`, whose value is a
 /// (pointer, length, capacity) tuple rather than a pointer.
 const RAW_PARTS: &str = "Vec::into_raw_parts";
+
+/// Methods whose result has their receiver's text (or bytes), so a string
+/// ending in NUL still does.
+const KEEPS_TEXT: &[&str] = &[
+    "to_string",
+    "to_owned",
+    "into",
+    "clone",
+    "to_vec",
+    "into_bytes",
+    "into_boxed_str",
+    "into_boxed_slice",
+    "as_bytes",
+    "as_str",
+    "as_mut_str",
+    "as_slice",
+    "as_mut_slice",
+    "borrow",
+    "borrow_mut",
+    "deref",
+    "deref_mut",
+    "as_deref",
+];
+
+/// `String`/`Vec` methods that append their one argument at the end.
+const APPENDS: &[&str] = &["push", "push_str", "extend_from_slice"];
+
+/// `String`/`Vec` methods that change the text in other ways.
+const EDITS: &[&str] = &[
+    "extend",
+    "append",
+    "insert",
+    "insert_str",
+    "truncate",
+    "clear",
+    "pop",
+    "remove",
+    "retain",
+    "drain",
+    "split_off",
+    "replace_range",
+    "resize",
+    "as_mut_vec",
+    "as_mut_str",
+    "as_mut_slice",
+];
 
 const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 
@@ -2468,6 +2579,32 @@ fn lit_hint(l: &Lit) -> Hint {
     }
 }
 
+/// `'\0'`, `b'\0'` or `0`: the NUL character or byte, for `push`.
+fn is_nul_char(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Lit(l) => match &l.lit {
+            Lit::Char(c) => c.value() == '\0',
+            Lit::Byte(b) => b.value() == 0,
+            Lit::Int(i) => i.base10_digits() == "0",
+            _ => false,
+        },
+        Expr::Cast(c) => is_nul_char(&c.expr),
+        _ => false,
+    }
+}
+
+/// `format!("{name}\0", ..)`: the format string's text ends in a NUL, so the
+/// formatted string does.
+fn format_ends_nul(m: &Macro) -> bool {
+    match m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
+        Ok(parts) => matches!(
+            parts.first(),
+            Some(Expr::Lit(l)) if matches!(&l.lit, Lit::Str(s) if s.value().ends_with('\0'))
+        ),
+        Err(_) => false,
+    }
+}
+
 /// `concat!("a", "b\0")` is a literal; NUL-terminated when its last part is.
 fn concat_hint(m: &Macro) -> Hint {
     match m.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
@@ -2669,6 +2806,8 @@ fn join(a: Env, b: Env) -> Env {
             if va.val.hint != vb.val.hint {
                 va.val.hint = Hint::Unknown;
             }
+            // Terminated only when every path terminated it.
+            va.val.nul &= vb.val.nul;
             va.moved |= vb.moved;
         }
     }
@@ -2690,6 +2829,7 @@ fn join_val(a: Val, b: Val) -> Val {
             Hint::Unknown
         },
         owner_of: None,
+        nul: a.nul && b.nul,
     }
 }
 

@@ -15,7 +15,10 @@ Finds the pointer of a `str` or `String` (`.as_ptr()`,
 `.as_bytes().as_ptr()`, possibly cast) passed to a foreign parameter that
 reads a NUL-terminated string: a `*const c_char` parameter not paired with a
 length, or one marked `cstr(p)`. String literals ending in `\0` and
-`c"..."` literals are NUL-terminated and fine.
+`c"..."` literals are NUL-terminated and fine, and so is a `String` the code
+ends in a NUL itself before taking the pointer: `format!("{name}\0")`,
+`String::from("..\0")`, or `s.push('\0')` / `s.push_str("..\0")` on the
+same local, on every path to the call.
 
 ### Why is this bad?
 
