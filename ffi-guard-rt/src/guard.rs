@@ -357,12 +357,15 @@ impl Guard {
             .ok()
             .flatten()
             .unwrap_or_default();
-        if self.found > 1 {
-            panic!(
+        let text = if self.found > 1 {
+            format!(
                 "{text} (and {} more finding(s) in this call)",
                 self.found - 1
-            );
-        }
+            )
+        } else {
+            text.into_string()
+        };
+        crate::panic::note_finding_panic(&text);
         panic!("{text}");
     }
 

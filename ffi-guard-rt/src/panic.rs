@@ -28,7 +28,7 @@
 //! `UNSETTLED` → `FRAMED` or `COUNTED`, never back.
 
 #[cfg(feature = "checks")]
-pub(crate) use imp::{framed_exports, run};
+pub(crate) use imp::{framed_exports, note_finding_panic, run};
 
 /// Runs `body`, catching a panic. `None` when it panicked.
 #[cfg(not(feature = "checks"))]
@@ -77,6 +77,41 @@ mod imp {
         static DEPTH: Cell<u32> = const { Cell::new(0) };
         /// What the hook saw of the last panic inside a guarded export.
         static CAUGHT: RefCell<Option<Caught>> = const { RefCell::new(None) };
+        /// The text of the last panic of panic mode on this thread: that
+        /// panic stands for a finding already recorded.
+        static FINDING_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    /// Called by panic mode just before it panics with `text`, the text of a
+    /// finding it recorded. An export that catches this panic (a guarded
+    /// import called from its body found the bug) does not record it again
+    /// as a `panic`: one bug is one finding. The payload stays the plain
+    /// text, for `#[should_panic(expected = ...)]` and the default hook, so
+    /// the export recognises it by that text; a panic of the user's code
+    /// with the very same text is as good as this one.
+    pub(crate) fn note_finding_panic(text: &str) {
+        let _g = Ignore::new();
+        let _ = FINDING_PANIC.try_with(|f| {
+            if let Ok(mut f) = f.try_borrow_mut() {
+                *f = Some(text.to_owned());
+            }
+        });
+    }
+
+    /// True when `text` is the panic of a recorded finding (then forgotten).
+    fn is_finding_panic(text: &str) -> bool {
+        FINDING_PANIC
+            .try_with(|f| {
+                let Ok(mut f) = f.try_borrow_mut() else {
+                    return false;
+                };
+                let hit = f.as_deref() == Some(text);
+                if hit {
+                    *f = None;
+                }
+                hit
+            })
+            .unwrap_or(false)
     }
 
     struct Caught {
@@ -278,6 +313,10 @@ mod imp {
         let text = message(&*payload);
         forget_payload(payload);
         let seen = CAUGHT.try_with(|c| c.borrow_mut().take()).ok().flatten();
+        if is_finding_panic(&text) {
+            // Recorded already, by the guarded call that panicked.
+            return;
+        }
         let (location, trace) = match seen {
             Some(c) => (c.location, c.trace),
             None => (None, trace::capture()),

@@ -12,8 +12,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::assert_at;
-use ffi_guard_rt::{Checkpoint, Finding, FindingKind, ffi_guard};
-use ffi_guard_tests::raw;
+use ffi_guard_rt::__private::set_process_mode_for_tests;
+use ffi_guard_rt::{Checkpoint, Finding, FindingKind, Mode, ffi_guard};
+use ffi_guard_tests::{raw, widget_id};
 
 /// The findings of C's threads are read process-wide: the tests of this
 /// file run one at a time so that they do not see each other's.
@@ -64,6 +65,15 @@ extern "C" fn rs_panics(x: c_int) -> c_int {
         panic!("callback refused {x}");
     }
     x
+}
+
+/// The line of the guarded import call in `rs_calls_bad_import`'s body.
+const RS_CALLS_BAD_IMPORT_CALL_LINE: u32 = line!() + 4;
+#[ffi_guard(on_error = -5)]
+extern "C" fn rs_calls_bad_import(x: c_int) -> c_int {
+    // `widget_id` is `nonnull(w)`: in panic mode it records and panics.
+    let id = unsafe { widget_id(ptr::null()) };
+    id + x
 }
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -261,4 +271,63 @@ fn panicking_callback_returns_on_error_and_is_recorded() {
             "the C caller {caller} is not in {frames:#?}"
         );
     }
+}
+
+/// Panic mode, process-wide (for C's threads too) while alive.
+struct PanicMode;
+
+impl PanicMode {
+    fn new() -> PanicMode {
+        set_process_mode_for_tests(Some(Mode::Panic));
+        PanicMode
+    }
+}
+
+impl Drop for PanicMode {
+    fn drop(&mut self) {
+        set_process_mode_for_tests(None);
+    }
+}
+
+#[test]
+fn bad_import_call_inside_an_export_is_one_finding() {
+    let _s = serial();
+    let _m = PanicMode::new();
+    for in_thread in [false, true] {
+        let cp = Checkpoint::now_all_threads();
+        let r = if in_thread {
+            unsafe { raw::call_plain_in_thread(rs_calls_bad_import, 1) }
+        } else {
+            unsafe { raw::call_plain(rs_calls_bad_import, 1) }
+        };
+        assert_eq!(r, -5, "the import's panic is caught at the export");
+        // The import's null_pointer only: its panic is the finding's, not
+        // a second bug of the export (SPEC §2, one bug is one finding).
+        let mut found = only(&cp, "rs_calls_bad_import");
+        found.extend(only(&cp, "widget_id"));
+        let f = one(
+            found,
+            FindingKind::NullPointer,
+            "widget_id",
+            RS_CALLS_BAD_IMPORT_CALL_LINE,
+        );
+        assert!(f.message.contains("`w` is null"), "{}", f.message);
+    }
+}
+
+#[test]
+fn a_caught_finding_panic_does_not_hide_a_later_export_panic() {
+    let _s = serial();
+    let _m = PanicMode::new();
+    // The user catches the finding's panic outside any export.
+    let r = std::panic::catch_unwind(|| unsafe { widget_id(ptr::null()) });
+    assert!(r.is_err());
+    let cp = Checkpoint::now_all_threads();
+    assert_eq!(unsafe { raw::call_plain(rs_panics, 3) }, -1);
+    one(
+        only(&cp, "rs_panics"),
+        FindingKind::Panic,
+        "rs_panics",
+        RS_PANICS_LINE,
+    );
 }
