@@ -40,7 +40,15 @@ fn released_pointer_passed_back_is_use_after_free() {
     assert_eq!(f.function, "on_fire_widget");
     // An export's site is its own definition.
     assert_eq!(f.site.line, userdata_common::ON_FIRE_WIDGET_LINE);
-    assert!(f.site.file.ends_with("userdata_common/mod.rs"), "{}", f.site);
-    assert!(f.message.contains("released by widget_free"), "{}", f.message);
+    assert!(
+        f.site.file.ends_with("userdata_common/mod.rs"),
+        "{}",
+        f.site
+    );
+    assert!(
+        f.message.contains("released by widget_free"),
+        "{}",
+        f.message
+    );
     assert_eq!(WIDGET_FIRES.load(Ordering::SeqCst), fires, "the body ran");
 }

@@ -217,6 +217,69 @@ fn abort_mode_writes_the_report_and_aborts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn child_abort_leak() {
+    if !is_child("child_abort_leak") {
+        return;
+    }
+    let _leaked = unsafe { widget_new(c"kept".as_ptr()) };
+    println!("child_abort_leak went on");
+}
+
+/// A leak is a finding too: abort mode writes the report at exit, then
+/// aborts, so a run in abort mode fails on any finding.
+#[test]
+fn abort_mode_aborts_at_exit_on_a_leak() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fresh_dir("abort-leak");
+    let out = child(
+        "child_abort_leak",
+        &[
+            ("FFI_GUARD_MODE", "abort".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{}",
+        text(&out.stderr)
+    );
+    // The leak is known only at exit: the program ran to its end.
+    assert!(text(&out.stdout).contains("child_abort_leak went on"));
+    assert!(text(&out.stderr).contains("error[leak]"));
+    let r = reports(&dir);
+    assert_eq!(r.len(), 1);
+    assert_eq!(kinds(&r[0]), ["leak"]);
+    assert_eq!(r[0]["findings"][0]["function"], "widget_new");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn child_abort_clean() {
+    if !is_child("child_abort_clean") {
+        return;
+    }
+    let w = unsafe { widget_new(c"freed".as_ptr()) };
+    unsafe { widget_free(w) };
+}
+
+/// Abort mode without a finding exits as usual, and writes no report.
+#[test]
+fn abort_mode_without_findings_exits_normally() {
+    let dir = fresh_dir("abort-clean");
+    let out = child(
+        "child_abort_clean",
+        &[
+            ("FFI_GUARD_MODE", "abort".into()),
+            ("FFI_GUARD_REPORT_DIR", dir.clone().into()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(reports(&dir).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- process::exit ----
 
 const EXIT_LINE: u32 = line!() + 6;

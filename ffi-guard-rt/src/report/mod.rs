@@ -79,13 +79,21 @@ mod imp {
                 file::append_line(dir, &f);
             }
             store().push(stored);
+            RECORDED.store(true, Ordering::Relaxed);
             mode::current() == Mode::Abort
         }));
-        if abort.unwrap_or(false) {
+        // While the report is being written (at exit, say, where a finding
+        // may still come in), the writer aborts once the report is whole.
+        if abort.unwrap_or(false) && !REPORT_STARTED.load(Ordering::Acquire) {
             write_report();
             std::process::abort();
         }
     }
+
+    /// Set once `write_report` started: it runs once per process.
+    static REPORT_STARTED: AtomicBool = AtomicBool::new(false);
+    /// Set once any finding was recorded.
+    static RECORDED: AtomicBool = AtomicBool::new(false);
 
     /// Registers the at-exit report once. Called when the first pointer is
     /// recorded in the ledger and when the first finding is recorded.
@@ -157,14 +165,14 @@ mod imp {
 
     /// Writes the whole report now: the summary on stderr and, with
     /// `FFI_GUARD_REPORT_DIR`, the `.json` file (then removes the `.jsonl`).
-    /// Runs once per process; later calls do nothing.
-    pub(crate) fn write_report() {
-        static WRITTEN: AtomicBool = AtomicBool::new(false);
-        if WRITTEN.swap(true, Ordering::AcqRel) {
-            return;
+    /// Runs once per process; later calls do nothing. True when the report
+    /// held a finding (leaks included).
+    pub(crate) fn write_report() -> bool {
+        if REPORT_STARTED.swap(true, Ordering::AcqRel) {
+            return false;
         }
         let _g = Ignore::new();
-        let _ = catch_unwind(AssertUnwindSafe(|| {
+        catch_unwind(AssertUnwindSafe(|| {
             let sources: Vec<fn()> = lock(&EXIT_SOURCES).clone();
             for f in sources {
                 let _ = catch_unwind(f);
@@ -175,7 +183,7 @@ mod imp {
                 if let Some(dir) = report_dir() {
                     file::remove_jsonl(dir);
                 }
-                return;
+                return false;
             }
             let short = summary_is_short();
             if !short {
@@ -209,7 +217,9 @@ mod imp {
                 let msg = format!("ffi-guard: {}\n", counted(findings.len() as u64, total));
                 write_stderr(msg.as_bytes());
             }
-        }));
+            true
+        }))
+        .unwrap_or(true)
     }
 
     /// "1 finding (3 occurrences)", with the right number of each word.
@@ -243,7 +253,14 @@ mod imp {
     extern "C" fn at_exit() {
         // `write_report` catches every panic itself; this catch only makes
         // sure that nothing can unwind out of an `extern "C"` handler.
-        let _ = catch_unwind(write_report);
+        let held = catch_unwind(write_report).unwrap_or(true);
+        // SPEC §2, abort mode: a finding is recorded, the report written,
+        // then the process aborts. Findings made at exit (leaks) are no
+        // exception, so that a run in abort mode fails on any finding. The
+        // `.json` is whole and the `.jsonl` gone by now.
+        if (held || RECORDED.load(Ordering::Relaxed)) && mode::current() == Mode::Abort {
+            std::process::abort();
+        }
     }
 
     /// Raw records kept for `Checkpoint`; past this many, findings only
