@@ -103,9 +103,17 @@ pub fn export(e: &Export) -> TokenStream {
     // the `on_error` that must abort): the code after them is unreachable by
     // construction, not by the user's hand.
     let diverges = matches!(ret, syn::Type::Never(_)).then(|| quote!(#[allow(unreachable_code)]));
+    // The runtime recognises a panic of a guarded export by the export's own
+    // machine function on the stack; a copy inlined into a Rust caller has
+    // none, so its panic would be caught but also printed by the previous
+    // hook. C calls through the symbol or a pointer, so this costs C nothing.
+    // A user's own `#[inline(..)]` is kept as written.
+    let no_inline =
+        (!attrs.iter().any(|a| a.path().is_ident("inline"))).then(|| quote!(#[inline(never)]));
     quote! {
         #(#attrs)*
         #diverges
+        #no_inline
         #vis #sig #group
     }
 }
@@ -395,7 +403,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let out = squash(&export(&e).to_string());
         assert!(out.starts_with(&squash(
-            r#"#[unsafe(no_mangle)] pub extern "C" fn sum(buf: *const u8, len: usize) -> i32 {"#
+            r#"#[unsafe(no_mangle)] #[inline(never)] pub extern "C" fn sum(buf: *const u8, len: usize) -> i32 {"#
         )));
         let want = squash(
             r#"let __ffi_guard_err = || -> i32 { -1 };
@@ -404,6 +412,21 @@ mod tests {
         );
         assert!(out.contains(&want), "{out}");
         assert!(out.contains(&squash("None => __ffi_guard_err(),")), "{out}");
+    }
+
+    #[test]
+    fn export_keeps_a_users_own_inline() {
+        let f: syn::ItemFn = parse_quote! {
+            #[inline]
+            extern "C" fn cb(x: i32) {}
+        };
+        let e = valid::export(quote!(), f).unwrap_or_else(|e| panic!("{e}"));
+        let out = squash(&export(&e).to_string());
+        assert!(
+            out.starts_with(&squash(r#"#[inline] extern "C" fn cb(x: i32) {"#)),
+            "{out}"
+        );
+        assert!(!out.contains("inline(never)"), "{out}");
     }
 
     #[test]
