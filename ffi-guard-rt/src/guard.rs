@@ -207,6 +207,29 @@ impl Guard {
         }
     }
 
+    /// The common release call, before [`Guard::evaluate`]: one pointer,
+    /// live and released by its own release function, judged and committed
+    /// in one locked step, exactly as `evaluate` would. True when that is
+    /// all there is to do; false leaves the whole call to `evaluate`.
+    #[inline(always)]
+    pub(crate) fn lone_release(&mut self) -> bool {
+        if self.len != 1 || self.verdict != 0 {
+            return false;
+        }
+        let q = self.ptr_mut(0);
+        if q.role != RELEASE || q.flags & REPORTED != 0 {
+            return false;
+        }
+        let Some(generation) = ledger::try_release(q.addr, self.info.name, self.site) else {
+            return false;
+        };
+        let q = self.ptr_mut(0);
+        q.flags |= HAS_GEN | DONE;
+        q.generation = generation;
+        self.verdict |= COMMITTED;
+        true
+    }
+
     /// The ledger and allocator checks of every pointer argument.
     #[inline(never)]
     pub(crate) fn evaluate(&mut self) {
@@ -218,6 +241,17 @@ impl Guard {
             if flags & REPORTED != 0 {
                 continue;
             }
+            if role == RELEASE {
+                // The common release, judged and committed under one lock,
+                // without a look at the filter.
+                if let Some(generation) = ledger::try_release(addr, self.info.name, self.site) {
+                    let q = self.ptr_mut(i);
+                    q.flags |= HAS_GEN | DONE;
+                    q.generation = generation;
+                    self.verdict |= COMMITTED;
+                    continue;
+                }
+            }
             // A plain use needs the ledger only if the address may have a
             // released or consumed entry; the filter says so without a lock.
             // Then a block that is unknown, or live and large enough, is all
@@ -225,16 +259,6 @@ impl Guard {
             let retired = ledger::may_be_retired(addr);
             if role == USE && !retired && use_is_fine(addr, flags, bytes) {
                 continue;
-            }
-            if role == RELEASE {
-                // The common release, judged and committed under one lock.
-                if let Ok(generation) = ledger::try_release(addr, self.info.name, self.site) {
-                    let q = self.ptr_mut(i);
-                    q.flags |= HAS_GEN | DONE;
-                    q.generation = generation;
-                    self.verdict |= COMMITTED;
-                    continue;
-                }
             }
             let p = *self.ptr_mut(i);
             let looked_up = p.role != USE || retired;

@@ -112,10 +112,12 @@ pub(crate) fn insert_live(
         rust_block: false,
     };
     let mut map = lock(shard);
-    // Only a map that must grow allocates (nothing else does); only then
-    // are the allocations marked as the runtime's own, which spares the
-    // common insert two thread-local writes.
-    let _g = (map.len() >= map.capacity()).then(reentrancy::Ignore::new);
+    // Only a map that must grow allocates (nothing else does); it grows
+    // first, out of line, with its allocations marked as the runtime's own,
+    // so the common insert has no scope to open and close.
+    if map.len() >= map.capacity() {
+        grow(&mut map);
+    }
     // One probe: the address's slot is found once and filled in place.
     match map.entry(addr) {
         Slot::Vacant(v) => {
@@ -134,6 +136,14 @@ pub(crate) fn insert_live(
     }
     drop(map);
     crate::report::ensure_exit_hook();
+}
+
+/// Makes room for one more entry in a full shard map (under its lock).
+#[cold]
+#[inline(never)]
+fn grow(map: &mut HashMap<usize, Entry, AddrHash>) {
+    let _g = reentrancy::Ignore::new();
+    map.reserve(1);
 }
 
 /// True when the ledger may know `addr`; false means it surely does not,
@@ -173,23 +183,23 @@ pub(crate) fn retire(
 }
 
 /// Releases the live entry of `addr` in one locked step if `by` is its
-/// release function: `Ok(generation)`. Otherwise nothing changes and the
-/// entry (if any) is returned for the caller to judge.
+/// release function: `Some(generation)`. Otherwise nothing changes (the
+/// caller judges the entry with [`get`]). Returns no entry, so the common
+/// release copies nothing out of the map.
 pub(crate) fn try_release(
     addr: usize,
     by: &'static str,
     site: &'static Location<'static>,
-) -> Result<u64, Option<Entry>> {
+) -> Option<u64> {
     if !may_know(addr) {
-        return Err(None);
+        return None;
     }
     with_entry(addr, |e| match e {
         Some(e) if e.state == State::Live && e.free_with.is_none_or(|f| same_name(f, by)) => {
             retire(addr, e, State::Released, by, site);
-            Ok(e.generation)
+            Some(e.generation)
         }
-        Some(e) => Err(Some(*e)),
-        None => Err(None),
+        _ => None,
     })
 }
 
