@@ -3,7 +3,7 @@
 //!
 //! # Import wrapper (Rust calling C), in this order
 //!
-//! ```ignore
+//! ```text
 //! #[track_caller]
 //! pub unsafe fn widget_write(w: *mut Widget, buf: *const u8, len: usize) -> isize {
 //!     static __FFI_GUARD_FN: ::ffi_guard_rt::__private::FnInfo =
@@ -29,7 +29,7 @@
 //!
 //! # Export wrapper (C calling Rust)
 //!
-//! ```ignore
+//! ```text
 //! #[unsafe(no_mangle)]
 //! pub extern "C" fn widget_sum(buf: *const u8, len: usize) -> i32 {
 //!     static __FFI_GUARD_FN: ::ffi_guard_rt::__private::FnInfo =
