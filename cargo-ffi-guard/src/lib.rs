@@ -61,9 +61,9 @@ pub enum Format {
 
 #[derive(Debug, Args, Default, Clone)]
 pub struct CheckArgs {
-    /// Path to Cargo.toml
+    /// Path to Cargo.toml (repeat it to lint several crates in one run)
     #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
+    pub manifest_path: Vec<PathBuf>,
     /// Lint every member of the workspace
     #[arg(long)]
     pub workspace: bool,

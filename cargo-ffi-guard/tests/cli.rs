@@ -488,3 +488,63 @@ fn deeply_nested_generated_code_is_linted() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn several_manifests_lint_in_one_run() {
+    let a = fixture("missing_repr_c").join("Cargo.toml");
+    let b = fixture("double_free").join("Cargo.toml");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let o = run(
+        &[
+            "check",
+            "--manifest-path",
+            a,
+            "--manifest-path",
+            b,
+            "--manifest-path",
+            a,
+            "--format",
+            "json",
+        ],
+        &fixture("missing_repr_c"),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let from = |lint: &str| lines.iter().filter(|d| d["lint"] == lint).count();
+    assert!(from("missing_repr_c") > 0, "{}", stdout(&o));
+    assert!(from("double_free") > 0, "{}", stdout(&o));
+    // A manifest given twice is linted once.
+    let alone = run(
+        &["check", "--manifest-path", a, "--format", "json"],
+        &fixture("missing_repr_c"),
+    );
+    let alone_repr = stdout(&alone)
+        .lines()
+        .filter(|l| l.contains("\"lint\":\"missing_repr_c\""))
+        .count();
+    assert_eq!(from("missing_repr_c"), alone_repr);
+}
+
+#[test]
+fn one_bad_manifest_among_several_is_exit_2() {
+    let a = fixture("missing_repr_c").join("Cargo.toml");
+    let o = run(
+        &[
+            "check",
+            "--manifest-path",
+            a.to_str().unwrap(),
+            "--manifest-path",
+            "/nonexistent/Cargo.toml",
+        ],
+        &fixture("missing_repr_c"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/Cargo.toml"),
+        "{}",
+        stderr(&o)
+    );
+}

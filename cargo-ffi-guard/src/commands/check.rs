@@ -21,24 +21,32 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     LEAVE_ASTS.store(true, std::sync::atomic::Ordering::Relaxed);
     // Bad flags are reported before anything else runs.
     Levels::default().apply_flags(&args.deny, &args.warn, &args.allow)?;
-    let ws = workspace::load(
-        args.manifest_path.as_deref(),
-        args.workspace,
-        &args.packages,
-    )?;
-    let mut base = Levels::default();
-    base.apply_metadata(&ws.metadata, "[workspace.metadata.ffi-guard]")?;
+    let workspaces = load_all(args)?;
+    let mut packages = Vec::new();
     let mut levels = Vec::new();
-    for p in &ws.packages {
-        let mut l = base.clone();
-        l.apply_metadata(
-            &p.metadata,
-            &format!("[package.metadata.ffi-guard] of `{}`", p.name),
-        )?;
-        l.apply_flags(&args.deny, &args.warn, &args.allow)?;
-        levels.push(l);
+    let mut seen = std::collections::HashSet::new();
+    for ws in &workspaces {
+        let mut base = Levels::default();
+        base.apply_metadata(&ws.metadata, "[workspace.metadata.ffi-guard]")?;
+        for p in &ws.packages {
+            // Two manifests of one workspace name its packages twice.
+            if !seen.insert(p.root.clone()) {
+                continue;
+            }
+            let mut l = base.clone();
+            l.apply_metadata(
+                &p.metadata,
+                &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+            )?;
+            l.apply_flags(&args.deny, &args.warn, &args.allow)?;
+            levels.push(l);
+            packages.push(p.clone());
+        }
     }
-    let (mut reports, mut internal) = lint_packages(&ws.packages, &levels);
+    // The first manifest's workspace stands for the run where one root is
+    // needed (paths of the human output, the SARIF repository root).
+    let ws = &workspaces[0];
+    let (mut reports, mut internal) = lint_packages(&packages, &levels);
     if args.fix {
         let fixed = apply_fixes(&reports)?;
         if fixed.0 > 0 {
@@ -50,7 +58,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 if fixed.1 == 1 { "" } else { "s" }
             );
         }
-        (reports, internal) = lint_packages(&ws.packages, &levels);
+        (reports, internal) = lint_packages(&packages, &levels);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| ws.root.clone());
     let text = match args.format {
@@ -72,6 +80,41 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         .flat_map(|r| &r.diagnostics)
         .any(|d| d.level == Level::Deny);
     Ok(u8::from(denied))
+}
+
+/// The workspaces of every `--manifest-path` (or of the current directory),
+/// in the order given. `cargo metadata` runs for each on its own thread: it
+/// is a process start and a manifest read, most of the wall time of a small
+/// crate's lint.
+fn load_all(args: &CheckArgs) -> anyhow::Result<Vec<workspace::Workspace>> {
+    if args.manifest_path.is_empty() {
+        return Ok(vec![workspace::load(None, args.workspace, &args.packages)?]);
+    }
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = args
+            .manifest_path
+            .iter()
+            .map(|m| {
+                let h = s.spawn(move || workspace::load(Some(m), args.workspace, &args.packages));
+                (m, h)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(m, h)| match h.join() {
+                Ok(r) => r.map_err(anyhow::Error::from),
+                Err(_) => Err(anyhow::anyhow!(
+                    "internal error while reading `{}`; please report it",
+                    m.display()
+                )),
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        out.push(r?);
+    }
+    Ok(out)
 }
 
 /// The stack of each lint thread.

@@ -38,7 +38,7 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
     let mut check_status = 0;
     if args.check {
         let check = crate::CheckArgs {
-            manifest_path: manifest.clone(),
+            manifest_path: manifest.iter().cloned().collect(),
             ..Default::default()
         };
         check_status = match crate::commands::check::run(&check) {
