@@ -5,7 +5,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use ffi_guard_rt::{Checkpoint, Finding, FindingKind, ffi_guard};
+use ffi_guard_rt::{Checkpoint, Finding, ffi_guard};
 // The C library is bundled into the tests crate's rlib.
 use ffi_guard_tests as _;
 
@@ -45,19 +45,13 @@ pub fn one_finding(f: impl FnOnce()) -> Finding {
     found.remove(0)
 }
 
-/// Asserts kind, function and line of a finding, and that it is in `file`.
-#[track_caller]
-pub fn assert_finding(f: &Finding, kind: FindingKind, function: &str, line: u32) {
-    assert_eq!(f.kind, kind, "{f:#?}");
-    assert_eq!(f.function, function, "{f:#?}");
-    assert_eq!(f.site.line, line, "{f:#?}");
-    let here = std::panic::Location::caller().file();
-    assert!(
-        f.site.file.ends_with(here) || here.ends_with(&f.site.file),
-        "site {} is not in {here}",
-        f.site
-    );
-}
+/// Asserts kind, function and line of a finding, and that it is in the
+/// calling test file: the one assertion every integration test uses.
+#[allow(unused_imports)] // not every scenario asserts a finding
+pub use common::assert_at as assert_finding;
+
+#[path = "../common/mod.rs"]
+mod common;
 
 /// Allocates, uses and frees a lot, with mixed sizes and a window of live
 /// blocks: the heap must still be sound.
