@@ -349,15 +349,6 @@ pub(crate) fn get(addr: usize) -> Option<Entry> {
     with_entry(addr, |e| e.copied())
 }
 
-/// The guarded function that returned the live pointer `addr`, if the
-/// ledger knows it (the allocator names it in its findings).
-#[allow(dead_code)]
-pub(crate) fn producer_of(addr: usize) -> Option<&'static str> {
-    get(addr)
-        .filter(|e| e.state == State::Live)
-        .map(|e| e.owner)
-}
-
 /// Live, unreported entries grouped by owner and allocation site, of the
 /// entries for which `keep` is true. Sorted by first allocation.
 pub(crate) fn leaks(keep: impl Fn(&Entry) -> bool) -> Vec<Leak> {
