@@ -109,15 +109,6 @@ mod imp {
         }
     }
 
-    /// Functions that add findings at exit before the report is written
-    /// (the allocator's leak scan, say). Registered with [`on_exit`].
-    #[allow(dead_code)]
-    pub(crate) fn on_exit(f: fn()) {
-        let _g = Ignore::new();
-        ensure_exit_hook();
-        lock(&EXIT_SOURCES).push(f);
-    }
-
     /// Findings recorded on `thread` (all threads when `None`) at or after
     /// `epoch`, oldest first, with backtraces resolved.
     pub(crate) fn findings_since(thread: Option<u64>, epoch: u64) -> Vec<Finding> {
@@ -173,10 +164,6 @@ mod imp {
         }
         let _g = Ignore::new();
         catch_unwind(AssertUnwindSafe(|| {
-            let sources: Vec<fn()> = lock(&EXIT_SOURCES).clone();
-            for f in sources {
-                let _ = catch_unwind(f);
-            }
             let mut findings = store().grouped();
             findings.extend(leak_findings(&ledger::leaks(|_| true)));
             if findings.is_empty() {
@@ -353,8 +340,6 @@ mod imp {
         static STORE: OnceLock<Mutex<Store>> = OnceLock::new();
         lock(STORE.get_or_init(Default::default))
     }
-
-    static EXIT_SOURCES: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
 
     fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         m.lock().unwrap_or_else(|e| e.into_inner())
