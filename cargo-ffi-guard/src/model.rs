@@ -22,6 +22,9 @@ pub struct Crate {
     /// The FFI surface's resolved facts, computed once for the lints that
     /// share them (see `surface::Surface`).
     pub surface_facts: std::sync::OnceLock<crate::surface::Facts>,
+    /// The ownership dataflow, computed once for the lints that read it
+    /// (see `flow::analysis`).
+    pub flow_analysis: std::cell::OnceCell<crate::flow::Analysis>,
 }
 
 /// A parsed file of the module tree.

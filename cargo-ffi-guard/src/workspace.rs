@@ -242,6 +242,7 @@ fn finish(
         parse_errors,
         index,
         surface_facts: std::sync::OnceLock::new(),
+        flow_analysis: std::cell::OnceCell::new(),
     }
 }
 

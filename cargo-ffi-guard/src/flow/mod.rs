@@ -18,9 +18,6 @@ mod errno;
 mod index;
 mod walk;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crate::diag::Span;
 use crate::model::Crate;
 
@@ -150,41 +147,10 @@ pub struct Analysis {
     pub facts: Vec<Fact>,
 }
 
-thread_local! {
-    /// The last crate analysed on this thread: the lints run one after the
-    /// other over one crate, and each asks for the same analysis. Spans are
-    /// thread-local in proc-macro2, so the cache is too.
-    static LAST: RefCell<Option<(Fingerprint, Rc<Analysis>)>> = const { RefCell::new(None) };
-}
-
-#[derive(PartialEq, Eq)]
-struct Fingerprint {
-    addr: usize,
-    package: String,
-    files: Vec<(String, usize)>,
-}
-
-/// The analysis of `krate`, computed once per crate on this thread.
-pub fn analysis(krate: &Crate) -> Rc<Analysis> {
-    let key = Fingerprint {
-        addr: krate as *const Crate as usize,
-        package: krate.package.clone(),
-        files: krate
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.text.len()))
-            .collect(),
-    };
-    LAST.with(|last| {
-        if let Some((k, a)) = &*last.borrow()
-            && *k == key
-        {
-            return a.clone();
-        }
-        let a = Rc::new(analyze(krate));
-        *last.borrow_mut() = Some((key, a.clone()));
-        a
-    })
+/// The analysis of `krate`, computed on first use and kept in the `Crate`:
+/// the eight ownership lints run one after the other and share it.
+pub fn analysis(krate: &Crate) -> &Analysis {
+    krate.flow_analysis.get_or_init(|| analyze(krate))
 }
 
 /// Runs the index and the dataflow over every function body of the crate.
