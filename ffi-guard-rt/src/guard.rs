@@ -220,10 +220,19 @@ impl Guard {
         if q.role != RELEASE || q.flags & REPORTED != 0 {
             return false;
         }
-        let Some(generation) = ledger::try_release(q.addr, self.info.name, self.site) else {
+        let addr = q.addr;
+        self.release_now(0, addr)
+    }
+
+    /// Releases slot `i` (at `addr`) in the ledger in one locked step if it
+    /// is live and this function is its release function, and marks it
+    /// committed, so `rollback` can undo it. False changes nothing.
+    #[inline(always)]
+    fn release_now(&mut self, i: usize, addr: usize) -> bool {
+        let Some(generation) = ledger::try_release(addr, self.info.name, self.site) else {
             return false;
         };
-        let q = self.ptr_mut(0);
+        let q = self.ptr_mut(i);
         q.flags |= HAS_GEN | DONE;
         q.generation = generation;
         self.verdict |= COMMITTED;
@@ -241,16 +250,10 @@ impl Guard {
             if flags & REPORTED != 0 {
                 continue;
             }
-            if role == RELEASE {
-                // The common release, judged and committed under one lock,
-                // without a look at the filter.
-                if let Some(generation) = ledger::try_release(addr, self.info.name, self.site) {
-                    let q = self.ptr_mut(i);
-                    q.flags |= HAS_GEN | DONE;
-                    q.generation = generation;
-                    self.verdict |= COMMITTED;
-                    continue;
-                }
+            // The common release, judged and committed under one lock,
+            // without a look at the filter.
+            if role == RELEASE && self.release_now(i, addr) {
+                continue;
             }
             // A plain use needs the ledger only if the address may have a
             // released or consumed entry; the filter says so without a lock.
