@@ -1,6 +1,6 @@
 //! Argument validation: null, alignment, length, bounds, C strings. Pure
 //! functions of the argument and of what the allocator knows; the ledger's
-//! part (released and consumed pointers) is in `private.rs`, which combines
+//! part (released and consumed pointers) is in `guard.rs`, which combines
 //! both into findings.
 
 use crate::alloc::{self, Block};
