@@ -25,7 +25,7 @@ use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, Lit, Local, Macro,
 
 use super::index::{BoxReleases, ForeignFn, OwnershipIndex, last_segment, type_of_interest};
 use super::walk::Body;
-use super::{Fact, RustAlloc, Site};
+use super::{DIVERGING_MACROS, Fact, RustAlloc, Site};
 use crate::diag::Edit;
 
 /// What one body produced.
@@ -2342,8 +2342,6 @@ const FORMAT_MACROS: &[&str] = &[
     "error",
     "log",
 ];
-
-const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
 
 /// libc functions with NUL-terminated string parameters (0-based positions).
 const LIBC_CSTRS: &[(&str, &[usize])] = &[

@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Stmt};
 
 use super::index::OwnershipIndex;
-use super::{Fact, Site};
+use super::{DIVERGING_MACROS, Fact, Site};
 
 /// Adds an [`Fact::Errno`] for every errno read, in `block` and the
 /// closures inside it, that follows a foreign call with something else run
@@ -417,10 +417,7 @@ impl Walker<'_, '_> {
             },
             || format!("`{name}!`"),
         );
-        if matches!(
-            name.as_str(),
-            "panic" | "unreachable" | "todo" | "unimplemented"
-        ) {
+        if DIVERGING_MACROS.contains(&name.as_str()) {
             st.diverged = true;
         }
     }
