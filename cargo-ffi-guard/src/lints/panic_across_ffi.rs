@@ -22,9 +22,10 @@ Finds `extern "C"` fns defined in Rust (exports and callbacks) whose body can
 panic: `unwrap`, `expect`, `panic!`, `unreachable!`, `todo!`,
 `unimplemented!`, the `assert!` family, indexing, and `/` or `%` by something
 other than a literal. Code inside a `catch_unwind` closure is exempt, and so
-are fns with `#[ffi_guard]` (the guard catches the panic) and
-`extern "C-unwind"` fns. Calls are not followed: a panic inside a called
-function is not seen.
+is a closure given to one of the crate's own fns that runs it under
+`catch_unwind` (such as git2's `panic::wrap`); so are fns with
+`#[ffi_guard]` (the guard catches the panic) and `extern "C-unwind"` fns.
+Calls are not followed: a panic inside a called function is not seen.
 
 The diagnostic points at the first place that can panic; the fn and the other
 places are listed as notes.
