@@ -52,7 +52,7 @@ fn groups<'a>(r: &'a PackageReport, d: &'a Diagnostic, base: &Path) -> Vec<Group
     };
     let title = level.primary_title(d.message.as_str()).id(d.lint);
     let mut group = Group::with_title(title);
-    if let Some(s) = snippet(r, &d.span, None, base, AnnotationKind::Primary) {
+    if let Some(s) = snippet(r, &d.span, base, AnnotationKind::Primary) {
         group = group.element(s);
     }
     if let Some(h) = &d.help {
@@ -61,7 +61,7 @@ fn groups<'a>(r: &'a PackageReport, d: &'a Diagnostic, base: &Path) -> Vec<Group
     let mut all = vec![group];
     for rel in &d.related {
         let mut g = Group::with_title(Level::NOTE.secondary_title(rel.message.as_str()));
-        if let Some(s) = snippet(r, &rel.span, None, base, AnnotationKind::Context) {
+        if let Some(s) = snippet(r, &rel.span, base, AnnotationKind::Context) {
             g = g.element(s);
         }
         all.push(g);
@@ -72,7 +72,6 @@ fn groups<'a>(r: &'a PackageReport, d: &'a Diagnostic, base: &Path) -> Vec<Group
 fn snippet<'a>(
     r: &'a PackageReport,
     span: &Span,
-    label: Option<&'a str>,
     base: &Path,
     kind: AnnotationKind,
 ) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
@@ -98,15 +97,11 @@ fn snippet<'a>(
         end
     };
     let path = display_path(&r.root.join(&span.file), base, &span.file);
-    let mut ann = kind.span(start..end);
-    if let Some(l) = label {
-        ann = ann.label(l);
-    }
     Some(
         Snippet::source(source)
             .line_start(start_line)
             .path(path)
-            .annotation(ann),
+            .annotation(kind.span(start..end)),
     )
 }
 
