@@ -7,6 +7,7 @@ use syn::spanned::Spanned;
 use syn::{ForeignItem, ItemForeignMod, LitStr};
 
 use crate::ast::{Block, Check, Export, Import, OnError, Refused, Returns};
+use crate::valid::lit;
 
 /// The raw block of renamed declarations, then one wrapper per fn.
 pub fn block(b: &Block) -> TokenStream {
@@ -211,33 +212,19 @@ fn fn_info(rt: &TokenStream, name: &LitStr, free_with: Option<&LitStr>) -> Token
 }
 
 fn check(c: &Check) -> TokenStream {
-    let s = |p: &syn::Ident| LitStr::new(&syn::ext::IdentExt::unraw(p).to_string(), p.span());
-    match c {
-        Check::Pointer(p) => {
-            let ps = s(p);
-            quote!(__g.pointer(#p, #ps);)
-        }
-        Check::NonNull(p) => {
-            let ps = s(p);
-            quote!(__g.nonnull(#p, #ps);)
-        }
+    let (method, p) = match c {
+        Check::Pointer(p) => (quote!(pointer), p),
+        Check::NonNull(p) => (quote!(nonnull), p),
+        Check::Cstr(p) => (quote!(cstr), p),
+        Check::Release(p) => (quote!(release), p),
+        Check::Consume(p) => (quote!(consume), p),
         Check::Slice(p, n) => {
-            let (ps, ns) = (s(p), s(n));
-            quote!(__g.slice(#p, #n as usize, #ps, #ns);)
+            let (ps, ns) = (lit(p), lit(n));
+            return quote!(__g.slice(#p, #n as usize, #ps, #ns););
         }
-        Check::Cstr(p) => {
-            let ps = s(p);
-            quote!(__g.cstr(#p, #ps);)
-        }
-        Check::Release(p) => {
-            let ps = s(p);
-            quote!(__g.release(#p, #ps);)
-        }
-        Check::Consume(p) => {
-            let ps = s(p);
-            quote!(__g.consume(#p, #ps);)
-        }
-    }
+    };
+    let ps = lit(p);
+    quote!(__g.#method(#p, #ps);)
 }
 
 /// Removes `#[ffi_guard...]` / `#[path::ffi_guard...]` attributes from raw

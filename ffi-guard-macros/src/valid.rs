@@ -583,7 +583,8 @@ fn runtime_path(krate: Option<&syn::Path>) -> TokenStream {
     }
 }
 
-fn lit(ident: &Ident) -> LitStr {
+/// A parameter or fn name as the runtime shows it: `r#type` is `type`.
+pub(crate) fn lit(ident: &Ident) -> LitStr {
     LitStr::new(&ident.unraw().to_string(), ident.span())
 }
 
