@@ -41,6 +41,15 @@ pub enum FnLoc {
     Foreign(ItemLoc, u32),
 }
 
+impl FnLoc {
+    /// The file the fn is in (index into `Crate::files`).
+    pub fn file(&self) -> usize {
+        match self {
+            FnLoc::Item(l) | FnLoc::Impl(l, _) | FnLoc::Foreign(l, _) => l.file,
+        }
+    }
+}
+
 /// All indexed items of one crate (every target of one package).
 #[derive(Debug, Default)]
 pub struct Index {

@@ -100,7 +100,7 @@ fn sig_types(krate: &Crate) -> Vec<SigType<'_>> {
         let Some(parts) = krate.fn_parts(f) else {
             continue;
         };
-        let file = loc_file(&f.loc);
+        let file = f.loc.file();
         let tys = parts
             .sig
             .inputs
@@ -231,15 +231,6 @@ pub fn type_span(path: &str, ty: &syn::Type) -> Span {
             None => Span::from_syn(path, ty.span()),
         },
         _ => Span::from_syn(path, ty.span()),
-    }
-}
-
-/// The file an indexed fn is in.
-pub fn loc_file(loc: &crate::index::FnLoc) -> usize {
-    match loc {
-        crate::index::FnLoc::Item(l)
-        | crate::index::FnLoc::Impl(l, _)
-        | crate::index::FnLoc::Foreign(l, _) => l.file,
     }
 }
 

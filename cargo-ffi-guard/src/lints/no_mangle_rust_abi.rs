@@ -4,7 +4,6 @@ use crate::diag::{Diagnostic, Edit, Level, Span, byte_offset};
 use crate::index::{FnKind, is_c_abi};
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::loc_file;
 
 pub static LINT: Lint = Lint {
     name: "no_mangle_rust_abi",
@@ -52,7 +51,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         let Some(parts) = krate.fn_parts(f) else {
             continue;
         };
-        let file = &krate.files[loc_file(&f.loc)];
+        let file = &krate.files[f.loc.file()];
         let fn_token = parts.sig.fn_token.span;
         // An explicit `extern "Rust"` is replaced; otherwise `extern "C" ` goes before `fn`.
         let (start, end) = match &parts.sig.abi {

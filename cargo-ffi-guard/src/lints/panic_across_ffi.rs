@@ -10,7 +10,6 @@ use crate::diag::{Diagnostic, Level, Span};
 use crate::index::FnId;
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::loc_file;
 
 pub static LINT: Lint = Lint {
     name: "panic_across_ffi",
@@ -68,7 +67,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let Some(block) = parts.block else { continue };
-        let file = &krate.files[loc_file(&f.loc)];
+        let file = &krate.files[f.loc.file()];
         let mut v = Panics {
             sites: Vec::new(),
             krate,

@@ -4,7 +4,6 @@ use crate::diag::{Diagnostic, Level, Span};
 use crate::index::is_c_abi;
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::loc_file;
 
 pub static LINT: Lint = Lint {
     name: "unguarded_extern",
@@ -72,7 +71,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         let Some(parts) = krate.fn_parts(f) else {
             continue;
         };
-        let file = &krate.files[loc_file(&f.loc)];
+        let file = &krate.files[f.loc.file()];
         let span = Span::join(&file.path, parts.sig.fn_token.span, parts.sig.ident.span());
         out.push(
             Diagnostic::new(
