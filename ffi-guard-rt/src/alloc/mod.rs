@@ -39,8 +39,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 ///   corrupted: the memory is leaked instead and the program goes on. A
 ///   second deallocation of a Rust block is a `double_free` and is not
 ///   forwarded either, nor is the deallocation of a block that a guarded
-///   `consume` function gave to C (a `double_free` too: C owns it now). A `realloc` of such a pointer returns a new block with
-///   the old contents copied.
+///   `consume` function gave to C (a `double_free` too: C owns it now). A
+///   `realloc` of such a pointer returns a new block with the old contents
+///   copied.
 ///
 /// Which of the two a refused dealloc is, is a guess when C's `malloc` gave
 /// out the address of a freed Rust block: a `double_free` needs a freed
