@@ -7,10 +7,13 @@
 //! announced by several options (`pointer`, then `slice`, then `release`) is
 //! judged once, by its strongest role: a released pointer passed to its free
 //! function again is a `double_free`, not also a `use_after_free`.
-//! Releases and consumes are committed to the ledger in [`Guard::commit`],
-//! before the foreign call, under the shard lock and against the generation
-//! seen in `evaluate`, so two threads releasing one pointer at once cannot
-//! both succeed.
+//! Releases and consumes are committed to the ledger before the foreign
+//! call, under the shard lock, so two threads releasing one pointer at once
+//! cannot both succeed: the common release (a live pointer passed to its own
+//! release function) is judged and committed in one locked step, by
+//! [`Guard::lone_release`] or in `evaluate`; every other one in
+//! [`Guard::commit`], against the generation seen in `evaluate`. A call that
+//! does not go ahead after all undoes the former with [`Guard::rollback`].
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
