@@ -24,7 +24,7 @@
 //!   symbols, or the platform's unwinder cannot name a frame's function): a
 //!   thread-local depth counter around the body, which the hook reads.
 //!
-//! An export's mode is settled once, in [`FnInfo`]'s `catch` field:
+//! An export's mode is settled once, in [`FnInfo`](crate::__private::FnInfo)'s `catch` field:
 //! `UNSETTLED` → `FRAMED` or `COUNTED`, never back.
 
 #[cfg(feature = "checks")]
