@@ -156,9 +156,7 @@ fn is_user(f: &Frame) -> bool {
     f.line.is_some()
         && file.ends_with(".rs")
         && !NOT_USER.iter().any(|p| name.starts_with(p))
-        && !NOT_USER_FILES
-            .iter()
-            .any(|p| file.starts_with(p) || file.contains(p))
+        && !NOT_USER_FILES.iter().any(|p| file.contains(p))
 }
 
 /// Debug info names files by absolute path; `#[track_caller]` sites are
