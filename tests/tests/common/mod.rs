@@ -5,8 +5,9 @@
 use ffi_guard_rt::__private::set_mode_for_tests;
 use ffi_guard_rt::{Finding, FindingKind, Mode};
 
-/// Report mode on this thread while alive: findings are recorded and the
-/// test goes on, whatever `FFI_GUARD_MODE` says.
+/// A mode on this thread while alive, whatever `FFI_GUARD_MODE` says;
+/// [`ModeScope::report`] (findings are recorded and the test goes on) is
+/// the usual one.
 #[must_use]
 pub struct ModeScope(());
 
