@@ -25,7 +25,7 @@ use syn::{Block, Expr, ExprCall, ExprClosure, ExprMethodCall, Lit, Local, Macro,
 
 use super::index::{BoxReleases, ForeignFn, OwnershipIndex, last_segment, type_of_interest};
 use super::walk::Body;
-use super::{DIVERGING_MACROS, Fact, RustAlloc, Site};
+use super::{DIVERGING_MACROS, FORMAT_MACROS, Fact, RustAlloc, Site, is_foreign_path};
 use crate::diag::Edit;
 
 /// What one body produced.
@@ -2316,33 +2316,6 @@ const EDITS: &[&str] = &[
 
 const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
 
-const FORMAT_MACROS: &[&str] = &[
-    "println",
-    "print",
-    "eprintln",
-    "eprint",
-    "format",
-    "format_args",
-    "write",
-    "writeln",
-    "panic",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "unreachable",
-    "todo",
-    "unimplemented",
-    "trace",
-    "debug",
-    "info",
-    "warn",
-    "error",
-    "log",
-];
-
 /// libc functions with NUL-terminated string parameters (0-based positions).
 const LIBC_CSTRS: &[(&str, &[usize])] = &[
     ("strlen", &[0]),
@@ -2395,20 +2368,6 @@ fn libc_alloc(segs: &[String]) -> Option<&'static str> {
         return ALLOCS.iter().find(|a| *a == name).copied();
     }
     None
-}
-
-/// A call through a path that names a foreign binding module the crate
-/// does not declare (`libc::`, `ffi::`, `sys::`, `*_sys::`).
-fn is_foreign_path(segs: &[String]) -> bool {
-    let Some((last, quals)) = segs.split_last() else {
-        return false;
-    };
-    !matches!(last.as_str(), "Some" | "Ok" | "Err")
-        && quals.iter().any(|q| {
-            matches!(q.as_str(), "libc" | "ffi" | "sys" | "raw" | "bindings")
-                || q.ends_with("_sys")
-                || q.ends_with("_ffi")
-        })
 }
 
 /// `Some(x)`, `Ok(x)`, `Wrapper(x)`: a tuple struct or variant constructor.

@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Stmt};
 
 use super::index::OwnershipIndex;
-use super::{DIVERGING_MACROS, Fact, Site};
+use super::{DIVERGING_MACROS, FORMAT_MACROS, Fact, Site, is_foreign_path};
 
 /// Adds an [`Fact::Errno`] for every errno read, in `block` and the
 /// closures inside it, that follows a foreign call with something else run
@@ -101,28 +101,6 @@ const BENIGN_MACROS: &[&str] = &[
     "column",
     "module_path",
     "c",
-];
-
-const FORMAT_MACROS: &[&str] = &[
-    "println",
-    "print",
-    "eprintln",
-    "eprint",
-    "format",
-    "format_args",
-    "write",
-    "writeln",
-    "panic",
-    "trace",
-    "debug",
-    "info",
-    "warn",
-    "error",
-    "log",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
 ];
 
 impl Walker<'_, '_> {
@@ -427,10 +405,10 @@ impl Walker<'_, '_> {
             return false;
         };
         if segs.len() >= 2 {
-            let qual = &segs[segs.len() - 2];
-            if qual == "libc" || qual == "ffi" || qual == "sys" || qual.ends_with("_sys") {
-                return !matches!(name.as_str(), "Some" | "Ok" | "Err");
+            if is_foreign_path(segs) {
+                return true;
             }
+            let qual = &segs[segs.len() - 2];
             return self.idx.is_foreign(name) && qual.starts_with(char::is_lowercase);
         }
         self.idx.is_foreign(name) && !self.idx.rust_fns.contains(name)

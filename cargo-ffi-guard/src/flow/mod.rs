@@ -175,3 +175,47 @@ pub fn analyze(krate: &Crate) -> Analysis {
 /// Macros that never return: code after them on the same path does not run.
 /// Both walks over a body (ownership and errno) end a path there.
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
+
+/// Macros whose arguments are formatted (and so evaluated, allocating) where
+/// they stand: both walks read their arguments as code.
+pub(crate) const FORMAT_MACROS: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "log",
+];
+
+/// A call through a binding module (`libc::`, `ffi::`, `sys::`, `raw::`,
+/// `bindings::`, `*_sys::`, `*_ffi::`) is a foreign call whatever its name's
+/// case; both walks use this one rule.
+pub(crate) fn is_foreign_path(segs: &[String]) -> bool {
+    let Some((last, quals)) = segs.split_last() else {
+        return false;
+    };
+    !matches!(last.as_str(), "Some" | "Ok" | "Err")
+        && quals.iter().any(|q| {
+            matches!(q.as_str(), "libc" | "ffi" | "sys" | "raw" | "bindings")
+                || q.ends_with("_sys")
+                || q.ends_with("_ffi")
+        })
+}
