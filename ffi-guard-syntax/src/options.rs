@@ -260,18 +260,13 @@ fn parse_list(input: ParseStream<'_>, place: Place) -> syn::Result<Options> {
             skip_span = Some(span);
         } else if lookahead.peek(kw::on_error) || lookahead.peek(kw::on_panic) {
             input.call(Ident::parse_any)?;
+            seen.insert(name_str.clone(), span, &name_str)?;
             if out.func.on_error.is_some() {
                 return Err(syn::Error::new(
                     span,
-                    if seen.0.iter().any(|k| k == &name_str) {
-                        format!("duplicate option `{name_str}`")
-                    } else {
-                        "`on_error` and `on_panic` are one option with two spellings; give only one"
-                            .to_string()
-                    },
+                    "`on_error` and `on_panic` are one option with two spellings; give only one",
                 ));
             }
-            seen.0.push(name_str.clone());
             input
                 .parse::<Token![=]>()
                 .map_err(|e| syn::Error::new(e.span(), format!("expected `{name_str} = VALUE`")))?;
