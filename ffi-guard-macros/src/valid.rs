@@ -1,13 +1,14 @@
 //! Every compile error the user can see, with its span, and every decision
 //! the expansion needs: from [`Item`](crate::ast::Item) to [`Block`] or [`Export`].
 
+use ffi_guard_syntax::infer::param_name;
 use ffi_guard_syntax::types::{self, Scalar};
 use ffi_guard_syntax::{FnOptions, Ownership, Place, parse_attrs, parse_options};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 use syn::ext::IdentExt;
 use syn::{
-    Attribute, FnArg, ForeignItem, ForeignItemFn, Ident, ItemFn, ItemForeignMod, LitStr, Pat,
+    Attribute, FnArg, ForeignItem, ForeignItemFn, Ident, ItemFn, ItemForeignMod, LitStr,
     ReturnType, Type,
 };
 
@@ -174,10 +175,7 @@ pub fn export(args: TokenStream, f: ItemFn) -> syn::Result<Export> {
         .inputs
         .iter()
         .filter_map(|a| match a {
-            FnArg::Typed(p) => match &*p.pat {
-                Pat::Ident(id) => Some((id.ident.clone(), (*p.ty).clone())),
-                _ => None,
-            },
+            FnArg::Typed(p) => Some((param_name(a)?.clone(), (*p.ty).clone())),
             FnArg::Receiver(_) => None,
         })
         .collect();
@@ -220,10 +218,9 @@ fn import(
         .enumerate()
         .filter_map(|(i, a)| match a {
             FnArg::Typed(p) => {
-                let name = match &*p.pat {
-                    Pat::Ident(id) => id.ident.clone(),
-                    _ => format_ident!("__ffi_guard_arg{}", i),
-                };
+                let name = param_name(a)
+                    .cloned()
+                    .unwrap_or_else(|| format_ident!("__ffi_guard_arg{}", i));
                 Some(Param {
                     name,
                     ty: (*p.ty).clone(),
@@ -333,10 +330,7 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
         .inputs
         .iter()
         .filter_map(|a| match a {
-            FnArg::Typed(p) => match &*p.pat {
-                Pat::Ident(id) => Some((id.ident.unraw().to_string(), &*p.ty)),
-                _ => None,
-            },
+            FnArg::Typed(p) => Some((param_name(a)?.unraw().to_string(), &*p.ty)),
             FnArg::Receiver(_) => None,
         })
         .collect();
@@ -457,10 +451,9 @@ fn check_release_named(
         .inputs
         .iter()
         .find_map(|a| match a {
-            FnArg::Typed(p) if types::raw_pointer(&p.ty).is_some() => match &*p.pat {
-                Pat::Ident(id) => Some(id.ident.unraw().to_string()),
-                _ => None,
-            },
+            FnArg::Typed(p) if types::raw_pointer(&p.ty).is_some() => {
+                param_name(a).map(|id| id.unraw().to_string())
+            }
             _ => None,
         })
         .unwrap_or_else(|| "p".to_string());
