@@ -1973,19 +1973,7 @@ impl<'a> Ctx<'a> {
                 Val::default()
             }
             _ => {
-                let info_hint = match name.as_str() {
-                    "to_string" | "into_string" | "to_string_lossy" => Hint::String,
-                    "to_vec" | "into_bytes" => Hint::Vec,
-                    "to_owned" | "clone" => match self.receiver_info(&m.receiver, env).hint {
-                        Hint::CStrLit | Hint::CString => Hint::CString,
-                        Hint::Str | Hint::StrLit(_) | Hint::String | Hint::StringRef => {
-                            Hint::String
-                        }
-                        Hint::Vec => Hint::Vec,
-                        _ => Hint::Unknown,
-                    },
-                    _ => Hint::Unknown,
-                };
+                let info_hint = self.owned_hint(m, env);
                 let rv = self.eval(&m.receiver, env);
                 if !VIEW_METHODS.contains(&name.as_str()) {
                     self.escape(&rv);
@@ -2028,6 +2016,22 @@ impl<'a> Ctx<'a> {
 
     /// What the receiver of `.as_ptr()` is: its kind, whether a temporary,
     /// its text, and the local that owns it.
+    /// What an owning conversion (`to_string`, `to_vec`, `to_owned`, ...)
+    /// makes of its receiver; `Unknown` for any other method.
+    fn owned_hint(&self, m: &ExprMethodCall, env: &Env) -> Hint {
+        match m.method.to_string().as_str() {
+            "to_string" | "into_string" | "to_string_lossy" => Hint::String,
+            "to_vec" | "into_bytes" => Hint::Vec,
+            "to_owned" | "clone" => match self.receiver_info(&m.receiver, env).hint {
+                Hint::CStrLit | Hint::CString => Hint::CString,
+                Hint::Str | Hint::StrLit(_) | Hint::String | Hint::StringRef => Hint::String,
+                Hint::Vec => Hint::Vec,
+                _ => Hint::Unknown,
+            },
+            _ => Hint::Unknown,
+        }
+    }
+
     fn receiver_info(&self, e: &Expr, env: &Env) -> RecvInfo {
         let root = root_text(e);
         let mut info = RecvInfo {
@@ -2082,19 +2086,7 @@ impl<'a> Ctx<'a> {
                 }
             }
             Expr::MethodCall(m) => {
-                let hint = match m.method.to_string().as_str() {
-                    "to_string" | "into_string" | "to_string_lossy" => Hint::String,
-                    "to_vec" | "into_bytes" => Hint::Vec,
-                    "to_owned" | "clone" => match self.receiver_info(&m.receiver, env).hint {
-                        Hint::CStrLit | Hint::CString => Hint::CString,
-                        Hint::Str | Hint::StrLit(_) | Hint::String | Hint::StringRef => {
-                            Hint::String
-                        }
-                        Hint::Vec => Hint::Vec,
-                        _ => Hint::Unknown,
-                    },
-                    _ => Hint::Unknown,
-                };
+                let hint = self.owned_hint(m, env);
                 info.temp = hint.owned();
                 info.hint = hint;
             }
