@@ -280,7 +280,7 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style
 /// The frames down to the test harness's entry (`__rust_begin_short_backtrace`,
 /// the marker std's own short backtraces stop at), without the standard
 /// library's call shims just above it.
-fn user_frames(frames: &[Frame]) -> &[Frame] {
+pub(crate) fn user_frames(frames: &[Frame]) -> &[Frame] {
     let Some(marker) = frames
         .iter()
         .position(|f| f.function.contains("__rust_begin_short_backtrace"))
@@ -300,7 +300,7 @@ fn user_frames(frames: &[Frame]) -> &[Frame] {
 }
 
 /// The group's processes by program name.
-fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Source>> {
+pub(crate) fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Source>> {
     let mut by_program: BTreeMap<String, Vec<&Source>> = BTreeMap::new();
     for s in g.sources.iter().filter_map(|&i| merged.sources.get(i)) {
         by_program.entry(s.program.clone()).or_default().push(s);
@@ -308,7 +308,7 @@ fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Sourc
     by_program
 }
 
-fn describe(s: &Source) -> String {
+pub(crate) fn describe(s: &Source) -> String {
     let died = if s.complete { "" } else { ", died" };
     match s.pid {
         Some(pid) => format!("{} (pid {pid}{died})", s.program),
