@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use super::format::Site;
 use super::gate::Gate;
 use super::merge::{Group, Merged};
-use super::render::{describe, programs, summary, user_frames};
+use super::render::{describe, from, summary, user_frames};
 
 /// Lines shown above and below a site.
 const CONTEXT: usize = 2;
@@ -48,9 +48,9 @@ pub fn render(merged: &Merged, gate: &Gate, workspace_root: Option<&Path>) -> St
     );
     if !merged.sources.is_empty() {
         let names: Vec<String> = merged.sources.iter().map(describe).collect();
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<p class=\"sources\">From {}</p>\n",
+            "<p class=\"sources\">From {}</p>",
             esc(&names.join(", "))
         );
     }
@@ -143,14 +143,7 @@ fn group(page: &mut String, i: usize, g: &Group, merged: &Merged, gate: &Gate, s
         Some(b) => write!(page, "<dt>count</dt><dd>{} ({b} bytes)</dd>", g.count),
         None => write!(page, "<dt>count</dt><dd>{}</dd>", g.count),
     };
-    let from: Vec<String> = programs(g, merged)
-        .into_iter()
-        .map(|(program, s)| match s.as_slice() {
-            [one] => describe(one),
-            many => format!("{program} ({} processes)", many.len()),
-        })
-        .collect();
-    let _ = write!(page, "<dt>from</dt><dd>{}</dd>", esc(&from.join(", ")));
+    let _ = write!(page, "<dt>from</dt><dd>{}</dd>", esc(&from(g, merged)));
     page.push_str("</dl>\n");
     timeline(page, g, sources);
     if let Some(frames) = f.backtrace.as_deref().filter(|b| !b.is_empty()) {
@@ -302,9 +295,11 @@ impl Sources {
         {
             let n = n + 1;
             let class = if n == line { " class=\"hit\"" } else { "" };
+            // Each line is a block: no newline between them, or `pre`
+            // would show it as an empty line.
             let _ = write!(
                 page,
-                "<span{class}><span class=\"ln\">{n:>4}</span> {}</span>\n",
+                "<span{class}><span class=\"ln\">{n:>4}</span> {}</span>",
                 esc(l)
             );
         }
@@ -355,16 +350,16 @@ article.finding.warning { border-left-color:var(--warn); }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:2px 14px; margin:0 0 12px; font-size:14px; }
 dl.facts dt { color:var(--muted); }
 dl.facts dd { margin:0; }
-ol.timeline { list-style:none; display:flex; gap:0; padding:0; margin:8px 0 12px; }
-ol.timeline li.step { flex:1 1 0; min-width:0; position:relative; padding:22px 12px 0 0; }
-ol.timeline li.step::before { content:""; position:absolute; top:7px; left:0; right:0; height:2px; background:var(--line); }
-ol.timeline li.step:last-child::before { right:auto; width:14px; }
-.dot { position:absolute; top:1px; left:0; width:14px; height:14px; border-radius:50%; background:var(--blue); border:2px solid #fff; box-shadow:0 0 0 1px var(--blue); }
+ol.timeline { list-style:none; margin:4px 0 12px 7px; padding:0; }
+ol.timeline li.step { position:relative; padding:0 0 14px 22px; border-left:2px solid var(--line); }
+ol.timeline li.step:last-child { padding-bottom:0; border-left-color:transparent; }
+.dot { position:absolute; top:4px; left:-9px; width:16px; height:16px; border-radius:50%; background:var(--blue); border:3px solid #fff; box-shadow:0 0 0 1px var(--blue); }
 .free .dot { background:var(--ok); box-shadow:0 0 0 1px var(--ok); }
 .misuse .dot { background:var(--err); box-shadow:0 0 0 1px var(--err); }
 .warning .misuse .dot { background:var(--warn); box-shadow:0 0 0 1px var(--warn); }
-.what { font-weight:600; font-size:14px; }
-.hint { color:var(--muted); font-size:13px; }
+.step .site { display:inline; margin-left:8px; color:var(--muted); }
+.what { display:inline; font-weight:600; font-size:14px; }
+.hint { display:inline; margin-left:8px; color:var(--muted); font-size:13px; }
 pre.source { background:var(--bg); border:1px solid var(--line); border-radius:4px; margin:6px 0 0; padding:6px 0; overflow-x:auto; }
 pre.source > span { display:block; padding:0 8px; white-space:pre; }
 pre.source > span.hit { background:#fff1c2; }

@@ -258,6 +258,12 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style
             );
         }
     }
+    let _ = writeln!(out, "   {eq} from: {}", from(g, merged));
+}
+
+/// The processes a group was seen in, e.g. `planted (pid 12), widget (3
+/// processes)`, at most [`MAX_PROGRAMS`] named.
+pub(crate) fn from(g: &Group, merged: &Merged) -> String {
     let names: Vec<String> = programs(g, merged)
         .into_iter()
         .map(|(program, sources)| match sources.as_slice() {
@@ -274,7 +280,7 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style
     if names.len() > MAX_PROGRAMS {
         let _ = write!(from, " and {} more", names.len() - MAX_PROGRAMS);
     }
-    let _ = writeln!(out, "   {eq} from: {from}");
+    from
 }
 
 /// The frames down to the test harness's entry (`__rust_begin_short_backtrace`,
@@ -300,7 +306,7 @@ pub(crate) fn user_frames(frames: &[Frame]) -> &[Frame] {
 }
 
 /// The group's processes by program name.
-pub(crate) fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Source>> {
+fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Source>> {
     let mut by_program: BTreeMap<String, Vec<&Source>> = BTreeMap::new();
     for s in g.sources.iter().filter_map(|&i| merged.sources.get(i)) {
         by_program.entry(s.program.clone()).or_default().push(s);
