@@ -10,7 +10,7 @@
 //! - a leading byte-order mark stays first: no edit lands before it.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::diag::Edit;
@@ -108,15 +108,10 @@ pub fn apply(reports: &[PackageReport], allow_dirty: bool) -> Result<(usize, usi
 /// The real path of `file` (relative to the package `root`) when it is a
 /// regular file inside the package once every symlink is resolved.
 fn inside_package(root: &Path, file: &str) -> Option<PathBuf> {
-    let rel = Path::new(file);
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return None;
-    }
+    // An absolute `file` replaces the root in `join`; `..` and symlinks are
+    // resolved by `canonicalize`: what is left must be under the real root.
     let root = root.canonicalize().ok()?;
-    let real = root.join(rel).canonicalize().ok()?;
+    let real = root.join(file).canonicalize().ok()?;
     (real.starts_with(&root) && real.is_file()).then_some(real)
 }
 

@@ -464,10 +464,11 @@ fn fix_never_writes_outside_the_package() {
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("abs.rs"), PLANTED).unwrap();
     fs::write(outside.join("linked.rs"), PLANTED).unwrap();
+    fs::write(outside.join("dotdot.rs"), PLANTED).unwrap();
     let pkg = dir.join("pkg");
     fs::create_dir_all(&pkg).unwrap();
     let lib = format!(
-        "#[path = {:?}]\nmod abs;\nmod linked;\n",
+        "#[path = {:?}]\nmod abs;\nmod linked;\n#[path = \"../../outside/dotdot.rs\"]\nmod dotdot;\n",
         outside.join("abs.rs").display().to_string()
     );
     krate(&pkg, &[("src/lib.rs", &lib)]);
@@ -476,6 +477,10 @@ fn fix_never_writes_outside_the_package() {
     assert_eq!(fs::read_to_string(outside.join("abs.rs")).unwrap(), PLANTED);
     assert_eq!(
         fs::read_to_string(outside.join("linked.rs")).unwrap(),
+        PLANTED
+    );
+    assert_eq!(
+        fs::read_to_string(outside.join("dotdot.rs")).unwrap(),
         PLANTED
     );
 }
