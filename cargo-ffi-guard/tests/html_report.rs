@@ -60,7 +60,12 @@ fn widget_report_renders_in_chromium_without_a_request() {
         .arg(example.join("Cargo.toml"))
         .arg("--html")
         .arg(&page)
-        .env("CARGO_TARGET_DIR", work.join("target"))
+        // The target folder `test_cmd.rs` builds the same example into: the
+        // runtime and the example are compiled once for both.
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("test_cmd/target"),
+        )
         .env_remove("FFI_GUARD_MODE")
         .env_remove("FFI_GUARD_REPORT_DIR")
         .env_remove("FFI_GUARD_SUMMARY")
