@@ -182,6 +182,18 @@ fn with_cargo_check_passes_rustcs_messages_through() {
     assert!(matches!(msgs.last(), Some(Message::BuildFinished(f)) if !f.success));
 }
 
+#[test]
+fn message_format_short_is_one_line_per_finding() {
+    let dir = scratch("short");
+    krate(&dir, &[("src/lib.rs", PLANTED)]);
+    let o = run(&["check", "--message-format", "short"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "src/lib.rs:6:30: error[missing_repr_c]: struct `Point` crosses the FFI boundary by value but has no #[repr(C)]\n"
+    );
+}
+
 // --------------------------------------------------------------------- SARIF
 
 fn schema_check(doc: &serde_json::Value) {
