@@ -125,8 +125,9 @@ impl Diagnostic {
 }
 
 /// The byte offset of a 1-based line and 1-based char column in `text`.
+/// A leading byte-order mark is not a column: syn drops it before it counts.
 pub fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
-    let mut start = 0;
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     for _ in 1..line {
         start += text[start..].find('\n')? + 1;
     }

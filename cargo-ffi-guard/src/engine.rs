@@ -4,9 +4,6 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use syn::spanned::Spanned;
-use syn::visit::Visit;
-
 use crate::config::Levels;
 use crate::diag::{Diagnostic, Level};
 use crate::lints::ALL;
@@ -54,8 +51,7 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
             outcome.diagnostics.push(d);
         }
     }
-    let allows = Allows::collect(krate);
-    outcome.diagnostics.retain(|d| !allows.silences(d));
+    crate::allow::apply(krate, Some(levels), &mut outcome.diagnostics);
     let order: HashMap<&str, usize> = krate
         .files
         .iter()
@@ -90,129 +86,8 @@ pub fn lint_source(text: &str) -> Vec<Diagnostic> {
     for lint in ALL {
         (lint.check)(&krate, &mut out);
     }
-    let allows = Allows::collect(&krate);
-    out.retain(|d| !allows.silences(d));
+    crate::allow::apply(&krate, None, &mut out);
     out
-}
-
-/// The `// ffi-guard: allow(LINT, ..)` comments of a crate: for each file,
-/// the line ranges each lint is silenced on.
-#[derive(Debug, Default)]
-struct Allows {
-    ranges: HashMap<String, Vec<(String, usize, usize)>>,
-}
-
-const MARK: &str = "ffi-guard: allow(";
-
-impl Allows {
-    fn collect(krate: &Crate) -> Allows {
-        let mut allows = Allows::default();
-        for file in &krate.files {
-            if !file.text.contains(MARK) {
-                continue;
-            }
-            let mut nodes = NodeLines::default();
-            nodes.visit_file(&file.ast);
-            let lines: Vec<&str> = file.text.lines().collect();
-            for (i, line) in lines.iter().enumerate() {
-                let t = line.trim_start();
-                let Some(rest) = t.strip_prefix("//") else {
-                    continue;
-                };
-                let Some(pos) = rest.find(MARK) else { continue };
-                let args = &rest[pos + MARK.len()..];
-                let Some(end) = args.find(')') else { continue };
-                // The first line of code after the comment (1-based).
-                let Some(target) = (i + 1..lines.len())
-                    .find(|&j| {
-                        let l = lines[j].trim_start();
-                        !l.is_empty() && !l.starts_with("//")
-                    })
-                    .map(|j| j + 1)
-                else {
-                    continue;
-                };
-                let last = nodes
-                    .starts
-                    .get(&target)
-                    .copied()
-                    .unwrap_or(target)
-                    .max(target);
-                for name in args[..end].split(',') {
-                    allows.ranges.entry(file.path.clone()).or_default().push((
-                        name.trim().to_owned(),
-                        target,
-                        last,
-                    ));
-                }
-            }
-        }
-        allows
-    }
-
-    /// At the primary place, or at the definition (the first related place).
-    fn silences(&self, d: &Diagnostic) -> bool {
-        let hit = |file: &str, line: usize| {
-            self.ranges.get(file).is_some_and(|v| {
-                v.iter()
-                    .any(|(n, a, b)| n == d.lint && (*a..=*b).contains(&line))
-            })
-        };
-        hit(&d.span.file, d.span.line)
-            || d.related
-                .first()
-                .is_some_and(|r| hit(&r.span.file, r.span.line))
-    }
-}
-
-/// For each line where an item, statement, field or parameter starts
-/// (attributes included), the last line of the largest such node.
-#[derive(Default)]
-struct NodeLines {
-    starts: HashMap<usize, usize>,
-}
-
-impl NodeLines {
-    fn note(&mut self, span: proc_macro2::Span) {
-        let (s, e) = (span.start().line, span.end().line);
-        let v = self.starts.entry(s).or_insert(e);
-        *v = (*v).max(e);
-    }
-}
-
-impl<'ast> Visit<'ast> for NodeLines {
-    fn visit_item(&mut self, i: &'ast syn::Item) {
-        self.note(i.span());
-        syn::visit::visit_item(self, i);
-    }
-    fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
-        self.note(i.span());
-        syn::visit::visit_impl_item(self, i);
-    }
-    fn visit_foreign_item(&mut self, i: &'ast syn::ForeignItem) {
-        self.note(i.span());
-        syn::visit::visit_foreign_item(self, i);
-    }
-    fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
-        self.note(i.span());
-        syn::visit::visit_trait_item(self, i);
-    }
-    fn visit_stmt(&mut self, i: &'ast syn::Stmt) {
-        self.note(i.span());
-        syn::visit::visit_stmt(self, i);
-    }
-    fn visit_field(&mut self, i: &'ast syn::Field) {
-        self.note(i.span());
-        syn::visit::visit_field(self, i);
-    }
-    fn visit_fn_arg(&mut self, i: &'ast syn::FnArg) {
-        self.note(i.span());
-        syn::visit::visit_fn_arg(self, i);
-    }
-    fn visit_variant(&mut self, i: &'ast syn::Variant) {
-        self.note(i.span());
-        syn::visit::visit_variant(self, i);
-    }
 }
 
 #[cfg(test)]

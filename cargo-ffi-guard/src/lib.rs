@@ -2,11 +2,14 @@
 //! and the commands. The binary (`src/main.rs`) only parses arguments and
 //! turns results into exit codes; the fuzz target and the tests call in here.
 
+pub mod allow;
+pub mod baseline;
 pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod emit;
 pub mod engine;
+pub mod fix;
 pub mod flow;
 pub mod index;
 pub mod lints;
@@ -85,6 +88,34 @@ pub struct CheckArgs {
     /// Apply machine-applicable fixes, then lint again
     #[arg(long)]
     pub fix: bool,
+    /// With --fix: also touch files with uncommitted changes (or outside version control)
+    #[arg(long, requires = "fix")]
+    pub allow_dirty: bool,
+    /// Speak cargo's message stream (`json`: `compiler-message` lines, then
+    /// `build-finished`), as `cargo check --message-format=json` does; overrides --format
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub message_format: Option<MessageFormat>,
+    /// With --message-format json: run `cargo check --message-format=json`
+    /// first and pass its messages on, so an editor gets both in one stream
+    #[arg(long, requires = "message_format")]
+    pub with_cargo_check: bool,
+    /// Fail only on findings not recorded in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in this baseline file (and exit 0)
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// `--message-format`: cargo's names for its output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// As `--format human`
+    Human,
+    /// One line per diagnostic: `file:line:col: level[lint]: message`
+    Short,
+    /// cargo's JSON message stream
+    Json,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -95,6 +126,9 @@ pub struct TestArgs {
     /// Run the static lint on the same manifest first; the exit status is the worse of the two
     #[arg(long)]
     pub check: bool,
+    /// Also write the merged report as one self-contained HTML page here
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Arguments passed on to `cargo test`
     #[arg(last = true, value_name = "CARGO-TEST-ARGS")]
     pub cargo_args: Vec<String>,
@@ -105,6 +139,10 @@ pub enum ReportFormat {
     #[default]
     Human,
     Json,
+    /// SARIF 2.1.0 for code scanning, each finding at its Rust site
+    Sarif,
+    /// One self-contained HTML page (no network access), for a CI artifact
+    Html,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -42,6 +42,10 @@ pub struct Workspace {
 #[derive(Debug, Clone)]
 pub struct PackageSpec {
     pub name: String,
+    /// cargo's package id (as in `cargo metadata` and its message stream).
+    pub id: String,
+    /// The package's `Cargo.toml`.
+    pub manifest_path: PathBuf,
     /// The directory of the package's Cargo.toml.
     pub root: PathBuf,
     pub targets: Vec<TargetSpec>,
@@ -126,6 +130,8 @@ pub fn load(
         .into_iter()
         .map(|p| PackageSpec {
             name: p.name.to_string(),
+            id: p.id.repr.clone(),
+            manifest_path: p.manifest_path.as_std_path().to_path_buf(),
             root: p
                 .manifest_path
                 .parent()
@@ -482,11 +488,18 @@ impl Loader<'_> {
         }
     }
 
-    /// `path` relative to the package root, `/`-separated.
+    /// `path` relative to the package root, `/`-separated. Joined by
+    /// component, so a `\` inside a Unix file name stays part of the name.
     fn rel(&self, path: &Path) -> String {
         let p = path.strip_prefix(self.root).unwrap_or(path);
-        let s = p.to_string_lossy().replace('\\', "/");
-        s.strip_prefix("./").map_or(s.clone(), str::to_owned)
+        if p.has_root() {
+            return p.to_string_lossy().into_owned();
+        }
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 

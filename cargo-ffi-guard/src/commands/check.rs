@@ -2,16 +2,17 @@
 //! thread (parse and lint on one thread: span locations are per thread),
 //! apply `--fix` edits, render.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::Levels;
-use crate::diag::{Edit, Level};
+use crate::diag::Level;
 use crate::emit::{self, PackageReport};
 use crate::engine;
+use crate::fix;
 use crate::workspace::{self, PackageSpec};
-use crate::{CheckArgs, EXIT_CANNOT_RUN, Format};
+use crate::{CheckArgs, EXIT_CANNOT_RUN, Format, MessageFormat, baseline};
 
 /// Set by `run` (a process that exits when done): parsed crates are not
 /// freed one node at a time.
@@ -21,9 +22,20 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     LEAVE_ASTS.store(true, std::sync::atomic::Ordering::Relaxed);
     // Bad flags are reported before anything else runs.
     Levels::default().apply_flags(&args.deny, &args.warn, &args.allow)?;
+    let json_stream = args.message_format == Some(MessageFormat::Json);
+    // rustc's messages first, as an editor shows them in the order read.
+    let cargo_check_ok = if args.with_cargo_check {
+        if !json_stream {
+            anyhow::bail!("--with-cargo-check needs --message-format json");
+        }
+        cargo_check_stream(args)?
+    } else {
+        true
+    };
     let workspaces = load_all(args)?;
     let mut packages = Vec::new();
     let mut levels = Vec::new();
+    let mut ws_roots = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for ws in &workspaces {
         let mut base = Levels::default();
@@ -41,14 +53,19 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             l.apply_flags(&args.deny, &args.warn, &args.allow)?;
             levels.push(l);
             packages.push(p.clone());
+            ws_roots.push(ws.root.clone());
         }
     }
-    // The first manifest's workspace stands for the run where one root is
-    // needed (paths of the human output, the SARIF repository root).
-    let ws = &workspaces[0];
-    let (mut reports, mut internal) = lint_packages(&packages, &levels);
+    let lint = || {
+        let (mut reports, internal) = lint_packages(&packages, &levels);
+        for (r, root) in reports.iter_mut().zip(&ws_roots) {
+            r.workspace_root = root.clone();
+        }
+        (reports, internal)
+    };
+    let (mut reports, mut internal) = lint();
     if args.fix {
-        let fixed = apply_fixes(&reports)?;
+        let fixed = fix::apply(&reports, args.allow_dirty)?;
         if fixed.0 > 0 {
             eprintln!(
                 "ffi-guard: fixed {} place{} in {} file{}",
@@ -58,13 +75,46 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 if fixed.1 == 1 { "" } else { "s" }
             );
         }
-        (reports, internal) = lint_packages(&packages, &levels);
+        (reports, internal) = lint();
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ws.root.clone());
-    let text = match args.format {
-        Format::Human => emit::human::render(&reports, &cwd, std::io::stdout().is_terminal()),
-        Format::Json => emit::json::render(&reports),
-        Format::Sarif => emit::sarif::render(&reports, &repo_root(&ws.root)),
+    if let Some(path) = &args.write_baseline {
+        let n = baseline::write(&reports, path)?;
+        eprintln!(
+            "ffi-guard: recorded {n} finding{} in the baseline {}",
+            if n == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
+    if let Some(path) = &args.baseline {
+        let n = baseline::apply(&mut reports, path)?;
+        eprintln!(
+            "ffi-guard: {n} finding{} recorded in the baseline {} not shown",
+            if n == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
+    let denied = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .any(|d| d.level == Level::Deny);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| workspaces[0].root.clone());
+    let text = match (args.message_format, args.format) {
+        (Some(MessageFormat::Json), _) => {
+            let mut t = emit::cargo_json::render(&reports);
+            t.push_str(&emit::cargo_json::build_finished(
+                cargo_check_ok && !denied && internal.is_empty(),
+            ));
+            t
+        }
+        (Some(MessageFormat::Short), _) => emit::short::render(&reports),
+        (Some(MessageFormat::Human), _) | (None, Format::Human) => {
+            emit::human::render(&reports, &cwd, std::io::stdout().is_terminal())
+        }
+        (None, Format::Json) => emit::json::render(&reports),
+        (None, Format::Sarif) => {
+            let roots: Vec<PathBuf> = workspaces.iter().map(|w| w.root.clone()).collect();
+            emit::sarif::render(&reports, &emit::sarif::run_root(&roots))
+        }
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
@@ -75,11 +125,56 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     if !internal.is_empty() {
         return Ok(EXIT_CANNOT_RUN);
     }
-    let denied = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .any(|d| d.level == Level::Deny);
-    Ok(u8::from(denied))
+    // Writing a baseline records the findings; it does not fail on them.
+    if args.write_baseline.is_some() {
+        return Ok(0);
+    }
+    Ok(u8::from(denied || !cargo_check_ok))
+}
+
+/// `--with-cargo-check`: run `cargo check --message-format=json` on the same
+/// manifests and packages and pass its lines on, all but its closing
+/// `build-finished` (the stream gets one, at its end). Returns whether the
+/// build succeeded.
+fn cargo_check_stream(args: &CheckArgs) -> anyhow::Result<bool> {
+    use std::io::BufRead;
+    let manifests: Vec<Option<&PathBuf>> = if args.manifest_path.is_empty() {
+        vec![None]
+    } else {
+        args.manifest_path.iter().map(Some).collect()
+    };
+    let mut ok = true;
+    for manifest in manifests {
+        let cargo = super::test::cargo_program();
+        let mut cmd = std::process::Command::new(&cargo);
+        cmd.args(["check", "--message-format=json", "--all-targets"]);
+        if let Some(m) = manifest {
+            cmd.arg("--manifest-path").arg(m);
+        }
+        if args.workspace {
+            cmd.arg("--workspace");
+        }
+        for p in &args.packages {
+            cmd.arg("-p").arg(p);
+        }
+        cmd.stdout(std::process::Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot run `{} check`: {e}", cargo.to_string_lossy()))?;
+        if let Some(out) = child.stdout.take() {
+            let mut stdout = std::io::stdout().lock();
+            for line in std::io::BufReader::new(out).lines() {
+                let line = line?;
+                if line.starts_with("{\"reason\":\"build-finished\"") {
+                    continue;
+                }
+                let _ = writeln!(stdout, "{line}");
+                let _ = stdout.flush();
+            }
+        }
+        ok &= child.wait()?.success();
+    }
+    Ok(ok)
 }
 
 /// The workspaces of every `--manifest-path` (or of the current directory),
@@ -210,9 +305,19 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
     let report = PackageReport {
         name: p.name.clone(),
         root: p.root.clone(),
+        enclosing: crate::baseline::enclosing_items(&krate, &outcome.diagnostics),
         diagnostics: outcome.diagnostics,
         texts,
         files_linted: krate.files.len(),
+        id: p.id.clone(),
+        manifest_path: p.manifest_path.clone(),
+        workspace_root: PathBuf::new(),
+        targets: p.targets.clone(),
+        file_targets: krate
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.target))
+            .collect(),
     };
     if LEAVE_ASTS.load(std::sync::atomic::Ordering::Relaxed) {
         // Freeing every node of a large crate's trees takes a tenth of the
@@ -220,54 +325,4 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
         std::mem::forget(krate);
     }
     (report, outcome.internal_errors)
-}
-
-/// Write every machine-applicable edit. Identical edits (one type used in
-/// two places) are applied once; an edit overlapping one already taken is
-/// left for the next run. Returns (edits applied, files written).
-fn apply_fixes(reports: &[PackageReport]) -> anyhow::Result<(usize, usize)> {
-    let mut by_file: BTreeMap<PathBuf, Vec<&Edit>> = BTreeMap::new();
-    for r in reports {
-        for d in &r.diagnostics {
-            for e in &d.fix {
-                by_file.entry(r.root.join(&e.file)).or_default().push(e);
-            }
-        }
-    }
-    let (mut applied, mut files) = (0, 0);
-    for (path, mut edits) in by_file {
-        edits.sort_by(|a, b| (b.start, b.end, &b.text).cmp(&(a.start, a.end, &a.text)));
-        edits.dedup();
-        let mut text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read `{}` to fix it: {e}", path.display()))?;
-        let mut floor = usize::MAX;
-        let mut n = 0;
-        for e in edits {
-            if e.end > floor || e.end > text.len() || e.start > e.end {
-                continue;
-            }
-            if !text.is_char_boundary(e.start) || !text.is_char_boundary(e.end) {
-                continue;
-            }
-            text.replace_range(e.start..e.end, &e.text);
-            floor = e.start;
-            n += 1;
-        }
-        if n > 0 {
-            std::fs::write(&path, text).map_err(|e| {
-                anyhow::anyhow!("cannot write the fix to `{}`: {e}", path.display())
-            })?;
-            applied += n;
-            files += 1;
-        }
-    }
-    Ok((applied, files))
-}
-
-/// The git work tree holding `dir`, else `dir` itself.
-fn repo_root(dir: &Path) -> PathBuf {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(dir)
-        .to_path_buf()
 }

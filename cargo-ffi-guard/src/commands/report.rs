@@ -1,11 +1,15 @@
-//! `cargo ffi-guard report [DIR] [--format human|json]`: merges and prints
+//! `cargo ffi-guard report [DIR] [--format human|json|sarif|html]`: merges and prints
 //! the reports kept in a folder (a CI artifact, or by default the folder of
 //! the last `cargo ffi-guard test` run of this project).
 //!
 //! Exit status: 1 when the folder holds findings, 0 when it holds none (or
 //! no report at all: "no reports in DIR"), 2 when it cannot be read.
 //! `--format json` prints one merged document; its shape is described at
-//! [`crate::reports::render::json`].
+//! [`crate::reports::render::json`]; `--format sarif` SARIF 2.1.0 for code
+//! scanning ([`crate::reports::sarif`]); `--format html` one self-contained
+//! page ([`crate::reports::html`]). Sites, recorded relative to the tested
+//! crate's workspace root, are resolved against the workspace of the current
+//! folder when there is one, else against the current folder.
 
 use std::path::PathBuf;
 
@@ -47,8 +51,9 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
                 run.display()
             );
         }
-        if args.format == ReportFormat::Json {
-            println!("{}", render::json(&merged));
+        match args.format {
+            ReportFormat::Human => {}
+            format => print!("{}", machine(&merged, format)),
         }
         return Ok(0);
     }
@@ -57,14 +62,37 @@ pub fn run(args: &crate::ReportArgs) -> anyhow::Result<u8> {
             let style = render::Style::from_here(None);
             print!("{}", render::human(&merged, &Gate::default(), &style));
         }
-        ReportFormat::Json => {
+        format => {
             for note in &merged.notes {
                 eprintln!("note: {note}");
             }
-            println!("{}", render::json(&merged));
+            print!("{}", machine(&merged, format));
         }
     }
     Ok(u8::from(!merged.groups.is_empty()))
+}
+
+/// The report in a format for tools (JSON, SARIF) or a browser (HTML).
+fn machine(merged: &reports::Merged, format: ReportFormat) -> String {
+    let gate = Gate::default();
+    match format {
+        ReportFormat::Human => render::human(merged, &gate, &render::Style::from_here(None)),
+        ReportFormat::Json => format!("{}\n", render::json(merged)),
+        ReportFormat::Sarif => reports::sarif::render(merged, &gate, &workspace_root()),
+        ReportFormat::Html => reports::html::render(merged, &gate, Some(&workspace_root())),
+    }
+}
+
+/// The workspace root of the current folder's project, else the current
+/// folder: what relative sites are relative to.
+fn workspace_root() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if here.ancestors().any(|d| d.join("Cargo.toml").is_file())
+        && let Ok(m) = super::test::metadata(None)
+    {
+        return m.workspace_root.into_std_path_buf();
+    }
+    here
 }
 
 /// The last `cargo ffi-guard test` run's folder for the project here.

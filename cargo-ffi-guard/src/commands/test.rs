@@ -96,6 +96,20 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         );
     }
     println!("ffi-guard: reports kept in {}", dir.display());
+    match &args.html {
+        Some(path) => {
+            let page =
+                reports::html::render(&merged, &gate, Some(metadata.workspace_root.as_std_path()));
+            std::fs::write(path, page)
+                .with_context(|| format!("cannot write the HTML report {}", path.display()))?;
+            println!("ffi-guard: HTML report written to {}", path.display());
+        }
+        None if !merged.groups.is_empty() => println!(
+            "ffi-guard: to read them in a browser: cargo ffi-guard report {} --format html > report.html (or pass --html PATH)",
+            dir.display()
+        ),
+        None => {}
+    }
 
     let test_status = u8::from(!status.success() || failing > 0);
     Ok(test_status.max(check_status))
@@ -128,7 +142,7 @@ pub(crate) fn metadata(manifest: Option<&Path>) -> anyhow::Result<Metadata> {
 
 /// The cargo that invoked us (cargo sets `CARGO` for subcommands and for
 /// `cargo run`), else the one on `PATH`.
-fn cargo_program() -> OsString {
+pub(crate) fn cargo_program() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
 }
 

@@ -19,6 +19,7 @@ pub mod ptr_len_mismatch;
 pub mod str_as_cstr;
 pub mod unguarded_extern;
 pub mod unpaired_foreign_alloc;
+pub mod unused_allow;
 
 /// A lint: its stable name, default level, one-line summary, long text and check.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ pub static ALL: &[&Lint] = &[
     &no_mangle_rust_abi::LINT,
     &unguarded_extern::LINT,
     &parse_error::LINT,
+    &unused_allow::LINT,
 ];
 
 /// The lint of that name.

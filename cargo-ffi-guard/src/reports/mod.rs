@@ -9,9 +9,11 @@
 
 pub mod format;
 pub mod gate;
+pub mod html;
 pub mod merge;
 pub mod read;
 pub mod render;
+pub mod sarif;
 
 use std::io;
 use std::path::{Path, PathBuf};

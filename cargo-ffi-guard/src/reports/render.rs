@@ -258,6 +258,12 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style
             );
         }
     }
+    let _ = writeln!(out, "   {eq} from: {}", from(g, merged));
+}
+
+/// The processes a group was seen in, e.g. `planted (pid 12), widget (3
+/// processes)`, at most [`MAX_PROGRAMS`] named.
+pub(crate) fn from(g: &Group, merged: &Merged) -> String {
     let names: Vec<String> = programs(g, merged)
         .into_iter()
         .map(|(program, sources)| match sources.as_slice() {
@@ -274,13 +280,13 @@ fn render_group(out: &mut String, g: &Group, merged: &Merged, gate: &Gate, style
     if names.len() > MAX_PROGRAMS {
         let _ = write!(from, " and {} more", names.len() - MAX_PROGRAMS);
     }
-    let _ = writeln!(out, "   {eq} from: {from}");
+    from
 }
 
 /// The frames down to the test harness's entry (`__rust_begin_short_backtrace`,
 /// the marker std's own short backtraces stop at), without the standard
 /// library's call shims just above it.
-fn user_frames(frames: &[Frame]) -> &[Frame] {
+pub(crate) fn user_frames(frames: &[Frame]) -> &[Frame] {
     let Some(marker) = frames
         .iter()
         .position(|f| f.function.contains("__rust_begin_short_backtrace"))
@@ -308,7 +314,7 @@ fn programs<'a>(g: &Group, merged: &'a Merged) -> BTreeMap<String, Vec<&'a Sourc
     by_program
 }
 
-fn describe(s: &Source) -> String {
+pub(crate) fn describe(s: &Source) -> String {
     let died = if s.complete { "" } else { ", died" };
     match s.pid {
         Some(pid) => format!("{} (pid {pid}{died})", s.program),
