@@ -11,9 +11,9 @@
 //! ```
 //!
 //! The map id (never 0, and never shared by two live maps) rejects handles
-//! of another map, the generation
-//! rejects a handle whose object was removed, and since the map id is never
-//! 0 no handle is 0: C's "null handle" is never valid. A slot whose 16-bit
+//! of another map, the generation rejects a handle whose object was
+//! removed, and since the map id is never 0 no handle is 0: C's "null
+//! handle" is never valid. A slot whose 16-bit
 //! generation would wrap around is retired instead of reused, so an old
 //! handle can never come back to life, however long the program runs.
 
