@@ -28,11 +28,14 @@ macro_rules! kinds {
         }
 
         impl FindingKind {
+            /// How many kinds there are.
+            pub const COUNT: usize = [$($name,)*].len();
+
             /// Every kind, in the order of SPEC §3.
-            pub const ALL: &'static [FindingKind] = &[$(FindingKind::$variant,)*];
+            pub const ALL: [FindingKind; FindingKind::COUNT] = [$(FindingKind::$variant,)*];
 
             /// Every stable name, in the order of [`FindingKind::ALL`].
-            pub const NAMES: &'static [&'static str] = &[$($name,)*];
+            pub const NAMES: [&'static str; FindingKind::COUNT] = [$($name,)*];
 
             /// The stable name, as in JSON (`double_free`).
             pub const fn name(self) -> &'static str {
@@ -75,7 +78,7 @@ kinds! {
 impl FindingKind {
     /// Parses a stable name back; `None` for anything else.
     pub fn from_name(name: &str) -> Option<FindingKind> {
-        FindingKind::ALL.iter().copied().find(|k| k.name() == name)
+        FindingKind::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 
@@ -173,6 +176,30 @@ fn one() -> u64 {
     1
 }
 
+impl<K> Finding<K> {
+    /// One occurrence of `kind` in `function` at `site`, with nothing else
+    /// known yet (set the other fields as they apply).
+    pub fn new(
+        kind: K,
+        function: impl Into<String>,
+        message: impl Into<String>,
+        site: Site,
+    ) -> Self {
+        Finding {
+            kind,
+            function: function.into(),
+            message: message.into(),
+            site,
+            alloc_site: None,
+            free_site: None,
+            free_with: None,
+            count: 1,
+            bytes: None,
+            backtrace: None,
+        }
+    }
+}
+
 /// What makes two findings one group, in the runtime's summary and in
 /// `cargo ffi-guard report` alike: kind, function, site and allocation site,
 /// and for a panic its message too (which names the panic's own location),
@@ -232,12 +259,11 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_match_serde() {
-        assert_eq!(FindingKind::ALL.len(), FindingKind::NAMES.len());
-        for (k, name) in FindingKind::ALL.iter().zip(FindingKind::NAMES) {
-            assert_eq!(k.name(), *name);
-            assert_eq!(FindingKind::from_name(name), Some(*k));
+        for (k, name) in FindingKind::ALL.into_iter().zip(FindingKind::NAMES) {
+            assert_eq!(k.name(), name);
+            assert_eq!(FindingKind::from_name(name), Some(k));
             assert_eq!(
-                serde_json::to_string(k).expect("a kind serializes"),
+                serde_json::to_string(&k).expect("a kind serializes"),
                 format!("\"{name}\"")
             );
         }
@@ -255,22 +281,18 @@ mod tests {
 
     #[test]
     fn what_the_runtime_writes_a_reader_reads_back() {
-        let f = Finding {
-            kind: FindingKind::DoubleFree,
-            function: "widget_free".to_owned(),
-            message: "twice".to_owned(),
-            site: Site {
+        let mut f = Finding::new(
+            FindingKind::DoubleFree,
+            "widget_free",
+            "twice",
+            Site {
                 file: "src/lib.rs".to_owned(),
                 line: 3,
                 column: 4,
             },
-            alloc_site: None,
-            free_site: None,
-            free_with: Some("widget_free".to_owned()),
-            count: 2,
-            bytes: None,
-            backtrace: None,
-        };
+        );
+        f.free_with = Some("widget_free".to_owned());
+        f.count = 2;
         let text = serde_json::to_string(&f).expect("serializes");
         let back: Finding<String> = serde_json::from_str(&text).expect("reads back");
         assert_eq!(back.kind, "double_free");
@@ -280,22 +302,13 @@ mod tests {
 
     #[test]
     fn panics_group_by_message_other_kinds_do_not() {
-        let at = |kind: &str, message: &str| Finding {
-            kind: kind.to_owned(),
-            function: "cb".to_owned(),
-            message: message.to_owned(),
-            site: Site {
-                file: "src/lib.rs".to_owned(),
-                line: 1,
-                column: 1,
-            },
-            alloc_site: None,
-            free_site: None,
-            free_with: None,
-            count: 1,
-            bytes: None,
-            backtrace: None,
+        let site = Site {
+            file: "src/lib.rs".to_owned(),
+            line: 1,
+            column: 1,
         };
+        let at =
+            |kind: &str, message: &str| Finding::new(kind.to_owned(), "cb", message, site.clone());
         assert_ne!(at("panic", "a").group_key(), at("panic", "b").group_key());
         assert_eq!(
             at("double_free", "a").group_key(),

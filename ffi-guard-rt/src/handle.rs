@@ -328,18 +328,12 @@ fn reject(
         use crate::finding::{Finding, FindingKind, Site};
 
         let _ignore = crate::reentrancy::Ignore::new();
-        crate::report::record(Finding {
-            kind: FindingKind::StaleHandle,
-            function: function.to_owned(),
-            message: format!("handle {handle:#x} passed to {function} is {error}"),
-            site: Site::from_location(site),
-            alloc_site: None,
-            free_site: None,
-            free_with: None,
-            count: 1,
-            bytes: None,
-            backtrace: None,
-        });
+        crate::report::record(Finding::new(
+            FindingKind::StaleHandle,
+            function,
+            format!("handle {handle:#x} passed to {function} is {error}"),
+            Site::from_location(site),
+        ));
     }
     #[cfg(not(feature = "checks"))]
     let _ = (function, handle, site);

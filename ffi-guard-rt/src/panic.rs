@@ -331,18 +331,12 @@ mod imp {
             None => format!("panicked: {text}"),
         };
         report::record_traced(
-            Finding {
-                kind: FindingKind::Panic,
-                function: info.name.to_owned(),
+            Finding::new(
+                FindingKind::Panic,
+                info.name,
                 message,
-                site: Site::from_location(site),
-                alloc_site: None,
-                free_site: None,
-                free_with: None,
-                count: 1,
-                bytes: None,
-                backtrace: None,
-            },
+                Site::from_location(site),
+            ),
             trace,
         );
     }

@@ -6,7 +6,8 @@ mod child;
 
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use child::{child, fresh_dir, is_child, reports, text};
 use ffi_guard_tests::{widget_free, widget_new};
@@ -14,22 +15,37 @@ use ffi_guard_tests::{widget_free, widget_new};
 const FORKS: usize = 1_000;
 const THREADS: usize = 4;
 
-const PARENT_LEAK_LINE: u32 = line!() + 8;
-const CHILD_LEAK_LINE: u32 = line!() + 25;
+const PARENT_LEAK_LINE: u32 = line!() + 3;
+/// A widget never released, allocated on the line `PARENT_LEAK_LINE`.
+fn parent_leak() {
+    let _kept = unsafe { widget_new(c"parent".as_ptr()) };
+}
+
+const CHILD_LEAK_LINE: u32 = line!() + 3;
+/// A widget never released, allocated on the line `CHILD_LEAK_LINE`.
+fn child_leak() {
+    let _mine = unsafe { widget_new(c"child".as_ptr()) };
+}
+
 #[test]
 fn child_forks() {
     if !is_child("child_forks") {
         return;
     }
     // The parent's own leak, outstanding at every fork.
-    let _kept = unsafe { widget_new(c"parent".as_ptr()) };
+    parent_leak();
     static STOP: AtomicBool = AtomicBool::new(false);
     let workers: Vec<_> = (0..THREADS)
         .map(|_| {
             std::thread::spawn(|| {
                 while !STOP.load(Ordering::Relaxed) {
-                    let w = unsafe { widget_new(c"busy".as_ptr()) };
-                    unsafe { widget_free(w) };
+                    for _ in 0..64 {
+                        let w = unsafe { widget_new(c"busy".as_ptr()) };
+                        unsafe { widget_free(w) };
+                    }
+                    // Lets the forking thread and its children run on a
+                    // machine with fewer cores than threads.
+                    std::thread::yield_now();
                 }
             })
         })
@@ -40,27 +56,17 @@ fn child_forks() {
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
-            let _mine = unsafe { widget_new(c"child".as_ptr()) };
+            child_leak();
             let w = unsafe { widget_new(c"freed".as_ptr()) };
             unsafe { widget_free(w) };
             // SAFETY: ends the child with its at-exit handlers.
             unsafe { libc::exit(0) };
         }
-        let start = Instant::now();
-        let mut status = 0;
-        loop {
-            // SAFETY: `pid` is our child.
-            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-            if r == pid {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                // SAFETY: as above.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                panic!("a forked child hung in the runtime");
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
+        let status = reap(pid);
+        assert!(
+            !(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL),
+            "a forked child hung in the runtime"
+        );
         assert!(
             libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "a child ended with status {status:#x}"
@@ -71,6 +77,26 @@ fn child_forks() {
         w.join().expect("a worker");
     }
     println!("child_forks went on");
+}
+
+/// Waits for the child `pid`; a watchdog kills it after 20 s.
+fn reap(pid: libc::pid_t) -> libc::c_int {
+    let (done, wait) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if wait.recv_timeout(Duration::from_secs(20)).is_err() {
+            // SAFETY: `pid` is our child, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let mut status = 0;
+    // SAFETY: `pid` is our child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
+    }
+    let _ = done.send(());
+    watchdog.join().expect("the watchdog");
+    status
 }
 
 #[test]

@@ -38,7 +38,7 @@ extern "C" fn panics_five_ways(x: c_int) -> c_int {
         1 => panic!("first"),
         2 => panic!("second: {x}"),
         3 => panic!("third"),
-        4 => None::<c_int>.expect("fourth"),
+        4 => std::hint::black_box(None::<c_int>).expect("fourth"),
         5 => panic!("fifth"),
         _ => x,
     }

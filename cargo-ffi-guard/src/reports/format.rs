@@ -10,4 +10,5 @@ pub use ffi_guard_report::{FORMAT_VERSION, Frame, ReportHead, Site};
 pub type Finding = ffi_guard_report::Finding<String>;
 
 /// Every finding kind of SPEC §3, in the order reports list them.
-pub const KINDS: &[&str] = ffi_guard_report::FindingKind::NAMES;
+pub const KINDS: [&str; ffi_guard_report::FindingKind::COUNT] =
+    ffi_guard_report::FindingKind::NAMES;

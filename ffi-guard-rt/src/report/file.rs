@@ -186,22 +186,12 @@ mod tests {
     use crate::finding::{FindingKind, Site};
 
     fn finding(message: &str) -> Finding {
-        Finding {
-            kind: FindingKind::Leak,
-            function: "t_new".to_owned(),
-            message: message.to_owned(),
-            site: Site {
-                file: "src/lib.rs".to_owned(),
-                line: 1,
-                column: 2,
-            },
-            alloc_site: None,
-            free_site: None,
-            free_with: None,
-            count: 1,
-            bytes: None,
-            backtrace: None,
-        }
+        let site = Site {
+            file: "src/lib.rs".to_owned(),
+            line: 1,
+            column: 2,
+        };
+        Finding::new(FindingKind::Leak, "t_new", message, site)
     }
 
     #[test]

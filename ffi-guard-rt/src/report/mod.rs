@@ -255,18 +255,11 @@ mod imp {
                     ),
                     None => format!("{} {what} from {} never released", l.count, l.owner),
                 };
-                Finding {
-                    kind: FindingKind::Leak,
-                    function: l.owner.to_owned(),
-                    message,
-                    site: site.clone(),
-                    alloc_site: Some(site),
-                    free_site: None,
-                    free_with: l.free_with.map(str::to_owned),
-                    count: l.count,
-                    bytes: None,
-                    backtrace: None,
-                }
+                let mut f = Finding::new(FindingKind::Leak, l.owner, message, site.clone());
+                f.alloc_site = Some(site);
+                f.free_with = l.free_with.map(str::to_owned);
+                f.count = l.count;
+                f
             })
             .collect()
     }
@@ -569,22 +562,16 @@ mod imp {
 
         fn stored(message: &str, thread: u64, epoch: u64) -> Stored {
             Stored {
-                finding: Finding {
-                    kind: FindingKind::NullPointer,
-                    function: "f".to_owned(),
-                    message: message.to_owned(),
-                    site: Site {
+                finding: Finding::new(
+                    FindingKind::NullPointer,
+                    "f",
+                    message,
+                    Site {
                         file: "src/lib.rs".to_owned(),
                         line: 1,
                         column: 1,
                     },
-                    alloc_site: None,
-                    free_site: None,
-                    free_with: None,
-                    count: 1,
-                    bytes: None,
-                    backtrace: None,
-                },
+                ),
                 trace: None,
                 thread,
                 epoch,
