@@ -107,6 +107,7 @@ mod imp {
     /// [`record`] with a backtrace captured by the caller (a panic's).
     pub(crate) fn record_traced(finding: Finding, trace: Option<trace::Trace>) {
         let _g = Ignore::new();
+        let kind = finding.kind;
         let abort = catch_unwind(AssertUnwindSafe(|| {
             ensure_exit_hook();
             let mut stored = Stored {
@@ -124,7 +125,10 @@ mod imp {
                 line.count = count;
                 file::append_line(dir, &line);
             }
-            mode::current() == Mode::Abort
+            // A finding on a thread that is already unwinding (not the
+            // panic being recorded) is handled as in report mode.
+            let unwinding = kind != FindingKind::Panic && std::thread::panicking();
+            mode::current() == Mode::Abort && !unwinding
         }));
         if abort.unwrap_or(false) {
             // Abort mode: the report is written whole, then the process
