@@ -133,6 +133,73 @@ fn folder_of_runs_names_the_last_run() {
     assert!(stderr.contains("20260101T000000Z-1"), "{stderr}");
 }
 
+/// A whole report, as the runtime writes it.
+const WHOLE: &str = r#"{"version":1,"program":"ok","pid":7,"findings":[{"kind":"leak","function":"widget_new","message":"1 pointer from widget_new never released","site":{"file":"src/lib.rs","line":3,"column":5},"count":1,"bytes":null}]}"#;
+
+#[test]
+fn a_folder_whose_only_report_is_cut_short_is_exit_2_naming_it() {
+    let dir = scratch("truncated");
+    let file = dir.join("widget-4242.json");
+    std::fs::write(&file, &WHOLE[..WHOLE.len() / 2]).expect("write a cut report");
+    let out = report(&[dir.to_str().expect("utf-8 path")], &dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("could be read"), "{stderr}");
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    assert!(!stderr.contains("no reports in"), "{stderr}");
+}
+
+#[test]
+fn an_unreadable_report_beside_a_whole_one_is_a_note() {
+    let dir = scratch("one-cut");
+    std::fs::write(dir.join("ok-7.json"), WHOLE).expect("write a report");
+    std::fs::write(dir.join("cut-8.json"), "{\"version\":1,\"fin").expect("write a cut report");
+    let out = report(&[dir.to_str().expect("utf-8 path")], &dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("error[leak]"), "{stdout}");
+    assert!(
+        stdout.contains("cut-8.json") || stderr.contains("cut-8.json"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+/// A sparse multi-GB `.json` costs no memory and no time: it is refused by
+/// its size, at once, named.
+#[test]
+fn a_huge_sparse_report_is_refused_by_its_size() {
+    let dir = scratch("sparse");
+    let file = dir.join("huge-1.json");
+    let f = std::fs::File::create(&file).expect("create");
+    f.set_len(8 << 30).expect("a sparse 8 GiB file");
+    drop(f);
+    let out = report(&[dir.to_str().expect("utf-8 path")], &dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("huge-1.json"), "{stderr}");
+    assert!(stderr.contains("over the 64 MiB"), "{stderr}");
+    let _ = std::fs::remove_file(&file);
+}
+
+/// A FIFO named like a report is never opened (opening it would wait for a
+/// writer forever).
+#[test]
+fn a_fifo_named_like_a_report_is_never_waited_on() {
+    let dir = scratch("fifo");
+    std::fs::write(dir.join("ok-7.json"), WHOLE).expect("write a report");
+    let fifo = dir.join("pipe-9.json");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let out = report(&[dir.to_str().expect("utf-8 path")], &dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("pipe-9.json") && all.contains("not a regular file"),
+        "{all}"
+    );
+}
+
 #[test]
 fn missing_folder_is_exit_2() {
     let dir = scratch("missing");

@@ -12,11 +12,13 @@ pub(crate) fn misaligned(addr: usize, align: usize) -> bool {
 }
 
 /// `n * size` in bytes, or `None` when it overflows or exceeds `isize::MAX`
-/// (no Rust or C object can be that large).
+/// (no Rust or C object can be that large), or when `[addr, addr + bytes)`
+/// wraps around the end of the address space (no object can do that
+/// either, and `slice::from_raw_parts` of it is undefined behaviour).
 #[inline(always)]
-pub(crate) fn slice_bytes(n: usize, size: usize) -> Option<usize> {
+pub(crate) fn slice_bytes(addr: usize, n: usize, size: usize) -> Option<usize> {
     match n.checked_mul(size) {
-        Some(b) if b <= isize::MAX as usize => Some(b),
+        Some(b) if b <= isize::MAX as usize && addr.checked_add(b).is_some() => Some(b),
         _ => None,
     }
 }
@@ -97,9 +99,17 @@ mod tests {
 
     #[test]
     fn lengths() {
-        assert_eq!(slice_bytes(3, 4), Some(12));
-        assert_eq!(slice_bytes(usize::MAX, 2), None);
-        assert_eq!(slice_bytes(isize::MAX as usize + 1, 1), None);
-        assert_eq!(slice_bytes(0, 8), Some(0));
+        assert_eq!(slice_bytes(0x1000, 3, 4), Some(12));
+        assert_eq!(slice_bytes(0x1000, usize::MAX, 2), None);
+        assert_eq!(slice_bytes(0x1000, isize::MAX as usize + 1, 1), None);
+        assert_eq!(slice_bytes(0, 0, 8), Some(0));
+    }
+
+    #[test]
+    fn ranges_that_wrap_the_address_space() {
+        assert_eq!(slice_bytes(usize::MAX - 7, 4, 1), Some(4));
+        assert_eq!(slice_bytes(usize::MAX - 7, 8, 1), None);
+        assert_eq!(slice_bytes(usize::MAX - 7, 2, 4), None);
+        assert_eq!(slice_bytes(usize::MAX - 7, 0, 4), Some(0));
     }
 }

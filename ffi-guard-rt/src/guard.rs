@@ -161,8 +161,8 @@ impl Guard {
         param: &'static str,
         len: &'static str,
     ) {
-        let Some(bytes) = check::slice_bytes(n, size_of::<T>()) else {
-            self.overflow::<T>(n, len);
+        let Some(bytes) = check::slice_bytes(addr, n, size_of::<T>()) else {
+            self.overflow::<T>(addr, n, param, len);
             return;
         };
         if n == 0 {
@@ -637,13 +637,20 @@ impl Guard {
 
     #[cold]
     #[inline(never)]
-    fn overflow<T>(&mut self, n: usize, len: &'static str) {
+    fn overflow<T>(&mut self, addr: usize, n: usize, param: &'static str, len: &'static str) {
         let _g = Ignore::new();
-        let message = format!(
-            "`{len}` = {n} elements of {} bytes (`{}`) exceed isize::MAX bytes",
-            size_of::<T>(),
-            std::any::type_name::<T>()
-        );
+        let message = match n.checked_mul(size_of::<T>()) {
+            Some(b) if b <= isize::MAX as usize => format!(
+                "`{param}` = {addr:#x} with `{len}` = {n} elements of {} bytes (`{}`) wraps around the end of the address space",
+                size_of::<T>(),
+                std::any::type_name::<T>()
+            ),
+            _ => format!(
+                "`{len}` = {n} elements of {} bytes (`{}`) exceed isize::MAX bytes",
+                size_of::<T>(),
+                std::any::type_name::<T>()
+            ),
+        };
         self.record(FindingKind::LengthOverflow, message, None, None);
     }
 

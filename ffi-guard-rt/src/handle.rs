@@ -10,15 +10,16 @@
 //! +------------+------------+------------------------+
 //! ```
 //!
-//! The map id (never 0) rejects handles of another map, the generation
-//! rejects a handle whose object was removed, and since the map id is never
-//! 0 no handle is 0: C's "null handle" is never valid. A slot whose 16-bit
+//! The map id (never 0, and never shared by two live maps) rejects handles
+//! of another map, the generation rejects a handle whose object was
+//! removed, and since the map id is never 0 no handle is 0: C's "null
+//! handle" is never valid. A slot whose 16-bit
 //! generation would wrap around is retired instead of reused, so an old
 //! handle can never come back to life, however long the program runs.
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Objects owned by Rust that C refers to by `u64` handles.
 ///
@@ -110,18 +111,38 @@ enum Slot<T> {
 const INDEX_BITS: u32 = 32;
 const GENERATION_BITS: u32 = 16;
 
-/// Map ids are handed out in turn, skipping 0. After 65535 maps an id comes
-/// back; a handle of a long-dropped map that shares it is then caught by its
-/// generation or index only.
-static NEXT_ID: AtomicU16 = AtomicU16::new(1);
+/// Map ids are handed out in turn, skipping 0 and every id a live map holds:
+/// two maps alive at the same time never share an id, however many maps
+/// the program made before, so a live map never takes another live map's
+/// handle. An id comes back only after its map was dropped and 65,535
+/// other maps were made; a handle of that long-dropped map is then caught
+/// by its generation or index only.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// One bit per map id: set while a map holds it.
+static LIVE_IDS: [AtomicU64; 1 << 10] = [const { AtomicU64::new(0) }; 1 << 10];
+
+fn id_bit(id: u16) -> (&'static AtomicU64, u64) {
+    (&LIVE_IDS[usize::from(id) / 64], 1u64 << (id % 64))
+}
 
 fn next_id() -> u16 {
-    loop {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        if id != 0 {
+    for _ in 0..=u32::from(u16::MAX) {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) as u16;
+        if id == 0 {
+            continue;
+        }
+        let (word, bit) = id_bit(id);
+        if word.fetch_or(bit, Ordering::AcqRel) & bit == 0 {
             return id;
         }
     }
+    panic!("HandleMap: 65,535 maps are alive at once, no map id is free");
+}
+
+fn release_id(id: u16) {
+    let (word, bit) = id_bit(id);
+    word.fetch_and(!bit, Ordering::AcqRel);
 }
 
 fn pack(id: u16, generation: u16, index: u32) -> u64 {
@@ -140,6 +161,10 @@ fn unpack(handle: u64) -> (u16, u16, u32) {
 
 impl<T> HandleMap<T> {
     /// An empty map with its own id.
+    ///
+    /// # Panics
+    ///
+    /// When 65,535 maps are alive at once (every map id is taken).
     pub fn new() -> HandleMap<T> {
         HandleMap {
             id: next_id(),
@@ -268,6 +293,12 @@ impl<T> HandleMap<T> {
     }
 }
 
+impl<T> Drop for HandleMap<T> {
+    fn drop(&mut self) {
+        release_id(self.id);
+    }
+}
+
 impl<T> Default for HandleMap<T> {
     fn default() -> Self {
         HandleMap::new()
@@ -297,18 +328,12 @@ fn reject(
         use crate::finding::{Finding, FindingKind, Site};
 
         let _ignore = crate::reentrancy::Ignore::new();
-        crate::report::record(Finding {
-            kind: FindingKind::StaleHandle,
-            function: function.to_owned(),
-            message: format!("handle {handle:#x} passed to {function} is {error}"),
-            site: Site::from_location(site),
-            alloc_site: None,
-            free_site: None,
-            free_with: None,
-            count: 1,
-            bytes: None,
-            backtrace: None,
-        });
+        crate::report::record(Finding::new(
+            FindingKind::StaleHandle,
+            function,
+            format!("handle {handle:#x} passed to {function} is {error}"),
+            Site::from_location(site),
+        ));
     }
     #[cfg(not(feature = "checks"))]
     let _ = (function, handle, site);

@@ -358,9 +358,10 @@ pub(crate) fn leaks(keep: impl Fn(&Entry) -> bool) -> Vec<Leak> {
         if shard.len.load(Ordering::Relaxed) == 0 {
             continue;
         }
+        let floor = LEAK_FLOOR.load(Ordering::Relaxed);
         let map = lock(shard);
         for e in map.values() {
-            if e.state != State::Live || e.reported || !keep(e) {
+            if e.state != State::Live || e.reported || e.epoch < floor || !keep(e) {
                 continue;
             }
             // The file name's address identifies the file: `Location`s of
@@ -422,6 +423,49 @@ pub(crate) fn new_epoch() -> u64 {
 }
 
 static EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// Entries of an epoch below this are not leaks: in a forked child, the
+/// first epoch of the child (the parent's outstanding pointers are the
+/// parent's to report). 0 in a process that never forked.
+static LEAK_FLOOR: AtomicU64 = AtomicU64::new(0);
+
+/// The forking thread, while it holds every shard lock across `fork`, or 0.
+static FORKING: AtomicU64 = AtomicU64::new(0);
+
+/// True on the thread that holds every shard lock across `fork`.
+fn forking_here() -> bool {
+    let f = FORKING.load(Ordering::Acquire);
+    f != 0 && f == thread_id()
+}
+
+/// `pthread_atfork` prepare: takes every shard lock, so that no other
+/// thread is inside the ledger when the process is copied (a lock held by a
+/// thread that does not exist in the child would be held there forever).
+/// A lock attempt of the forking thread itself meanwhile (another prepare
+/// handler that allocates, say) goes ahead without taking the lock.
+pub(crate) fn fork_prepare() {
+    for shard in SHARD_TABLE.iter() {
+        // Held across `fork`: released by `fork_parent` / `fork_child`.
+        std::mem::forget(shard.map.lock());
+    }
+    FORKING.store(thread_id(), Ordering::Release);
+}
+
+/// `pthread_atfork` parent: releases what [`fork_prepare`] took.
+pub(crate) fn fork_parent() {
+    FORKING.store(0, Ordering::Release);
+    for shard in SHARD_TABLE.iter() {
+        shard.map.held.store(false, Ordering::Release);
+    }
+}
+
+/// `pthread_atfork` child: releases what [`fork_prepare`] took, and starts
+/// the child's own leak accounting: what the parent had outstanding at the
+/// fork is not the child's leak (the child may still release it).
+pub(crate) fn fork_child() {
+    LEAK_FLOOR.store(new_epoch(), Ordering::Relaxed);
+    fork_parent();
+}
 
 /// Slots of the counting filter of retired (released or consumed) entries.
 const RETIRED_SLOTS: usize = 1 << 16;
@@ -516,22 +560,28 @@ impl<T> SpinLock<T> {
 
     #[inline(always)]
     fn lock(&self) -> SpinGuard<'_, T> {
-        if self
+        let owned = self
             .held
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_contended();
-        }
-        SpinGuard { lock: self }
+            .is_ok()
+            || self.lock_contended();
+        SpinGuard { lock: self, owned }
     }
 
+    /// `false` when the lock is held for this very thread by `fork`'s
+    /// prepare handler: then it goes ahead, and the lock stays held after.
     #[cold]
     #[inline(never)]
-    fn lock_contended(&self) {
+    fn lock_contended(&self) -> bool {
         let mut spins = 0u32;
         loop {
+            if forking_here() {
+                return false;
+            }
             while self.held.load(Ordering::Relaxed) {
+                if forking_here() {
+                    return false;
+                }
                 if spins < 64 {
                     spins += 1;
                     std::hint::spin_loop();
@@ -544,7 +594,7 @@ impl<T> SpinLock<T> {
                 .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                return;
+                return true;
             }
         }
     }
@@ -552,6 +602,8 @@ impl<T> SpinLock<T> {
 
 struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// Taken by this guard (not held for it by `fork`'s prepare handler).
+    owned: bool,
 }
 
 impl<T> Deref for SpinGuard<'_, T> {
@@ -574,7 +626,9 @@ impl<T> DerefMut for SpinGuard<'_, T> {
 impl<T> Drop for SpinGuard<'_, T> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.lock.held.store(false, Ordering::Release);
+        if self.owned {
+            self.lock.held.store(false, Ordering::Release);
+        }
     }
 }
 

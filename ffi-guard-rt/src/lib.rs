@@ -7,7 +7,8 @@
 //! Environment, read once:
 //! - `FFI_GUARD_MODE` = `panic` (default) | `report` | `abort`: what a finding does;
 //! - `FFI_GUARD_REPORT_DIR`: where `<program>-<pid>.json` (and, while the
-//!   process runs, `<program>-<pid>.jsonl`) are written;
+//!   process runs, `<program>-<pid>.jsonl`) are written; a process with
+//!   findings that cannot write them there exits with status 70;
 //! - `FFI_GUARD_BACKTRACE=1`: a backtrace on every finding, not only on panics.
 //!
 //! Without the default `checks` feature, a guarded import is the raw call

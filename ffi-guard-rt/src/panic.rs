@@ -28,7 +28,7 @@
 //! `UNSETTLED` → `FRAMED` or `COUNTED`, never back.
 
 #[cfg(feature = "checks")]
-pub(crate) use imp::{framed_exports, note_finding_panic, run};
+pub(crate) use imp::{framed_exports, note_finding_panic, registering, run};
 
 /// Runs `body`, catching a panic. `None` when it panicked.
 #[cfg(not(feature = "checks"))]
@@ -261,9 +261,14 @@ mod imp {
         }
     }
 
+    /// The lock of the registry's writers (also held across `fork`).
+    pub(crate) fn registering() -> std::sync::MutexGuard<'static, ()> {
+        REGISTERING.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Adds `start` to the registry. False when it is full.
     fn register(start: usize) -> bool {
-        let _lock = REGISTERING.lock().unwrap_or_else(|e| e.into_inner());
+        let _lock = registering();
         let n = FRAMED_LEN.load(Ordering::Relaxed);
         if FRAMED_FNS[..n]
             .iter()
@@ -326,18 +331,12 @@ mod imp {
             None => format!("panicked: {text}"),
         };
         report::record_traced(
-            Finding {
-                kind: FindingKind::Panic,
-                function: info.name.to_owned(),
+            Finding::new(
+                FindingKind::Panic,
+                info.name,
                 message,
-                site: Site::from_location(site),
-                alloc_site: None,
-                free_site: None,
-                free_with: None,
-                count: 1,
-                bytes: None,
-                backtrace: None,
-            },
+                Site::from_location(site),
+            ),
             trace,
         );
     }

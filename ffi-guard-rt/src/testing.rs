@@ -56,6 +56,11 @@ impl Checkpoint {
     /// The findings since the checkpoint, in order, then one `leak` finding per
     /// function and allocation site for pointers allocated since the
     /// checkpoint and still live. Empty without the `checks` feature.
+    ///
+    /// Every finding made after the checkpoint is there, however many the
+    /// process recorded before. Past the first 100,000 findings of the
+    /// process, findings of one thread, checkpoint and group come as one
+    /// finding with their `count`.
     pub fn findings(&self) -> Vec<Finding> {
         #[cfg(feature = "checks")]
         {

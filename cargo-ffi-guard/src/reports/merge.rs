@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::format::{Finding, KINDS, Site};
+use ffi_guard_report::GroupKey;
+
+use super::format::{Finding, KINDS};
 use super::read::{Collected, Source};
 
 /// All groups of one run, in report order, with the processes they came from.
@@ -14,7 +16,8 @@ pub struct Merged {
     pub notes: Vec<String>,
 }
 
-/// Findings that share kind, function, site and allocation site.
+/// Findings that share kind, function, site and allocation site (and, for
+/// panics, the message).
 #[derive(Debug, Clone)]
 pub struct Group {
     /// The first finding of the group as read; its `count` and `bytes` are
@@ -27,23 +30,17 @@ pub struct Group {
     pub sources: Vec<usize>,
 }
 
-type Key = (String, String, Site, Option<Site>);
-
-/// Groups by kind + function + site + alloc_site, summing counts and bytes.
+/// Groups by the shared rule of the report format (kind, function, site,
+/// alloc_site, and a panic's message), summing counts and bytes.
 /// The other fields (`free_with`, `free_site`, a backtrace) are taken from
 /// the first finding that has them.
 pub fn merge(collected: Collected) -> Merged {
     let mut groups: Vec<Group> = Vec::new();
     let mut sources_of: Vec<BTreeSet<usize>> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut index: HashMap<GroupKey<String>, usize> = HashMap::new();
     for sourced in collected.findings {
         let f = sourced.finding;
-        let key = (
-            f.kind.clone(),
-            f.function.clone(),
-            f.site.clone(),
-            f.alloc_site.clone(),
-        );
+        let key = f.group_key();
         match index.get(&key) {
             Some(&i) => {
                 let g = &mut groups[i];

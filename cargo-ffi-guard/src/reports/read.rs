@@ -39,7 +39,27 @@ pub struct Sourced {
 pub enum ReadError {
     #[error("cannot read the report folder {}: {source}", path.display())]
     Dir { path: PathBuf, source: io::Error },
+    /// Report files were there, and not one could be read: that is no
+    /// "no findings" (SPEC §4, exit status 2).
+    #[error("no report in {} could be read:{}", path.display(), list(files))]
+    Unreadable {
+        path: PathBuf,
+        files: Vec<(PathBuf, String)>,
+    },
 }
+
+fn list(files: &[(PathBuf, String)]) -> String {
+    files
+        .iter()
+        .map(|(f, why)| format!("\n  {}: {why}", f.display()))
+        .collect()
+}
+
+/// The most a report file may hold: a `.json` over it is not read (a sparse
+/// or runaway file must not take the reader's memory), a `.jsonl` is read up
+/// to it. The runtime's own files stay far below it (its journal writes
+/// counts past 10,000 occurrences of a group).
+pub const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// Reads every `<program>-<pid>.json` and `.jsonl` directly in `dir`.
 ///
@@ -52,13 +72,11 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
         path: dir.to_path_buf(),
         source,
     };
+    let mut unreadable: Vec<(PathBuf, String)> = Vec::new();
     // Stem -> (.json, .jsonl); a BTreeMap keeps the output order stable.
     let mut by_stem: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
     for entry in std::fs::read_dir(dir).map_err(dir_err)? {
         let path = entry.map_err(dir_err)?.path();
-        if !path.is_file() {
-            continue;
-        }
         let (Some(stem), Some(ext)) = (
             path.file_stem().and_then(|s| s.to_str()),
             path.extension().and_then(|s| s.to_str()),
@@ -70,6 +88,13 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
             "jsonl" => 1,
             _ => continue,
         };
+        if !path.is_file() {
+            // A folder, a FIFO, a device: never opened, never waited on.
+            if path.exists() {
+                unreadable.push((path, "not a regular file".to_owned()));
+            }
+            continue;
+        }
         let pair = by_stem.entry(stem.to_owned()).or_default();
         if slot == 0 {
             pair.0 = Some(path);
@@ -93,6 +118,7 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
                     )),
                     None => {
                         out.notes.push(format!("skipped {}: {why}", json.display()));
+                        unreadable.push((json, why));
                         continue;
                     }
                 },
@@ -101,11 +127,47 @@ pub fn read_dir(dir: &Path) -> Result<Collected, ReadError> {
         if let Some(jsonl) = jsonl {
             match read_jsonl(&jsonl, &stem, &mut out.notes) {
                 Ok((source, findings)) => out.push(source, findings),
-                Err(e) => out.notes.push(format!("skipped {}: {e}", jsonl.display())),
+                Err(e) => {
+                    out.notes.push(format!("skipped {}: {e}", jsonl.display()));
+                    unreadable.push((jsonl, e.to_string()));
+                }
             }
         }
     }
+    if out.sources.is_empty() && !unreadable.is_empty() {
+        return Err(ReadError::Unreadable {
+            path: dir.to_path_buf(),
+            files: unreadable,
+        });
+    }
+    for (f, why) in unreadable
+        .iter()
+        .filter(|(_, why)| why == "not a regular file")
+    {
+        out.notes.push(format!("skipped {}: {why}", f.display()));
+    }
     Ok(out)
+}
+
+/// The bytes of `path`, at most [`MAX_REPORT_BYTES`]; `true` when the file
+/// holds more. Reads through one open file, so a file that grows meanwhile
+/// is still cut at the bound.
+fn read_bounded(path: &Path) -> io::Result<(Vec<u8>, bool)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes)?;
+    let more = bytes.len() as u64 > MAX_REPORT_BYTES;
+    bytes.truncate(MAX_REPORT_BYTES as usize);
+    Ok((bytes, more))
+}
+
+fn too_big(path: &Path) -> String {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    format!(
+        "{size} bytes, over the {} MiB a report may hold; not read",
+        MAX_REPORT_BYTES >> 20
+    )
 }
 
 /// `widget-1a2b3c-4242` -> (`widget-1a2b3c`, 4242). A stem without a numeric
@@ -137,8 +199,14 @@ fn read_json(
     stem: &str,
     notes: &mut Vec<String>,
 ) -> Result<(Source, Vec<Finding>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let head: ReportHead = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_REPORT_BYTES) {
+        return Err(too_big(path));
+    }
+    let (bytes, more) = read_bounded(path).map_err(|e| e.to_string())?;
+    if more {
+        return Err(too_big(path));
+    }
+    let head: ReportHead = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     if let Some(v) = head.version.filter(|&v| v > FORMAT_VERSION) {
         notes.push(format!(
             "{} has report format version {v}, newer than {FORMAT_VERSION}: reading the fields this version knows",
@@ -176,7 +244,16 @@ fn read_jsonl(
     notes: &mut Vec<String>,
 ) -> io::Result<(Source, Vec<Finding>)> {
     // Lossy: a process killed mid-write can cut a multi-byte character.
-    let text = String::from_utf8_lossy(&std::fs::read(path)?).into_owned();
+    let (bytes, more) = read_bounded(path)?;
+    if more {
+        notes.push(format!(
+            "{}: read its first {} MiB only ({})",
+            path.display(),
+            MAX_REPORT_BYTES >> 20,
+            too_big(path)
+        ));
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let ends_whole = text.ends_with('\n');
     let lines: Vec<&str> = text.split('\n').collect();
     let last = lines.len() - 1;

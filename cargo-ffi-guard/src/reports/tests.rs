@@ -400,3 +400,45 @@ fn colors_follow_rustc() {
         "{text:?}"
     );
 }
+
+#[test]
+fn different_panics_of_one_export_merge_only_with_their_own_kind() {
+    let panic = |message: &str| {
+        format!(
+            r#"{{"kind":"panic","function":"cb","message":"{message}","count":1,"bytes":null,"site":{{"file":"src/lib.rs","line":3,"column":1}}}}"#
+        )
+    };
+    let a = format!(
+        r#"{{"version":1,"program":"a","pid":1,"findings":[{},{}]}}"#,
+        panic("panicked at src/lib.rs:5:9: first"),
+        panic("panicked at src/lib.rs:6:9: second")
+    );
+    let b = format!(
+        r#"{{"version":1,"program":"b","pid":2,"findings":[{}]}}"#,
+        panic("panicked at src/lib.rs:5:9: first")
+    );
+    let dir = folder("panics", &[("a-1.json", &a), ("b-2.json", &b)]);
+    let merged = load(&dir).expect("read the folder");
+    let counts: Vec<(String, u64)> = merged
+        .groups
+        .iter()
+        .map(|g| (g.first.message.clone(), g.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("panicked at src/lib.rs:5:9: first".to_owned(), 2),
+            ("panicked at src/lib.rs:6:9: second".to_owned(), 1)
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_folder_whose_only_report_is_cut_is_an_error_naming_it() {
+    let dir = folder("only-cut", &[("w-3.json", r#"{"version":1,"findi"#)]);
+    let err = load(&dir).expect_err("no report could be read");
+    let text = err.to_string();
+    assert!(text.contains("w-3.json"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

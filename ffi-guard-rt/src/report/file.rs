@@ -7,43 +7,40 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use serde::Serialize;
+use ffi_guard_report::{Document, FORMAT_VERSION};
 
 use crate::finding::Finding;
 
-/// The `.json` document, exactly as SPEC §3 shows it.
-#[derive(Serialize)]
-struct Document<'a> {
-    version: u32,
-    program: &'a str,
-    pid: u32,
-    findings: &'a [Finding],
+/// The open `.jsonl` file of this process, once a finding was journaled.
+static JSONL: Mutex<Option<File>> = Mutex::new(None);
+
+/// The journal's lock (also held across `fork`).
+pub(super) fn journal() -> MutexGuard<'static, Option<File>> {
+    JSONL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Appends one finding as one line of the `.jsonl` file. Errors are
 /// reported once on stderr; the in-memory report still has the finding.
 pub(super) fn append_line(dir: &Path, finding: &Finding) {
-    static JSONL: Mutex<Option<File>> = Mutex::new(None);
     let mut line = match serde_json::to_vec(finding) {
         Ok(v) => v,
         Err(_) => return,
     };
     line.push(b'\n');
-    let mut slot = JSONL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = journal();
     if slot.is_none() {
-        let _ = fs::create_dir_all(dir);
-        match OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(jsonl_path(dir))
+        let path = jsonl_path(dir);
+        match fs::create_dir_all(dir)
+            .and_then(|()| OpenOptions::new().create(true).append(true).open(&path))
         {
             Ok(f) => *slot = Some(f),
             Err(e) => {
                 warn_once(&format!(
-                    "ffi-guard: could not open {}: {e}\n",
-                    jsonl_path(dir).display()
+                    "ffi-guard: could not open the journal {}: {e} (FFI_GUARD_REPORT_DIR={}); the findings are kept for the report at exit\n",
+                    path.display(),
+                    dir.display()
                 ));
                 return;
             }
@@ -51,15 +48,28 @@ pub(super) fn append_line(dir: &Path, finding: &Finding) {
     }
     if let Some(f) = slot.as_mut() {
         // One write call per line: with O_APPEND the line lands whole.
-        let _ = f.write_all(&line);
+        if let Err(e) = f.write_all(&line) {
+            warn_once(&format!(
+                "ffi-guard: could not append to the journal {}: {e} (FFI_GUARD_REPORT_DIR={}); the findings are kept for the report at exit\n",
+                jsonl_path(dir).display(),
+                dir.display()
+            ));
+        }
     }
 }
 
-/// Writes the `.json` report; returns its path.
-pub(super) fn write_json(dir: &Path, findings: &[Finding]) -> io::Result<PathBuf> {
+/// Writes the `.json` report; returns its path. `previous` is the path of
+/// this process's report when one was written already (a finding came after
+/// it): that file is replaced whole, never another process's. On an error
+/// nothing is left behind: no temporary file, no half report.
+pub(super) fn write_json(
+    dir: &Path,
+    findings: &[Finding],
+    previous: Option<&Path>,
+) -> io::Result<PathBuf> {
     let (program, pid) = identity();
     let doc = Document {
-        version: 1,
+        version: FORMAT_VERSION,
         program,
         pid,
         findings,
@@ -67,27 +77,48 @@ pub(super) fn write_json(dir: &Path, findings: &[Finding]) -> io::Result<PathBuf
     let bytes = serde_json::to_vec(&doc).map_err(io::Error::other)?;
     fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{program}-{pid}.json.tmp"));
-    let mut f = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+    let result = write_tmp(&tmp, &bytes).and_then(|()| match previous {
+        Some(path) => fs::rename(&tmp, path).map(|()| path.to_path_buf()),
+        None => link_into_place(dir, &tmp, program, pid),
+    });
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+/// Creates `tmp` new and writes `bytes` into it, durably.
+fn write_tmp(tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = match OpenOptions::new().write(true).create_new(true).open(tmp) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             // Left by an earlier process with the same pid that died while
             // writing: the name is ours now.
-            fs::remove_file(&tmp)?;
-            OpenOptions::new().write(true).create_new(true).open(&tmp)?
+            fs::remove_file(tmp)?;
+            OpenOptions::new().write(true).create_new(true).open(tmp)?
         }
         Err(e) => return Err(e),
     };
-    f.write_all(&bytes)?;
-    f.sync_all()?;
-    drop(f);
-    let result = link_into_place(dir, &tmp, program, pid);
-    let _ = fs::remove_file(&tmp);
-    result
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 /// Removes this process's `.jsonl` file (its findings are in the `.json`).
 pub(super) fn remove_jsonl(dir: &Path) {
     let _ = fs::remove_file(jsonl_path(dir));
+}
+
+/// Removes this process's `.jsonl` file if it holds nothing (it was
+/// created, but no line could be written into it).
+pub(super) fn remove_empty_jsonl(dir: &Path) {
+    let path = jsonl_path(dir);
+    if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Where the `.json` report of this process would go (for messages).
+pub(super) fn json_path(dir: &Path) -> PathBuf {
+    let (program, pid) = identity();
+    dir.join(format!("{program}-{pid}.json"))
 }
 
 /// A hard link never replaces an existing file, unlike a rename: if the name
@@ -123,7 +154,7 @@ fn jsonl_path(dir: &Path) -> PathBuf {
 }
 
 /// The executable's file stem and the process id.
-fn identity() -> (&'static str, u32) {
+pub(super) fn identity() -> (&'static str, u32) {
     static PROGRAM: OnceLock<String> = OnceLock::new();
     // The pid is read each time: a forked child writes its own files.
     let program = PROGRAM.get_or_init(|| {
@@ -155,30 +186,20 @@ mod tests {
     use crate::finding::{FindingKind, Site};
 
     fn finding(message: &str) -> Finding {
-        Finding {
-            kind: FindingKind::Leak,
-            function: "t_new".to_owned(),
-            message: message.to_owned(),
-            site: Site {
-                file: "src/lib.rs".to_owned(),
-                line: 1,
-                column: 2,
-            },
-            alloc_site: None,
-            free_site: None,
-            free_with: None,
-            count: 1,
-            bytes: None,
-            backtrace: None,
-        }
+        let site = Site {
+            file: "src/lib.rs".to_owned(),
+            line: 1,
+            column: 2,
+        };
+        Finding::new(FindingKind::Leak, "t_new", message, site)
     }
 
     #[test]
     fn a_second_report_never_overwrites_the_first() {
         let dir = std::env::temp_dir().join(format!("ffi-guard-rt-file-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let a = write_json(&dir, &[finding("first")]).expect("first report");
-        let b = write_json(&dir, &[finding("second")]).expect("second report");
+        let a = write_json(&dir, &[finding("first")], None).expect("first report");
+        let b = write_json(&dir, &[finding("second")], None).expect("second report");
         assert_ne!(a, b);
         let first: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(&a).expect("readable")).expect("whole JSON");
