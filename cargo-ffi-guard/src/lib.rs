@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod diag;
 pub mod emit;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod index;
 pub mod lints;
 pub mod model;
 pub mod reports;
+pub mod source;
 pub mod surface;
 pub mod workspace;
 

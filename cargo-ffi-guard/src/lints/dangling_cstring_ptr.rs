@@ -1,9 +1,9 @@
 //! `dangling_cstring_ptr`: a pointer into a CString temporary or a dropped value, passed to C.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "dangling_cstring_ptr",
@@ -40,8 +40,9 @@ unsafe { widget_load(w, name.as_ptr()) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::Dangling {
             as_ptr,

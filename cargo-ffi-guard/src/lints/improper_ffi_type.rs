@@ -1,10 +1,10 @@
 //! `improper_ffi_type`: a Rust-only type (String, Vec, slice, tuple, char, dyn, Rust fn pointer) in an extern \"C\" signature.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::{Index, ModuleId, abi_name, is_c_abi};
 use crate::lints::Lint;
-use crate::model::Crate;
-use crate::surface::{Surface, item_fields, last_segment, type_span};
+use crate::surface::{item_fields, last_segment, type_span};
 
 pub static LINT: Lint = Lint {
     name: "improper_ffi_type",
@@ -55,8 +55,9 @@ pub unsafe extern "C" fn greet(name: *const c_char) -> *mut c_char {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let surface = Surface::build(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let surface = cx.surface();
     let ix = &krate.index;
     for st in &surface.sig_types {
         let cx = Cx {

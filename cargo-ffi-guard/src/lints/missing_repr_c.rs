@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Edit, Level, Span, byte_offset, indentation};
 use crate::index::{AdtKind, TypeDef, TypeId};
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::{Reach, Surface, item_fields};
+use crate::surface::{Reach, item_fields};
 
 pub static LINT: Lint = Lint {
     name: "missing_repr_c",
@@ -59,8 +60,9 @@ pub extern "C" fn point_len(p: Point) -> f64 { (p.x * p.x + p.y * p.y).sqrt() }
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let surface = Surface::build(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let surface = cx.surface();
     let ix = &krate.index;
     // Uses per type, in file order (the surface sorts them).
     let mut per_type: BTreeMap<TypeId, Vec<&crate::surface::Use>> = BTreeMap::new();

@@ -1,9 +1,9 @@
 //! `ptr_len_mismatch`: a (pointer, length) pair taken from two different objects.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "ptr_len_mismatch",
@@ -40,8 +40,9 @@ unsafe { widget_write(w, header.as_ptr(), header.len()) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::PtrLen {
             ptr,

@@ -1,9 +1,9 @@
 //! `str_as_cstr`: a Rust string pointer passed where C expects a NUL-terminated string.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "str_as_cstr",
@@ -46,8 +46,9 @@ fn load(w: *mut Widget, path: &str) -> Result<i32, NulError> {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::StrAsCstr {
             arg,

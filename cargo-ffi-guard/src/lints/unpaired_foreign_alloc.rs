@@ -1,9 +1,9 @@
 //! `unpaired_foreign_alloc`: a foreign allocation that is never released with its paired free function.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "unpaired_foreign_alloc",
@@ -46,8 +46,9 @@ or wrap the pointer in a type whose `Drop` calls `widget_free`.
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::ForeignLeak {
             func,

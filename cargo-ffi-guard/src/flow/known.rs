@@ -1,4 +1,5 @@
-//! The crate-wide ownership index: which foreign functions allocate,
+//! What the ownership walk knows before it reads a body: which foreign
+//! functions allocate,
 //! release, consume or read slices and C strings (from `#[ffi_guard]`
 //! options and the inference rules of `ffi-guard-syntax`, applied to every
 //! extern block, guarded or not), and which Rust allocations the crate
@@ -34,80 +35,13 @@ pub struct ForeignFn {
     pub out_pointees: Vec<Option<String>>,
 }
 
-/// The Rust releases seen anywhere in the crate, `Drop` impls included.
-#[derive(Debug, Clone, Default)]
-pub struct BoxReleases {
-    /// Types given to `Box::from_raw` (last path segment).
-    pub box_types: HashSet<String>,
-    /// A `Box::from_raw` whose type could not be told (a generic, `_`, a
-    /// pointer of unknown type): it may release any box.
-    pub box_unknown: bool,
-    pub cstring: bool,
-    pub vec: bool,
-    /// Rust allocations the crate turns into raw pointers anywhere: the
-    /// boxes' types, a box of unknown type, any box, a CString, a Vec.
-    pub out_box_types: HashSet<String>,
-    pub out_box_unknown: bool,
-    pub out_box_any: bool,
-    pub out_cstring: bool,
-    pub out_vec: bool,
-}
-
-impl BoxReleases {
-    pub fn merge(&mut self, other: BoxReleases) {
-        self.box_types.extend(other.box_types);
-        self.box_unknown |= other.box_unknown;
-        self.cstring |= other.cstring;
-        self.vec |= other.vec;
-        self.out_box_types.extend(other.out_box_types);
-        self.out_box_unknown |= other.out_box_unknown;
-        self.out_box_any |= other.out_box_any;
-        self.out_cstring |= other.out_cstring;
-        self.out_vec |= other.out_vec;
-    }
-
-    /// Records a Rust allocation turned into a raw pointer.
-    pub fn hand_out(&mut self, alloc: &crate::flow::RustAlloc) {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(Some(t)) => {
-                self.out_box_any = true;
-                self.out_box_types.insert(t.clone());
-            }
-            RustAlloc::Box(None) => {
-                self.out_box_any = true;
-                self.out_box_unknown = true;
-            }
-            RustAlloc::CString => self.out_cstring = true,
-            RustAlloc::Vec => self.out_vec = true,
-        }
-    }
-
-    /// Whether a pointer C gives back, released with `alloc` and of one of
-    /// `types` (`c_void` for any), may be one the crate handed out itself.
-    pub fn may_round_trip(&self, alloc: &crate::flow::RustAlloc, types: &[String]) -> bool {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(_) => {
-                self.out_box_unknown
-                    || types.iter().any(|t| self.out_box_types.contains(t))
-                    || (self.out_box_any
-                        && (types.is_empty() || types.iter().any(|t| t == "c_void")))
-            }
-            RustAlloc::CString => self.out_cstring,
-            // A boxed slice of unknown type may come back as a Vec.
-            RustAlloc::Vec => self.out_vec || self.out_box_unknown,
-        }
-    }
-}
-
 /// The crate-wide facts the dataflow reads.
 ///
 /// Foreign fns are known by name at once; what each one does is resolved
 /// (options parsed, inference run) per extern block, the first time a call
 /// names one of its fns: binding crates declare thousands and call few.
 #[derive(Debug, Default)]
-pub struct OwnershipIndex<'a> {
+pub struct Known<'a> {
     /// Every fn declared in an extern block of the crate: its block.
     foreign_names: HashMap<String, usize>,
     blocks: Vec<&'a syn::ItemForeignMod>,
@@ -120,13 +54,28 @@ pub struct OwnershipIndex<'a> {
     pub field_types: HashMap<String, Option<String>>,
 }
 
-impl<'a> OwnershipIndex<'a> {
-    pub fn build(krate: &'a Crate) -> OwnershipIndex<'a> {
-        let mut index = OwnershipIndex::default();
+impl<'a> Known<'a> {
+    pub fn build(krate: &'a Crate) -> Known<'a> {
+        let mut known = Known::default();
         for file in &krate.files {
-            index.items(&file.ast.items);
+            known.items(&file.ast.items);
         }
-        index
+        known
+    }
+
+    /// The one place foreign fns become known: every fn of an extern block,
+    /// resolved (options, inference) the first time a call names one.
+    /// The crate's own blocks come through here; so can other ones.
+    pub fn add_extern_block(&mut self, m: &'a syn::ItemForeignMod) {
+        let block = self.blocks.len();
+        self.blocks.push(m);
+        for i in &m.items {
+            if let syn::ForeignItem::Fn(f) = i {
+                self.foreign_names
+                    .entry(f.sig.ident.to_string())
+                    .or_insert(block);
+            }
+        }
     }
 
     /// Whether the crate declares a foreign fn of that name.
@@ -153,17 +102,7 @@ impl<'a> OwnershipIndex<'a> {
     fn items(&mut self, items: &'a [Item]) {
         for item in items {
             match item {
-                Item::ForeignMod(m) => {
-                    let block = self.blocks.len();
-                    self.blocks.push(m);
-                    for i in &m.items {
-                        if let syn::ForeignItem::Fn(f) = i {
-                            self.foreign_names
-                                .entry(f.sig.ident.to_string())
-                                .or_insert(block);
-                        }
-                    }
-                }
+                Item::ForeignMod(m) => self.add_extern_block(m),
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
                     // Extern blocks, fns and structs declared inside a body.
