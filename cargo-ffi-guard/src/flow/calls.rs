@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use syn::{Expr, ExprCall, Type};
 
 use super::domain::*;
-use super::facts::{Fact, RustAlloc};
+use super::facts::{Release, RustAlloc};
 use super::known::{ForeignFn, type_of_interest};
 use super::methods::*;
 use super::syntax::*;
@@ -99,7 +99,8 @@ impl<'a> Ctx<'a> {
                     }
                     None => self.releases.box_unknown = true,
                 }
-                let o = self.release_arg(Rel::Rust(RustAlloc::Box(known.cloned())), a, span, env);
+                let o =
+                    self.release_arg(Release::Rust(RustAlloc::Box(known.cloned())), a, span, env);
                 Val {
                     owner_of: o,
                     hint: Hint::Box(known.cloned()),
@@ -109,7 +110,7 @@ impl<'a> Ctx<'a> {
             ("CString", "from_raw") => {
                 self.releases.cstring = true;
                 let Some(a) = arg0 else { return Val::default() };
-                let o = self.release_arg(Rel::Rust(RustAlloc::CString), a, span, env);
+                let o = self.release_arg(Release::Rust(RustAlloc::CString), a, span, env);
                 Val {
                     owner_of: o,
                     hint: Hint::CString,
@@ -119,7 +120,7 @@ impl<'a> Ctx<'a> {
             ("Vec" | "String", "from_raw_parts") => {
                 self.releases.vec = true;
                 let Some(a) = arg0 else { return Val::default() };
-                let o = self.release_arg(Rel::Rust(RustAlloc::Vec), a, span, env);
+                let o = self.release_arg(Release::Rust(RustAlloc::Vec), a, span, env);
                 for rest in c.args.iter().skip(1) {
                     self.eval(rest, env);
                 }
@@ -192,7 +193,7 @@ impl<'a> Ctx<'a> {
                 {
                     let vals = self.eval_args(c, env);
                     if let (Some(a), Some(v)) = (arg0, vals.into_iter().next()) {
-                        self.release_val(Rel::C("free".to_owned()), v, a, span, env);
+                        self.release_val(Release::C("free".to_owned()), v, a, span, env);
                     }
                     return Val::default();
                 }
@@ -305,7 +306,7 @@ impl<'a> Ctx<'a> {
         };
         for (i, (a, v)) in c.args.iter().zip(&vals).enumerate() {
             if frees.contains(&i) {
-                self.release_val(Rel::C(ff.name.clone()), v.clone(), a, span, env);
+                self.release_val(Release::C(ff.name.clone()), v.clone(), a, span, env);
                 continue;
             }
             if ff.consumes.contains(&i) {
@@ -398,7 +399,7 @@ impl<'a> Ctx<'a> {
 
     pub(super) fn release_arg(
         &mut self,
-        rel: Rel,
+        rel: Release,
         a: &'a Expr,
         site: Span,
         env: &mut Env,
@@ -409,7 +410,7 @@ impl<'a> Ctx<'a> {
 
     pub(super) fn release_val(
         &mut self,
-        rel: Rel,
+        rel: Release,
         v: Val,
         a: &Expr,
         site: Span,
@@ -429,28 +430,13 @@ impl<'a> Ctx<'a> {
             }
         };
         self.touched.insert(o);
-        if let Rel::C(_) = rel {
+        if let Release::C(_) = rel {
             // Released by C: handed to C as much as any argument.
             self.handed.entry(o).or_insert(site);
         }
         self.check_mismatch(&rel, o, site);
         match env.released.get(&o).copied() {
-            Some(first) => {
-                let second = site;
-                if self.once(6, second) {
-                    let obj = &self.objs[o];
-                    let name = path_ident(strip_ptr(a)).unwrap_or_else(|| obj.name.clone());
-                    let origin = (!matches!(obj.kind, Kind::Unknown)).then(|| self.site(obj.site));
-                    let in_loop = first.start() == second.start();
-                    self.facts.push(Fact::DoubleFree {
-                        name,
-                        second: self.site(second),
-                        first: self.site(first),
-                        origin,
-                        in_loop,
-                    });
-                }
-            }
+            Some(first) => self.double_free(o, a, first, site),
             None => {
                 env.released.insert(o, site);
             }

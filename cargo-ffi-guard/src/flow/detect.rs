@@ -6,8 +6,9 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall};
 
 use super::domain::*;
-use super::facts::{Fact, RustAlloc};
+use super::facts::{Fact, Origin, PtrLenProblem, Release, RoundTrip, RustAlloc, RustText};
 use super::known::last_segment;
+use super::syntax::{path_ident, strip_ptr};
 use super::tables::*;
 use super::walk::Ctx;
 
@@ -20,11 +21,7 @@ impl<'a> Ctx<'a> {
         else {
             return;
         };
-        let owner = if *temp {
-            "a temporary".to_owned()
-        } else {
-            format!("`{owner_name}`")
-        };
+        let owner = (!*temp).then(|| owner_name.clone());
         let (as_ptr, fix) = (obj.site, obj.fix.clone());
         if self.once(3, as_ptr) {
             self.facts.push(Fact::Dangling {
@@ -69,10 +66,10 @@ impl<'a> Ctx<'a> {
             return;
         }
         let what = match src {
-            Hint::Str => "a `&str`",
-            Hint::String | Hint::StringRef => "a `String`",
-            Hint::StrLit(false) => "a string literal without a trailing `\\0`",
-            Hint::ByteLit(false) => "a byte string literal without a trailing `\\0`",
+            Hint::Str => RustText::Str,
+            Hint::String | Hint::StringRef => RustText::String,
+            Hint::StrLit(false) => RustText::StrLitNoNul,
+            Hint::ByteLit(false) => RustText::ByteLitNoNul,
             _ => return,
         };
         if self.once(4, a.span()) {
@@ -80,7 +77,7 @@ impl<'a> Ctx<'a> {
                 arg: self.site(a.span()),
                 func: func.to_owned(),
                 param: param.to_owned(),
-                what: what.to_owned(),
+                what,
             });
         }
     }
@@ -97,12 +94,15 @@ impl<'a> Ctx<'a> {
         else {
             return;
         };
-        let message = if proot != lroot {
-            format!("the pointer comes from `{proot}` but the length from `{lroot}`")
+        let problem = if proot != lroot {
+            PtrLenProblem::OtherObject {
+                ptr: proot.clone(),
+                len: lroot.clone(),
+            }
         } else if *cap && !mutable {
-            format!(
-                "`{proot}.as_ptr()` is paired with `{lroot}.capacity()`: C may read elements that were never initialized"
-            )
+            PtrLenProblem::ReadCapacity {
+                root: proot.clone(),
+            }
         } else {
             return;
         };
@@ -111,90 +111,126 @@ impl<'a> Ctx<'a> {
                 ptr: self.site(pa.span()),
                 len: self.site(*lspan),
                 func: func.to_owned(),
-                message,
+                problem,
             });
         }
     }
 
-    pub(super) fn check_mismatch(&mut self, rel: &Rel, o: ObjId, site: Span) {
+    pub(super) fn check_mismatch(&mut self, rel: &Release, o: ObjId, site: Span) {
         let obj = &self.objs[o];
         let mut round_trip = None;
-        let (message, help, note) = match (rel, &obj.kind) {
-            (Rel::Rust(k), Kind::CRet { func, ty }) => {
+        let from = match (rel, &obj.kind) {
+            (Release::Rust(k), Kind::CRet { func, ty }) => {
                 let mut types: Vec<String> = ty.iter().cloned().collect();
                 if let RustAlloc::Box(Some(t)) = k {
                     types.push(t.clone());
                 }
-                round_trip = Some(super::RoundTrip {
+                round_trip = Some(RoundTrip {
                     alloc: k.clone(),
                     types,
                 });
-                (
-                    format!("`{}` takes ownership of a pointer that `{func}` returned from C", k.release_name()),
-                    "memory from C goes back to C: release it with the library's release function, or copy it".to_owned(),
-                    format!("returned by `{func}` here"),
-                )
+                Origin::CReturned { func: func.clone() }
             }
-            (Rel::Rust(k), Kind::CAlloc { func, free_with }) => (
-                format!("`{}` takes ownership of memory that `{func}` allocated in C", k.release_name()),
-                match free_with {
-                    Some(f) => format!("release it with `{f}`"),
-                    None => "release it with the library's own release function".to_owned(),
-                },
-                format!("allocated by `{func}` here"),
-            ),
-            (Rel::Rust(k), Kind::Borrowed { src, owner_name, .. }) if src.rust_memory() => (
-                format!(
-                    "`{}` on a pointer borrowed with `as_ptr()`: `{owner_name}` still owns that memory",
-                    k.release_name()
-                ),
-                "hand ownership over with `into_raw()` instead of `as_ptr()`, or do not release the pointer".to_owned(),
-                "borrowed here".to_owned(),
-            ),
-            (Rel::Rust(RustAlloc::CString), Kind::Rust(RustAlloc::Box(_), how))
-            | (Rel::Rust(RustAlloc::Box(_)), Kind::Rust(RustAlloc::CString, how)) => {
-                let back = match &obj.kind {
-                    Kind::Rust(k, _) => k.release_name(),
-                    _ => "",
-                };
-                (
-                    format!("`{}` on a pointer that came from `{how}`", rel.name()),
-                    format!("release it with `{back}`"),
-                    format!("allocated by `{how}` here"),
-                )
-            }
-            (Rel::C(f), Kind::Rust(k, how)) => (
-                format!("`{f}` releases memory that Rust allocated (`{how}`)"),
-                format!("give it back to Rust with `{}`", k.release_name()),
-                format!("allocated by `{how}` here"),
-            ),
-            (Rel::C(f), Kind::Borrowed { src, owner_name, .. }) if src.rust_memory() => (
-                format!("`{f}` releases a pointer borrowed from `{owner_name}`, which Rust still owns"),
-                "do not release borrowed memory; let its owner drop it".to_owned(),
-                "borrowed here".to_owned(),
-            ),
+            (Release::Rust(_), Kind::CAlloc { func, free_with }) => Origin::CAllocated {
+                func: func.clone(),
+                free_with: free_with.clone(),
+            },
             (
-                Rel::C(f),
+                Release::Rust(_) | Release::C(_),
+                Kind::Borrowed {
+                    src, owner_name, ..
+                },
+            ) if src.rust_memory() => Origin::Borrowed {
+                owner: owner_name.clone(),
+            },
+            (Release::Rust(RustAlloc::CString), Kind::Rust(alloc @ RustAlloc::Box(_), how))
+            | (Release::Rust(RustAlloc::Box(_)), Kind::Rust(alloc @ RustAlloc::CString, how))
+            | (Release::C(_), Kind::Rust(alloc, how)) => Origin::Rust {
+                alloc: alloc.clone(),
+                how: (*how).to_owned(),
+            },
+            (
+                Release::C(f),
                 Kind::CAlloc {
                     func,
                     free_with: Some(g),
                 },
-            ) if last_segment(f) != last_segment(g) => (
-                format!("`{func}` memory released with `{f}`; its release function is `{g}`"),
-                format!("release it with `{g}`"),
-                format!("allocated by `{func}` here"),
-            ),
+            ) if last_segment(f) != last_segment(g) => Origin::CAllocated {
+                func: func.clone(),
+                free_with: Some(g.clone()),
+            },
             _ => return,
         };
         let origin = obj.site;
         if self.once(7, site) {
             self.facts.push(Fact::Mismatch {
                 release: self.site(site),
-                message,
-                help,
+                by: rel.clone(),
                 origin: self.site(origin),
-                origin_note: note,
+                from,
                 round_trip,
+            });
+        }
+    }
+
+    /// `unpaired_foreign_alloc`: foreign allocations bound to a local that
+    /// no path released, returned, stored or handed on.
+    pub(super) fn foreign_leaks(&mut self) {
+        for (o, binding) in std::mem::take(&mut self.leak_candidates) {
+            if self.touched.contains(&o) {
+                continue;
+            }
+            if let Kind::CAlloc {
+                func,
+                free_with: Some(free_with),
+            } = self.objs[o].kind.clone()
+                && self.once(1, self.objs[o].site)
+            {
+                self.facts.push(Fact::ForeignLeak {
+                    func,
+                    free_with,
+                    binding,
+                    site: self.site(self.objs[o].site),
+                });
+            }
+        }
+    }
+
+    /// `leaked_into_raw`: Rust allocations turned into raw pointers that
+    /// reached C (whether the crate releases them anywhere is the lint's
+    /// question, over the whole crate).
+    pub(super) fn handed_rust_allocations(&mut self) {
+        let mut handed: Vec<(ObjId, Span)> = self.handed.iter().map(|(o, s)| (*o, *s)).collect();
+        handed.sort_by_key(|(o, _)| *o);
+        for (o, at) in handed {
+            if let Kind::Rust(alloc, how) = &self.objs[o].kind {
+                let (alloc, how) = (alloc.clone(), *how);
+                if self.once(2, self.objs[o].site) {
+                    self.facts.push(Fact::IntoRaw {
+                        alloc,
+                        how: how.to_owned(),
+                        site: self.site(self.objs[o].site),
+                        handed: self.site(at),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `double_free`: object `o` (the argument `a`), released at `first` on
+    /// every path here, is released again at `second`.
+    pub(super) fn double_free(&mut self, o: ObjId, a: &Expr, first: Span, second: Span) {
+        if self.once(6, second) {
+            let obj = &self.objs[o];
+            let name = path_ident(strip_ptr(a)).unwrap_or_else(|| obj.name.clone());
+            let origin = (!matches!(obj.kind, Kind::Unknown)).then(|| self.site(obj.site));
+            let in_loop = first.start() == second.start();
+            self.facts.push(Fact::DoubleFree {
+                name,
+                second: self.site(second),
+                first: self.site(first),
+                origin,
+                in_loop,
             });
         }
     }

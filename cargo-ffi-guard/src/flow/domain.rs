@@ -178,23 +178,6 @@ impl Env {
     }
 }
 
-/// How a release gives memory back.
-#[derive(Clone, Debug)]
-pub(super) enum Rel {
-    Rust(RustAlloc),
-    /// A C release function, by name (`free`, `widget_free`).
-    C(String),
-}
-
-impl Rel {
-    pub(super) fn name(&self) -> String {
-        match self {
-            Rel::Rust(k) => k.release_name().to_owned(),
-            Rel::C(f) => f.clone(),
-        }
-    }
-}
-
 pub(super) fn join(a: Env, b: Env) -> Env {
     if a.diverged {
         return b;

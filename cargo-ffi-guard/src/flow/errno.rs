@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Stmt};
 
 use super::domain::MAX_DEPTH;
-use super::facts::{Fact, Site};
+use super::facts::{Clobber, Fact, Site};
 use super::known::Known;
 use super::syntax::{call_span, expr_attrs, has_cfg};
 use super::tables::{DIVERGING_MACROS, FORMAT_MACROS, is_foreign_path};
@@ -31,7 +31,7 @@ struct State {
     /// The last foreign call on this path.
     call: Option<(Span, LineColumn)>,
     /// The first call or macro since then that may have changed errno.
-    clobber: Option<(Span, String)>,
+    clobber: Option<(Span, Clobber)>,
     diverged: bool,
 }
 
@@ -168,13 +168,13 @@ impl Walker<'_, '_> {
             for a in &c.args {
                 self.expr(a, st);
             }
-            self.clobber(st, || call_span(c), || format!("`{}()`", segs.join("::")));
+            self.clobber(st, || call_span(c), || Clobber::Call(segs.join("::")));
             return;
         }
         self.expr(e, st);
     }
 
-    fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> String) {
+    fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> Clobber) {
         if st.call.is_some() && st.clobber.is_none() {
             st.clobber = Some((span(), what()));
         }
@@ -224,7 +224,7 @@ impl Walker<'_, '_> {
                 }
                 let span = || call_span(c);
                 let Some(segs) = segs else {
-                    self.clobber(st, span, || "a call".to_owned());
+                    self.clobber(st, span, || Clobber::Unnamed);
                     return;
                 };
                 let name = segs.last().map(String::as_str).unwrap_or("");
@@ -240,7 +240,7 @@ impl Walker<'_, '_> {
                     st.call = Some((s, s.start()));
                     st.clobber = None;
                 } else if !is_benign_fn(qual, name) {
-                    self.clobber(st, span, || format!("`{}()`", segs.join("::")));
+                    self.clobber(st, span, || Clobber::Call(segs.join("::")));
                 }
             }
             Expr::MethodCall(m) => {
@@ -250,7 +250,7 @@ impl Walker<'_, '_> {
                 }
                 let name = m.method.to_string();
                 if !BENIGN_METHODS.contains(&name.as_str()) {
-                    self.clobber(st, || m.method.span(), || format!("`.{name}()`"));
+                    self.clobber(st, || m.method.span(), || Clobber::Method(name.clone()));
                 }
             }
             Expr::Macro(m) => self.mac(&m.mac, st),
@@ -392,7 +392,7 @@ impl Walker<'_, '_> {
                     .first()
                     .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())
             },
-            || format!("`{name}!`"),
+            || Clobber::Macro(name.clone()),
         );
         if DIVERGING_MACROS.contains(&name.as_str()) {
             st.diverged = true;

@@ -73,10 +73,11 @@ pub enum Fact {
     /// Memory released by the wrong allocator.
     Mismatch {
         release: Site,
-        message: String,
-        help: String,
+        /// The release that was called.
+        by: Release,
         origin: Site,
-        origin_note: String,
+        /// Where the released memory came from.
+        from: Origin,
         /// Set for a pointer that came back from C without being known to
         /// be allocated there: not reported when the crate hands out that
         /// kind of Rust allocation itself (user data coming back).
@@ -93,7 +94,8 @@ pub enum Fact {
     /// A pointer into a temporary or a dropped value, used after the drop.
     Dangling {
         as_ptr: Site,
-        owner: String,
+        /// The local that owned the memory; `None` for a temporary.
+        owner: Option<String>,
         dropped: Site,
         used: Site,
         returned: bool,
@@ -104,21 +106,21 @@ pub enum Fact {
         arg: Site,
         func: String,
         param: String,
-        what: String,
+        what: RustText,
     },
     /// A (pointer, length) pair that does not describe one object.
     PtrLen {
         ptr: Site,
         len: Site,
         func: String,
-        message: String,
+        problem: PtrLenProblem,
     },
     /// errno read after something else ran since the foreign call.
     Errno {
         read: Site,
         call: Site,
         clobber: Site,
-        clobber_what: String,
+        clobber_what: Clobber,
     },
 }
 
@@ -185,4 +187,66 @@ impl BoxReleases {
             RustAlloc::Vec => self.out_vec || self.out_box_unknown,
         }
     }
+}
+
+/// How a release gives memory back.
+#[derive(Clone, Debug)]
+pub enum Release {
+    Rust(RustAlloc),
+    /// A C release function, by name (`free`, `widget_free`).
+    C(String),
+}
+
+impl Release {
+    pub fn name(&self) -> String {
+        match self {
+            Release::Rust(k) => k.release_name().to_owned(),
+            Release::C(f) => f.clone(),
+        }
+    }
+}
+
+/// Where memory released by the wrong allocator came from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// Returned (or written out) by a foreign fn not known to allocate.
+    CReturned { func: String },
+    /// Allocated in C by `func`, paired with `free_with` when known.
+    CAllocated {
+        func: String,
+        free_with: Option<String>,
+    },
+    /// Borrowed with `as_ptr()` from `owner`, which still owns it.
+    Borrowed { owner: String },
+    /// A Rust allocation turned into a raw pointer by `how`.
+    Rust { alloc: RustAlloc, how: String },
+}
+
+/// The Rust string a C string parameter was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RustText {
+    Str,
+    String,
+    StrLitNoNul,
+    ByteLitNoNul,
+}
+
+/// Why a (pointer, length) pair does not describe one object.
+#[derive(Clone, Debug)]
+pub enum PtrLenProblem {
+    /// The pointer is of `ptr`, the length of `len`.
+    OtherObject { ptr: String, len: String },
+    /// `root.as_ptr()` paired with `root.capacity()`.
+    ReadCapacity { root: String },
+}
+
+/// What ran between a foreign call and the errno read.
+#[derive(Clone, Debug)]
+pub enum Clobber {
+    /// A fn call, by its path (`a::b`).
+    Call(String),
+    Method(String),
+    Macro(String),
+    /// A call of something that is not a path (a closure, a fn pointer).
+    Unnamed,
 }

@@ -37,7 +37,10 @@ mod walk;
 
 use crate::model::Crate;
 
-pub use facts::{BoxReleases, Fact, RoundTrip, RustAlloc, Site};
+pub use facts::{
+    BoxReleases, Clobber, Fact, Origin, PtrLenProblem, Release, RoundTrip, RustAlloc, RustText,
+    Site,
+};
 pub use known::{ForeignFn, Known};
 
 /// The whole analysis of one crate.

@@ -217,39 +217,8 @@ impl<'a> Ctx<'a> {
                 box_releases: releases,
             };
         }
-        for (o, binding) in std::mem::take(&mut self.leak_candidates) {
-            if self.touched.contains(&o) {
-                continue;
-            }
-            if let Kind::CAlloc {
-                func,
-                free_with: Some(free_with),
-            } = self.objs[o].kind.clone()
-                && self.once(1, self.objs[o].site)
-            {
-                self.facts.push(Fact::ForeignLeak {
-                    func,
-                    free_with,
-                    binding,
-                    site: self.site(self.objs[o].site),
-                });
-            }
-        }
-        let mut handed: Vec<(ObjId, Span)> = self.handed.iter().map(|(o, s)| (*o, *s)).collect();
-        handed.sort_by_key(|(o, _)| *o);
-        for (o, at) in handed {
-            if let Kind::Rust(alloc, how) = &self.objs[o].kind {
-                let (alloc, how) = (alloc.clone(), *how);
-                if self.once(2, self.objs[o].site) {
-                    self.facts.push(Fact::IntoRaw {
-                        alloc,
-                        how: how.to_owned(),
-                        site: self.site(self.objs[o].site),
-                        handed: self.site(at),
-                    });
-                }
-            }
-        }
+        self.foreign_leaks();
+        self.handed_rust_allocations();
         let mut out = BodyOut {
             facts: std::mem::take(&mut self.facts),
             box_releases: std::mem::take(&mut self.releases),

@@ -1,4 +1,7 @@
 //! `dangling_cstring_ptr`: a pointer into a CString temporary or a dropped value, passed to C.
+//!
+//! Its wording is here; its fact is `Fact::Dangling`, produced by `flow::detect` (`Ctx::dangling`) when the walk
+//! uses a pointer whose owner it dropped.
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
@@ -55,12 +58,13 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let message = match (returned, owner.as_str()) {
-            (true, _) => format!("returns a pointer into {owner}, which is dropped when the function returns"),
-            (false, "a temporary") => {
+        let message = match (returned, owner) {
+            (true, None) => "returns a pointer into a temporary, which is dropped when the function returns".to_owned(),
+            (true, Some(o)) => format!("returns a pointer into `{o}`, which is dropped when the function returns"),
+            (false, None) => {
                 "pointer into a temporary that is dropped at the end of its statement, then passed to C".to_owned()
             }
-            (false, _) => format!("pointer into {owner} is passed to C after {owner} was dropped"),
+            (false, Some(o)) => format!("pointer into `{o}` is passed to C after `{o}` was dropped"),
         };
         let mut d = Diagnostic::new(LINT.name, as_ptr.span(krate), message)
             .help("bind the owning value to a local that lives until C is done with the pointer");

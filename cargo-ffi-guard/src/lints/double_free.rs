@@ -1,4 +1,7 @@
 //! `double_free`: the same pointer released twice on one path.
+//!
+//! Its wording is here; its fact is `Fact::DoubleFree`, produced by `flow::detect` (`Ctx::double_free`) when
+//! `Ctx::release_val` (`flow/calls.rs`) releases an object already released.
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};

@@ -1,8 +1,10 @@
 //! `errno_clobbered`: errno read after another call that may have changed it.
+//!
+//! Its wording is here; its fact is `Fact::Errno`, produced by the errno walk (`flow/errno.rs`, `Walker::read`).
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::Fact;
+use crate::flow::{Clobber, Fact};
 use crate::lints::Lint;
 
 pub static LINT: Lint = Lint {
@@ -67,6 +69,12 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } = fact
         else {
             continue;
+        };
+        let clobber_what = match clobber_what {
+            Clobber::Call(path) => format!("`{path}()`"),
+            Clobber::Method(name) => format!("`.{name}()`"),
+            Clobber::Macro(name) => format!("`{name}!`"),
+            Clobber::Unnamed => "a call".to_owned(),
         };
         out.push(
             Diagnostic::new(

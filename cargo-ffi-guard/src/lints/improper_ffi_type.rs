@@ -1,4 +1,7 @@
 //! `improper_ffi_type`: a Rust-only type (String, Vec, slice, tuple, char, dyn, Rust fn pointer) in an extern \"C\" signature.
+//!
+//! Its wording is here; its fact is the FFI surface (`surface.rs`, `sig_types` and `Facts::build`), through
+//! `LintContext::surface`.
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};

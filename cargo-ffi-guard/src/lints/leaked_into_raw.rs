@@ -1,4 +1,7 @@
 //! `leaked_into_raw`: Box::into_raw, CString::into_raw, leak or forget of a value handed to C, never released.
+//!
+//! Its wording is here; its fact is `Fact::IntoRaw`, produced by `flow::detect` (`Ctx::handed_rust_allocations`);
+//! the crate-wide releases it is checked against are `Analysis::box_releases`.
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};

@@ -1,4 +1,6 @@
 //! `missing_repr_c`: a type without #[repr(C)] that C can see.
+//!
+//! Its wording is here; its fact is the FFI surface (`surface.rs`, `Facts::build`), through `LintContext::surface`.
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,10 @@
 //! `str_as_cstr`: a Rust string pointer passed where C expects a NUL-terminated string.
+//!
+//! Its wording is here; its fact is `Fact::StrAsCstr`, produced by `flow::detect` (`Ctx::str_as_cstr`).
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::Fact;
+use crate::flow::{Fact, RustText};
 use crate::lints::Lint;
 
 pub static LINT: Lint = Lint {
@@ -58,6 +60,12 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
         } = fact
         else {
             continue;
+        };
+        let what = match what {
+            RustText::Str => "a `&str`",
+            RustText::String => "a `String`",
+            RustText::StrLitNoNul => "a string literal without a trailing `\\0`",
+            RustText::ByteLitNoNul => "a byte string literal without a trailing `\\0`",
         };
         out.push(
             Diagnostic::new(

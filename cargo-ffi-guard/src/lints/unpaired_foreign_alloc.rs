@@ -1,4 +1,6 @@
 //! `unpaired_foreign_alloc`: a foreign allocation that is never released with its paired free function.
+//!
+//! Its wording is here; its fact is `Fact::ForeignLeak`, produced by `flow::detect` (`Ctx::foreign_leaks`).
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
