@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::diag::Span;
-use crate::index::{FnId, Index, ModuleId, TypeId, is_c_abi};
+use crate::index::{AdtKind, FnId, Index, ModuleId, TypeDef, TypeId, is_c_abi};
 use crate::model::Crate;
 
 /// One parameter or return type of an `extern "C"` signature.
@@ -516,4 +516,16 @@ impl<'ast> Visit<'ast> for IntoRaw {
         }
         syn::visit::visit_expr_call(self, c);
     }
+}
+
+/// `repr(C)`, `repr(transparent)`, or a primitive repr on a fieldless enum.
+/// (A primitive repr on an enum with fields has a defined layout in Rust,
+/// but not one a C header states plainly: SPEC §5 asks for `repr(C)` there.)
+pub fn has_c_layout(krate: &Crate, def: &TypeDef) -> bool {
+    def.repr.c
+        || def.repr.transparent
+        || (def.kind == AdtKind::Enum
+            && def.repr.primitive.is_some()
+            && matches!(krate.item(&def.loc), Some(syn::Item::Enum(e))
+                if e.variants.iter().all(|v| v.fields.is_empty())))
 }

@@ -7,7 +7,7 @@ use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::{Index, ModuleId, abi_name, is_c_abi};
 use crate::lints::Lint;
-use crate::surface::{item_fields, last_segment, type_span};
+use crate::surface::{self, item_fields, last_segment, type_span};
 
 pub static LINT: Lint = Lint {
     name: "improper_ffi_type",
@@ -74,6 +74,11 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     for &t in surface.visible {
         let def = &ix.types[t];
+        // Without a C repr the type's one finding is `missing_repr_c`'s,
+        // whether or not that lint is allowed.
+        if !surface::has_c_layout(krate, def) {
+            continue;
+        }
         let Some(item) = krate.item(&def.loc) else {
             continue;
         };

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Edit, Level, Span, byte_offset, indentation};
-use crate::index::{AdtKind, TypeDef, TypeId};
+use crate::index::{TypeDef, TypeId};
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::{Reach, item_fields};
+use crate::surface::{self, Reach, item_fields};
 
 pub static LINT: Lint = Lint {
     name: "missing_repr_c",
@@ -74,7 +74,7 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(usize, usize, usize, Diagnostic)> = Vec::new();
     for (id, uses) in per_type {
         let def = &ix.types[id];
-        if has_c_layout(krate, def) || def.opaque_origin || is_opaque(krate, def) {
+        if surface::has_c_layout(krate, def) || def.opaque_origin || is_opaque(krate, def) {
             continue;
         }
         let Some(first) = uses.iter().find(|u| surface.needs_layout(u)) else {
@@ -112,18 +112,6 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     found.sort_by_key(|(f, l, c, _)| (*f, *l, *c));
     out.extend(found.into_iter().map(|(_, _, _, d)| d));
-}
-
-/// `repr(C)`, `repr(transparent)`, or a primitive repr on a fieldless enum.
-/// (A primitive repr on an enum with fields has a defined layout in Rust,
-/// but not one a C header states plainly: SPEC §5 asks for `repr(C)` there.)
-fn has_c_layout(krate: &Crate, def: &TypeDef) -> bool {
-    def.repr.c
-        || def.repr.transparent
-        || (def.kind == AdtKind::Enum
-            && def.repr.primitive.is_some()
-            && matches!(krate.item(&def.loc), Some(syn::Item::Enum(e))
-                if e.variants.iter().all(|v| v.fields.is_empty())))
 }
 
 /// Empty enums, and structs or unions whose fields are all zero-sized: C
