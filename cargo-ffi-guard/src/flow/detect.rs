@@ -176,10 +176,21 @@ impl<'a> Ctx<'a> {
     /// `unpaired_foreign_alloc`: foreign allocations bound to a local that
     /// no path released, returned, stored or handed on.
     pub(super) fn foreign_leaks(&mut self) {
+        let exits = std::mem::take(&mut self.exits);
         for (o, binding) in std::mem::take(&mut self.leak_candidates) {
-            if self.touched.contains(&o) {
+            // Never released nor handed on: leaked on every path. Released
+            // somewhere but never handed on: leaked where a `return` or `?`
+            // leaves without releasing it.
+            let exit = if !self.touched.contains(&o) {
+                None
+            } else if self.escaped.contains(&o) {
                 continue;
-            }
+            } else {
+                match exits.iter().find(|(x, _)| *x == o) {
+                    Some((_, at)) => Some(self.site(*at)),
+                    None => continue,
+                }
+            };
             if let Kind::CAlloc {
                 func,
                 free_with: Some(free_with),
@@ -191,6 +202,7 @@ impl<'a> Ctx<'a> {
                     free_with,
                     binding,
                     site: self.site(self.objs[o].site),
+                    exit,
                 });
             }
         }
@@ -232,6 +244,22 @@ impl<'a> Ctx<'a> {
                 origin,
                 in_loop,
             });
+        }
+    }
+
+    /// The function leaves early at `at` (`return`, `?`): each foreign
+    /// allocation still held here and not released on this path is noted
+    /// (see [`Ctx::foreign_leaks`]).
+    pub(super) fn early_exit(&mut self, at: Span, env: &Env) {
+        for var in env.scopes.iter().flatten() {
+            let Some(o) = var.val.obj else { continue };
+            if !env.released.contains_key(&o)
+                && !env.null.contains(&o)
+                && self.leak_candidates.iter().any(|(c, _)| *c == o)
+                && !self.exits.iter().any(|(x, _)| *x == o)
+            {
+                self.exits.push((o, at));
+            }
         }
     }
 }

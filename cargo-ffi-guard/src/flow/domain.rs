@@ -3,7 +3,7 @@
 //! ([`Env`]), and how two paths join (a release counts only when every
 //! branch made it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::Span;
 
@@ -156,6 +156,8 @@ pub(super) struct Env {
     pub(super) released: BTreeMap<ObjId, Span>,
     /// Objects pointing into a value dropped on every path to here.
     pub(super) dangling: BTreeMap<ObjId, Span>,
+    /// Objects known to be null on every path to here (`if p.is_null()`).
+    pub(super) null: BTreeSet<ObjId>,
     /// No path continues from here (return, break, continue, panic).
     pub(super) diverged: bool,
 }
@@ -188,6 +190,7 @@ pub(super) fn join(a: Env, b: Env) -> Env {
     let mut out = a;
     out.released.retain(|k, _| b.released.contains_key(k));
     out.dangling.retain(|k, _| b.dangling.contains_key(k));
+    out.null.retain(|k| b.null.contains(k));
     for (sa, sb) in out.scopes.iter_mut().zip(&b.scopes) {
         for (va, vb) in sa.iter_mut().zip(sb) {
             if va.val.obj != vb.val.obj {

@@ -69,6 +69,9 @@ pub enum Fact {
         free_with: String,
         binding: String,
         site: Site,
+        /// Where a `return` or `?` leaves without releasing it; `None`
+        /// when no path releases it.
+        exit: Option<Site>,
     },
     /// Memory released by the wrong allocator.
     Mismatch {

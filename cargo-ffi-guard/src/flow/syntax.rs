@@ -309,3 +309,31 @@ pub(super) fn byte_range(text: &str, span: Span) -> Option<(usize, usize)> {
     let end = offset(text, span.end())?;
     (start <= end && end <= text.len()).then_some((start, end))
 }
+
+/// `p.is_null()`, `p == ptr::null_mut()` (then-branch null: `true`), or
+/// their negations (`!p.is_null()`, `p != null()`: `false`): the local tested.
+pub(super) fn null_test(cond: &Expr) -> Option<(String, bool)> {
+    let is_null_call = |e: &Expr| {
+        matches!(strip(e), Expr::Call(c) if callee(&c.func).is_some_and(|(s, _)| {
+            s.last().is_some_and(|n| n == "null" || n == "null_mut")
+        }))
+    };
+    match strip(cond) {
+        Expr::MethodCall(m) if m.method == "is_null" => Some((path_ident(&m.receiver)?, true)),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            let (name, null) = null_test(&u.expr)?;
+            Some((name, !null))
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) => {
+            let name = if is_null_call(&b.right) {
+                path_ident(&b.left)?
+            } else if is_null_call(&b.left) {
+                path_ident(&b.right)?
+            } else {
+                return None;
+            };
+            Some((name, matches!(b.op, syn::BinOp::Eq(_))))
+        }
+        _ => None,
+    }
+}

@@ -117,6 +117,11 @@ pub(super) struct Ctx<'a> {
     pub(super) objs: Vec<Obj>,
     /// Released or escaped on some path.
     pub(super) touched: HashSet<ObjId>,
+    /// Escaped on some path (a subset of `touched`, which releases add to).
+    pub(super) escaped: HashSet<ObjId>,
+    /// Places the function leaves early (`return`, `?`) with each foreign
+    /// allocation still held and not released on that path.
+    pub(super) exits: Vec<(ObjId, Span)>,
     /// First place each object was handed to C.
     pub(super) handed: HashMap<ObjId, Span>,
     pub(super) leak_candidates: Vec<(ObjId, String)>,
@@ -160,6 +165,8 @@ impl<'a> Ctx<'a> {
             self_ty,
             objs: Vec::new(),
             touched: HashSet::new(),
+            escaped: HashSet::new(),
+            exits: Vec::new(),
             handed: HashMap::new(),
             leak_candidates: Vec::new(),
             owners: HashMap::new(),
@@ -346,6 +353,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn escape(&mut self, v: &Val) {
         for o in v.objs() {
             self.touched.insert(o);
+            self.escaped.insert(o);
         }
     }
 
@@ -632,6 +640,7 @@ impl<'a> Ctx<'a> {
                     self.mark_moved(x, env);
                     self.ret(v, first_span(x), env);
                 }
+                self.early_exit(r.return_token.span, env);
                 env.diverged = true;
                 Val::default()
             }
@@ -774,7 +783,12 @@ impl<'a> Ctx<'a> {
                     ..Val::default()
                 }
             }
-            Expr::Try(t) => self.eval(&t.expr, env),
+            Expr::Try(t) => {
+                let v = self.eval(&t.expr, env);
+                // The error path leaves the function here.
+                self.early_exit(t.question_token.span, env);
+                v
+            }
             Expr::Unary(u) => {
                 self.eval(&u.expr, env);
                 Val::default()
@@ -883,6 +897,16 @@ impl<'a> Ctx<'a> {
         self.eval(&i.cond, env);
         let mut then_env = env.clone();
         env.scopes.pop();
+        // `if p.is_null() { return .. }`: nothing was allocated to release.
+        if let Some((name, then_null)) = null_test(&i.cond)
+            && let Some(o) = env.var(&name).and_then(|v| v.val.obj)
+        {
+            if then_null {
+                then_env.null.insert(o);
+            } else {
+                env.null.insert(o);
+            }
+        }
         let tv = self.block(&i.then_branch, &mut then_env);
         then_env.scopes.pop();
         let ev = match &i.else_branch {

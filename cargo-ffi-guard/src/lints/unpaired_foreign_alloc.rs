@@ -57,19 +57,28 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             free_with,
             binding,
             site,
+            exit,
         } = fact
         else {
             continue;
         };
-        out.push(
-            Diagnostic::new(
+        let help = format!(
+            "call `{free_with}({binding})` when done, or keep it in a wrapper whose `Drop` calls `{free_with}`"
+        );
+        out.push(match exit {
+            None => Diagnostic::new(
                 LINT.name,
                 site.span(krate),
                 format!("`{binding}` holds memory from `{func}` that is never released with `{free_with}`"),
             )
-            .help(format!(
-                "call `{free_with}({binding})` when done, or keep it in a wrapper whose `Drop` calls `{free_with}`"
-            )),
-        );
+            .help(help),
+            Some(exit) => Diagnostic::new(
+                LINT.name,
+                site.span(krate),
+                format!("`{binding}` holds memory from `{func}` that is not released with `{free_with}` when the function leaves early"),
+            )
+            .help(help)
+            .related(exit.span(krate), "leaves here without releasing it"),
+        });
     }
 }
