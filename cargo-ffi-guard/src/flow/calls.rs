@@ -36,6 +36,11 @@ impl<'a> Ctx<'a> {
         let span = call_span(c);
         let arg0 = c.args.first();
         match (qual, name) {
+            _ if is_diverging_call(qual, name) => {
+                self.eval_args(c, env);
+                env.diverged = true;
+                Val::default()
+            }
             ("Box", "into_raw" | "leak" | "into_non_null") => {
                 let Some(a) = arg0 else { return Val::default() };
                 let v = self.eval(a, env);
@@ -437,6 +442,17 @@ impl<'a> Ctx<'a> {
         self.check_mismatch(&rel, o, site);
         match env.released.get(&o).copied() {
             Some(first) => self.double_free(o, a, first, site),
+            // Released by an earlier branch that did not leave, and again
+            // here, outside any branch entered since.
+            None if env
+                .maybe_released
+                .get(&o)
+                .is_some_and(|(_, depth)| *depth >= self.branch_depth) =>
+            {
+                let first = env.maybe_released[&o].0;
+                self.double_free(o, a, first, site);
+                env.released.insert(o, site);
+            }
             None => {
                 env.released.insert(o, site);
             }

@@ -156,6 +156,9 @@ pub(super) struct Env {
     pub(super) released: BTreeMap<ObjId, Span>,
     /// Objects pointing into a value dropped on every path to here.
     pub(super) dangling: BTreeMap<ObjId, Span>,
+    /// Objects released by a branch that did not leave, but not by every
+    /// branch: with the release and the branch nesting it happened at.
+    pub(super) maybe_released: BTreeMap<ObjId, (Span, usize)>,
     /// Objects known to be null on every path to here (`if p.is_null()`).
     pub(super) null: BTreeSet<ObjId>,
     /// No path continues from here (return, break, continue, panic).
@@ -191,6 +194,9 @@ pub(super) fn join(a: Env, b: Env) -> Env {
     out.released.retain(|k, _| b.released.contains_key(k));
     out.dangling.retain(|k, _| b.dangling.contains_key(k));
     out.null.retain(|k| b.null.contains(k));
+    for (k, v) in b.maybe_released {
+        out.maybe_released.entry(k).or_insert(v);
+    }
     for (sa, sb) in out.scopes.iter_mut().zip(&b.scopes) {
         for (va, vb) in sa.iter_mut().zip(sb) {
             if va.val.obj != vb.val.obj {

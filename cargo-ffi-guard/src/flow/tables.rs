@@ -322,3 +322,11 @@ pub(super) fn is_foreign_path(segs: &[String]) -> bool {
                 || q.ends_with("_ffi")
         })
 }
+
+/// Calls that end the process: code after them on the same path does not run.
+pub(super) fn is_diverging_call(qual: &str, name: &str) -> bool {
+    matches!(
+        (qual, name),
+        ("process", "exit" | "abort") | ("libc", "exit" | "_exit" | "abort")
+    )
+}

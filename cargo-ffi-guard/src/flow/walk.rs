@@ -122,6 +122,9 @@ pub(super) struct Ctx<'a> {
     /// Places the function leaves early (`return`, `?`) with each foreign
     /// allocation still held and not released on that path.
     pub(super) exits: Vec<(ObjId, Span)>,
+    /// How many branches (if, match arm, loop body) enclose the code being
+    /// walked.
+    pub(super) branch_depth: usize,
     /// First place each object was handed to C.
     pub(super) handed: HashMap<ObjId, Span>,
     pub(super) leak_candidates: Vec<(ObjId, String)>,
@@ -167,6 +170,7 @@ impl<'a> Ctx<'a> {
             touched: HashSet::new(),
             escaped: HashSet::new(),
             exits: Vec::new(),
+            branch_depth: 0,
             handed: HashMap::new(),
             leak_candidates: Vec::new(),
             owners: HashMap::new(),
@@ -907,20 +911,44 @@ impl<'a> Ctx<'a> {
                 env.null.insert(o);
             }
         }
+        self.branch_depth += 1;
         let tv = self.block(&i.then_branch, &mut then_env);
         then_env.scopes.pop();
         let ev = match &i.else_branch {
             Some((_, e)) => self.eval(e, env),
             None => Val::default(),
         };
-        *env = join(then_env, std::mem::take(env));
+        self.branch_depth -= 1;
+        let branches = [then_env, std::mem::take(env)];
+        *env = self.join_branches(branches.to_vec());
         join_val(tv, ev)
+    }
+
+    /// Joins the paths out of exclusive branches. A release made by a
+    /// branch that did not leave, and not by all of them, is remembered as
+    /// a maybe-release (see `Ctx::release_val`).
+    pub(super) fn join_branches(&mut self, branches: Vec<Env>) -> Env {
+        let mut maybe: Vec<(ObjId, Span)> = Vec::new();
+        for b in branches.iter().filter(|b| !b.diverged) {
+            maybe.extend(b.released.iter().map(|(o, s)| (*o, *s)));
+        }
+        let mut out = branches.into_iter().reduce(join).unwrap_or_default();
+        if !out.diverged {
+            for (o, s) in maybe {
+                if !out.released.contains_key(&o) {
+                    out.maybe_released
+                        .entry(o)
+                        .or_insert((s, self.branch_depth));
+                }
+            }
+        }
+        out
     }
 
     pub(super) fn match_expr(&mut self, m: &'a syn::ExprMatch, env: &mut Env) -> Val {
         let s = self.eval(&m.expr, env);
         self.escape(&s);
-        let mut out: Option<Env> = None;
+        let mut arms: Vec<Env> = Vec::new();
         let mut val: Option<Val> = None;
         let n = m.arms.len();
         for (i, arm) in m.arms.iter().enumerate() {
@@ -934,7 +962,9 @@ impl<'a> Ctx<'a> {
             if let Some((_, g)) = &arm.guard {
                 self.eval(g, &mut e);
             }
+            self.branch_depth += 1;
             let v = self.eval(&arm.body, &mut e);
+            self.branch_depth -= 1;
             e.scopes.pop();
             if !e.diverged {
                 val = Some(match val {
@@ -942,17 +972,15 @@ impl<'a> Ctx<'a> {
                     Some(prev) => join_val(prev, v),
                 });
             }
-            out = Some(match out {
-                None => e,
-                Some(prev) => join(prev, e),
-            });
+            arms.push(e);
         }
-        *env = match out {
-            Some(out) => out,
-            None => Env {
+        *env = if arms.is_empty() {
+            Env {
                 diverged: true,
                 ..std::mem::take(env)
-            },
+            }
+        } else {
+            self.join_branches(arms)
         };
         val.unwrap_or_default()
     }
@@ -969,6 +997,7 @@ impl<'a> Ctx<'a> {
         self.break_envs.push((depth, Vec::new()));
         let entry = env.clone();
         let run = |cx: &mut Ctx<'a>, e: &mut Env| {
+            cx.branch_depth += 1;
             e.scopes.push(Vec::new());
             if let Some(c) = cond {
                 cx.eval(c, e);
@@ -978,6 +1007,7 @@ impl<'a> Ctx<'a> {
             }
             cx.block(body, e);
             e.scopes.truncate(depth);
+            cx.branch_depth -= 1;
         };
         let mut cur = env.clone();
         run(self, &mut cur);
