@@ -30,6 +30,7 @@ impl<'a> Ctx<'a> {
                 dropped: self.site(dropped),
                 used: self.site(used),
                 returned,
+                closure: self.in_closure,
                 fix,
             });
         }

@@ -102,6 +102,8 @@ pub enum Fact {
         dropped: Site,
         used: Site,
         returned: bool,
+        /// The function returning the pointer is a closure.
+        closure: bool,
         fix: Option<Vec<crate::diag::Edit>>,
     },
     /// A Rust string (not NUL-terminated) given where C reads a C string.

@@ -16,88 +16,8 @@ impl<'a> Ctx<'a> {
             .join(m.paren_token.span.close())
             .unwrap_or(m.method.span());
         match name.as_str() {
-            "as_ptr" | "as_mut_ptr" => {
-                let info = self.receiver_info(&m.receiver, env);
-                let rv = self.eval(&m.receiver, env);
-                if let Some(o) = rv.obj
-                    && matches!(self.objs[o].kind, Kind::Rust(..))
-                {
-                    // `Vec::leak(v).as_mut_ptr()`: the leaked memory itself.
-                    return Val {
-                        obj: Some(o),
-                        ..Val::default()
-                    };
-                }
-                for a in &m.args {
-                    self.eval(a, env);
-                }
-                let at = m
-                    .dot_token
-                    .span
-                    .join(m.paren_token.span.close())
-                    .unwrap_or(m.method.span());
-                let o = self.new_obj(
-                    Kind::Borrowed {
-                        nul: rv.ends_nul(),
-                        src: info.hint,
-                        root: info.root.clone(),
-                        mutable: name == "as_mut_ptr",
-                        owner: info.owner,
-                        owner_name: info.root.unwrap_or_else(|| "its owner".to_owned()),
-                        temp: info.temp,
-                    },
-                    at,
-                    "",
-                );
-                if info.temp
-                    && let Some(t) = self.stmt_temps.last_mut()
-                {
-                    t.push(o);
-                }
-                if let Some(b) = info.owner {
-                    self.owners.entry(b).or_default().push(o);
-                }
-                Val {
-                    obj: Some(o),
-                    carried: rv.carried,
-                    ..Val::default()
-                }
-            }
-            "into_raw" | "leak" | "into_raw_parts" => {
-                let info = self.receiver_info(&m.receiver, env);
-                let rv = self.eval(&m.receiver, env);
-                if let Some(o) = rv.owner_of {
-                    env.released.remove(&o);
-                    return Val::default();
-                }
-                let hint = if rv.hint == Hint::Unknown {
-                    info.hint
-                } else {
-                    rv.hint.clone()
-                };
-                let alloc = match (name.as_str(), &hint) {
-                    ("into_raw", Hint::CString) => Some((RustAlloc::CString, "CString::into_raw")),
-                    ("leak", Hint::Vec | Hint::String) => Some((RustAlloc::Vec, "Vec::leak")),
-                    ("into_raw_parts", Hint::Vec | Hint::String) => {
-                        Some((RustAlloc::Vec, RAW_PARTS))
-                    }
-                    _ => None,
-                };
-                match alloc {
-                    Some((alloc, how)) => {
-                        self.mark_moved(&m.receiver, env);
-                        let o = self.new_obj(Kind::Rust(alloc, how), span, "");
-                        Val {
-                            obj: Some(o),
-                            ..Val::default()
-                        }
-                    }
-                    None => {
-                        self.escape(&rv);
-                        Val::default()
-                    }
-                }
-            }
+            "as_ptr" | "as_mut_ptr" => self.borrow_ptr(m, &name, env),
+            "into_raw" | "leak" | "into_raw_parts" => self.method_into_raw(m, &name, span, env),
             "len" | "capacity" => {
                 self.eval(&m.receiver, env);
                 Val {
@@ -125,31 +45,7 @@ impl<'a> Ctx<'a> {
                 }
                 Val::default()
             }
-            _ => {
-                let info_hint = self.owned_hint(m, env);
-                let rv = self.eval(&m.receiver, env);
-                if !VIEW_METHODS.contains(&name.as_str()) {
-                    self.escape(&rv);
-                }
-                let mut appended_nul = false;
-                for a in &m.args {
-                    let v = self.eval(a, env);
-                    appended_nul = v.ends_nul() || is_nul_char(a);
-                    self.mark_moved(a, env);
-                    self.escape(&v);
-                }
-                self.track_nul(&name, &m.receiver, m.args.len() == 1 && appended_nul, env);
-                Val {
-                    nul: KEEPS_TEXT.contains(&name.as_str()) && rv.ends_nul(),
-                    hint: info_hint,
-                    carried: if VIEW_METHODS.contains(&name.as_str()) {
-                        rv.carried
-                    } else {
-                        Vec::new()
-                    },
-                    ..Val::default()
-                }
-            }
+            _ => self.other_method(m, &name, env),
         }
     }
 
@@ -173,8 +69,180 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// What the receiver of `.as_ptr()` is: its kind, whether a temporary,
-    /// its text, and the local that owns it.
+    // Each kind of method call has its own fn: the walk recurses through
+    // the receiver, and one small frame per level keeps deep chains within
+    // the stack.
+
+    /// `x.as_ptr()`, `x.as_mut_ptr()`: a pointer borrowed from `x`.
+    pub(super) fn borrow_ptr(&mut self, m: &'a ExprMethodCall, name: &str, env: &mut Env) -> Val {
+        let info = self.receiver_info(&m.receiver, env);
+        let rv = self.eval(&m.receiver, env);
+        if let Some(o) = rv.obj
+            && matches!(self.objs[o].kind, Kind::Rust(..))
+        {
+            // `Vec::leak(v).as_mut_ptr()`: the leaked memory itself.
+            return Val {
+                obj: Some(o),
+                ..Val::default()
+            };
+        }
+        for a in &m.args {
+            self.eval(a, env);
+        }
+        let at = m
+            .dot_token
+            .span
+            .join(m.paren_token.span.close())
+            .unwrap_or(m.method.span());
+        let o = self.new_obj(
+            Kind::Borrowed {
+                nul: rv.ends_nul(),
+                src: info.hint,
+                root: info.root.clone(),
+                mutable: name == "as_mut_ptr",
+                owner: info.owner,
+                owner_name: info.root.unwrap_or_else(|| "its owner".to_owned()),
+                temp: info.temp,
+            },
+            at,
+            "",
+        );
+        if info.temp
+            && let Some(t) = self.stmt_temps.last_mut()
+        {
+            t.push(o);
+        }
+        if let Some(b) = info.owner {
+            self.owners.entry(b).or_default().push(o);
+        }
+        Val {
+            obj: Some(o),
+            carried: rv.carried,
+            ..Val::default()
+        }
+    }
+
+    /// `x.into_raw()`, `x.leak()`, `x.into_raw_parts()` as methods.
+    pub(super) fn method_into_raw(
+        &mut self,
+        m: &'a ExprMethodCall,
+        name: &str,
+        span: proc_macro2::Span,
+        env: &mut Env,
+    ) -> Val {
+        let info = self.receiver_info(&m.receiver, env);
+        let rv = self.eval(&m.receiver, env);
+        if let Some(o) = rv.owner_of {
+            env.released.remove(&o);
+            return Val::default();
+        }
+        let hint = if rv.hint == Hint::Unknown {
+            info.hint
+        } else {
+            rv.hint.clone()
+        };
+        let alloc = match (name, &hint) {
+            ("into_raw", Hint::CString) => Some((RustAlloc::CString, "CString::into_raw")),
+            ("leak", Hint::Vec | Hint::String) => Some((RustAlloc::Vec, "Vec::leak")),
+            ("into_raw_parts", Hint::Vec | Hint::String) => Some((RustAlloc::Vec, RAW_PARTS)),
+            _ => None,
+        };
+        match alloc {
+            Some((alloc, how)) => {
+                self.mark_moved(&m.receiver, env);
+                let o = self.new_obj(Kind::Rust(alloc, how), span, "");
+                Val {
+                    obj: Some(o),
+                    ..Val::default()
+                }
+            }
+            None => {
+                self.escape(&rv);
+                Val::default()
+            }
+        }
+    }
+
+    /// Any other method: the receiver escapes unless the method is a view,
+    /// the arguments escape, closures given to combinators own their element.
+    pub(super) fn other_method(&mut self, m: &'a ExprMethodCall, name: &str, env: &mut Env) -> Val {
+        let info_hint = self.owned_hint(m, env);
+        let rv = self.eval(&m.receiver, env);
+        if !VIEW_METHODS.contains(&name) {
+            self.escape(&rv);
+        }
+        let mut appended_nul = false;
+        // `opt.map_or(null(), |s| s.as_ptr())`: the closure owns the
+        // element it is given, and drops it when it returns.
+        let element = COMBINATORS
+            .contains(&name)
+            .then(|| self.element_hint(&m.receiver, &rv))
+            .filter(Hint::owned);
+        let stores = STORES.contains(&name);
+        for a in &m.args {
+            if matches!(a, Expr::Closure(_)) {
+                self.closure_param = element.clone();
+            }
+            let v = self.eval(a, env);
+            self.closure_param = None;
+            // `ptrs.push(p)`: the collection carries the pointer, to
+            // wherever its own pointer goes.
+            if stores
+                && let Some(n) = path_ident(&m.receiver)
+                && let Some(var) = env.var_mut(&n)
+            {
+                var.val.carried.extend(v.objs());
+            }
+            appended_nul = v.ends_nul() || is_nul_char(a);
+            self.mark_moved(a, env);
+            self.escape(&v);
+        }
+        self.track_nul(name, &m.receiver, m.args.len() == 1 && appended_nul, env);
+        let hint = match name {
+            // An `Option`/`Result` of the receiver's kind of value.
+            "ok" | "err" | "map_err" | "ok_or" | "ok_or_else" | "take" => rv.hint.clone(),
+            "map" | "and_then" => m
+                .args
+                .first()
+                .and_then(|a| match a {
+                    Expr::Closure(c) => Some(static_hint(&c.body)),
+                    _ => None,
+                })
+                .unwrap_or(info_hint),
+            _ => info_hint,
+        };
+        Val {
+            nul: KEEPS_TEXT.contains(&name) && rv.ends_nul(),
+            hint,
+            carried: if VIEW_METHODS.contains(&name) {
+                rv.carried
+            } else {
+                Vec::new()
+            },
+            ..Val::default()
+        }
+    }
+
+    /// What an `Option`/`Result` combinator's closure receives from
+    /// `recv` (whose value is `rv`): the kind of value inside it.
+    pub(super) fn element_hint(&self, recv: &Expr, rv: &Val) -> Hint {
+        match strip(recv) {
+            // `CString::new(..)` is a `Result<CString, _>`.
+            Expr::Call(c) => match callee(&c.func) {
+                Some((segs, _)) if segs.len() >= 2 => ctor_hint(
+                    &segs[segs.len() - 2],
+                    &segs[segs.len() - 1],
+                    None,
+                    &Env::default(),
+                    None,
+                ),
+                _ => Hint::Unknown,
+            },
+            Expr::MethodCall(_) => rv.hint.clone(),
+            _ => Hint::Unknown,
+        }
+    }
+
     /// What an owning conversion (`to_string`, `to_vec`, `to_owned`, ...)
     /// makes of its receiver; `Unknown` for any other method.
     pub(super) fn owned_hint(&self, m: &ExprMethodCall, env: &Env) -> Hint {
@@ -191,6 +259,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// What the receiver of `.as_ptr()` is: its kind, whether a temporary,
+    /// its text, and the local that owns it.
     pub(super) fn receiver_info(&self, e: &Expr, env: &Env) -> RecvInfo {
         let root = root_text(e);
         let mut info = RecvInfo {
@@ -387,4 +457,16 @@ pub(super) const EDITS: &[&str] = &[
     "as_mut_slice",
 ];
 
-pub(super) const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
+/// Collection methods that store their argument in the receiver.
+pub(super) const STORES: &[&str] = &["push", "insert", "push_back", "push_front"];
+
+/// `Option`/`Result` methods that hand their element to a closure by value.
+pub(super) const COMBINATORS: &[&str] = &[
+    "map",
+    "map_or",
+    "map_or_else",
+    "and_then",
+    "is_some_and",
+    "is_ok_and",
+    "inspect",
+];

@@ -330,3 +330,30 @@ pub(super) fn is_diverging_call(qual: &str, name: &str) -> bool {
         ("process", "exit" | "abort") | ("libc", "exit" | "_exit" | "abort")
     )
 }
+
+/// Methods that take the value out of an `Option` or `Result`.
+pub(super) const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_unchecked"];
+
+/// The kind of value an expression makes, read from its shape alone:
+/// `CString::new(x).unwrap()`, `String::from(..)?`, `format!(..)`.
+pub(super) fn static_hint(e: &Expr) -> Hint {
+    match e {
+        Expr::Paren(p) => static_hint(&p.expr),
+        Expr::Try(t) => static_hint(&t.expr),
+        Expr::MethodCall(m) if UNWRAPS.contains(&m.method.to_string().as_str()) => {
+            static_hint(&m.receiver)
+        }
+        Expr::Call(c) => match callee(&c.func) {
+            Some((segs, _)) if segs.len() >= 2 => ctor_hint(
+                &segs[segs.len() - 2],
+                &segs[segs.len() - 1],
+                None,
+                &Env::default(),
+                None,
+            ),
+            _ => Hint::Unknown,
+        },
+        Expr::Macro(m) if m.mac.path.is_ident("format") => Hint::String,
+        _ => Hint::Unknown,
+    }
+}

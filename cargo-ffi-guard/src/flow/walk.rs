@@ -82,7 +82,12 @@ pub fn analyze_body(idx: &Known<'_>, file: usize, text: &str, body: &Body<'_>) -
 
 /// Analyses a closure body as a function of its own: captured values are
 /// unknown inside it (their fate was decided where the closure was made).
-pub(super) fn analyze_closure(cx_parent: &Ctx<'_>, c: &ExprClosure, out: &mut BodyOut) {
+pub(super) fn analyze_closure(
+    cx_parent: &Ctx<'_>,
+    c: &ExprClosure,
+    param: Option<Hint>,
+    out: &mut BodyOut,
+) {
     let mut cx = Ctx::new(
         cx_parent.idx,
         cx_parent.file,
@@ -92,10 +97,12 @@ pub(super) fn analyze_closure(cx_parent: &Ctx<'_>, c: &ExprClosure, out: &mut Bo
         cx_parent.generics.clone(),
         cx_parent.self_ty.clone(),
     );
+    cx.in_closure = true;
     let mut env = Env::default();
     env.scopes.push(Vec::new());
+    let mut param = param;
     for input in &c.inputs {
-        cx.bind_pat(input, Val::default(), None, &mut env);
+        cx.bind_pat(input, Val::default(), param.take(), &mut env);
     }
     let v = cx.eval(&c.body, &mut env);
     if !env.diverged {
@@ -140,7 +147,14 @@ pub(super) struct Ctx<'a> {
     /// [`MAX_DEPTH`] (then the body is given up, see [`Ctx::finish`]).
     pub(super) depth: usize,
     pub(super) gave_up: bool,
-    pub(super) closures: Vec<&'a ExprClosure>,
+    /// Closures met in the body, each with what its first parameter is
+    /// known to hold (the element an `Option`/`Result` combinator passes).
+    pub(super) closures: Vec<(&'a ExprClosure, Option<Hint>)>,
+    /// Set while evaluating a combinator's closure argument: the hint of
+    /// the element it receives by value.
+    pub(super) closure_param: Option<Hint>,
+    /// The body is a closure's (its locals die when it returns).
+    pub(super) in_closure: bool,
     /// `let b: Box<T> = Box::from_raw(..)`: the `T` for the release being evaluated.
     pub(super) let_box_ann: Option<String>,
     pub(super) facts: Vec<Fact>,
@@ -181,6 +195,8 @@ impl<'a> Ctx<'a> {
             depth: 0,
             gave_up: false,
             closures: Vec::new(),
+            closure_param: None,
+            in_closure: false,
             let_box_ann: None,
             facts: Vec::new(),
             reported: HashSet::new(),
@@ -234,8 +250,8 @@ impl<'a> Ctx<'a> {
             facts: std::mem::take(&mut self.facts),
             box_releases: std::mem::take(&mut self.releases),
         };
-        for c in std::mem::take(&mut self.closures) {
-            analyze_closure(&self, c, &mut out);
+        for (c, param) in std::mem::take(&mut self.closures) {
+            analyze_closure(&self, c, param, &mut out);
         }
         out
     }
@@ -731,9 +747,13 @@ impl<'a> Ctx<'a> {
             Expr::If(i) => self.if_expr(i, env),
             Expr::Match(m) => self.match_expr(m, env),
             Expr::Index(i) => {
-                self.eval(&i.expr, env);
+                // An element of a collection of pointers: any of them.
+                let base = self.eval(&i.expr, env);
                 self.eval(&i.index, env);
-                Val::default()
+                Val {
+                    carried: base.carried,
+                    ..Val::default()
+                }
             }
             Expr::Let(l) => {
                 let v = self.eval(&l.expr, env);
@@ -882,7 +902,8 @@ impl<'a> Ctx<'a> {
             }
         }
         if !self.second_pass {
-            self.closures.push(c);
+            let param = self.closure_param.take();
+            self.closures.push((c, param));
         }
     }
 

@@ -53,14 +53,16 @@ fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
             dropped,
             used,
             returned,
+            closure,
             fix,
         } = fact
         else {
             continue;
         };
+        let func = if *closure { "closure" } else { "function" };
         let message = match (returned, owner) {
-            (true, None) => "returns a pointer into a temporary, which is dropped when the function returns".to_owned(),
-            (true, Some(o)) => format!("returns a pointer into `{o}`, which is dropped when the function returns"),
+            (true, None) => format!("returns a pointer into a temporary, which is dropped when the {func} returns"),
+            (true, Some(o)) => format!("returns a pointer into `{o}`, which is dropped when the {func} returns"),
             (false, None) => {
                 "pointer into a temporary that is dropped at the end of its statement, then passed to C".to_owned()
             }
