@@ -19,6 +19,9 @@ impl<'a> Ctx<'a> {
     pub(super) fn call(&mut self, c: &'a ExprCall, env: &mut Env) -> Val {
         let Some((segs, turbofish)) = callee(&c.func) else {
             let f = self.eval(&c.func, env);
+            if f.hint == Hint::CFn {
+                return self.c_fn_pointer_call(c, env);
+            }
             self.escape(&f);
             for a in &c.args {
                 let v = self.eval(a, env);
@@ -27,6 +30,12 @@ impl<'a> Ctx<'a> {
             }
             return Val::default();
         };
+        if let [one] = segs.as_slice() {
+            let local = env.var(one).map(|v| v.val.hint == Hint::CFn);
+            if local.unwrap_or_else(|| self.idx.c_fn_statics.contains(one)) {
+                return self.c_fn_pointer_call(c, env);
+            }
+        }
         let name = segs.last().map(String::as_str).unwrap_or("");
         let qual = if segs.len() >= 2 {
             segs[segs.len() - 2].as_str()
@@ -497,7 +506,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A call through a C-ABI fn pointer: a foreign call whose ownership
+    /// is not declared. What it is given reaches C, and may be kept there.
+    pub(super) fn c_fn_pointer_call(&mut self, c: &'a ExprCall, env: &mut Env) -> Val {
+        let vals = self.eval_args(c, env);
+        for (a, v) in c.args.iter().zip(&vals) {
+            self.escape(v);
+            self.mark_moved(a, env);
+            self.hand_to_c(v, first_span(a), env);
+        }
+        Val::default()
+    }
+
     pub(super) fn field_hint(&self, name: &str) -> Hint {
+        if self.idx.c_fn_fields.get(name) == Some(&true) {
+            return Hint::CFn;
+        }
         match self.idx.field_types.get(name).cloned().flatten().as_deref() {
             Some("CString") => Hint::CString,
             Some("String") => Hint::String,

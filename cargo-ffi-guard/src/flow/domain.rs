@@ -37,6 +37,9 @@ pub(super) enum Hint {
     /// A raw pointer to this type.
     Ptr(Option<String>),
     Named(String),
+    /// A C-ABI fn pointer (`extern "C" fn(..)`, or an `Option` of one):
+    /// calling it is a foreign call.
+    CFn,
 }
 
 impl Hint {

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use syn::{FnArg, Item, Pat};
 
+use super::tables::is_c_fn_type;
 use crate::model::Crate;
 
 /// What the crate declares about one foreign function.
@@ -52,6 +53,11 @@ pub struct Known<'a> {
     /// Field name -> the pointee or owned type of that field, when every
     /// struct of the crate with a field of that name agrees.
     pub field_types: HashMap<String, Option<String>>,
+    /// Field name -> whether every struct of the crate with a field of that
+    /// name declares it a C-ABI fn pointer (`Option<extern "C" fn>`).
+    pub c_fn_fields: HashMap<String, bool>,
+    /// Statics of C-ABI fn pointer type.
+    pub c_fn_statics: HashSet<String>,
 }
 
 impl<'a> Known<'a> {
@@ -117,9 +123,17 @@ impl<'a> Known<'a> {
                         self.items(items);
                     }
                 }
+                Item::Static(s) if is_c_fn_type(&s.ty) => {
+                    self.c_fn_statics.insert(s.ident.to_string());
+                }
                 Item::Struct(s) => {
                     for field in &s.fields {
                         if let Some(name) = &field.ident {
+                            let c_fn = is_c_fn_type(&field.ty);
+                            self.c_fn_fields
+                                .entry(name.to_string())
+                                .and_modify(|all| *all &= c_fn)
+                                .or_insert(c_fn);
                             let ty = type_of_interest(&field.ty);
                             self.field_types
                                 .entry(name.to_string())

@@ -186,6 +186,9 @@ pub(super) fn type_guess(e: &Expr, env: &Env, self_ty: Option<&str>) -> Option<S
 }
 
 pub(super) fn hint_of_type(ty: &Type) -> Hint {
+    if is_c_fn_type(ty) {
+        return Hint::CFn;
+    }
     match ty {
         Type::Ptr(p) => Hint::Ptr(type_of_interest(&p.elem)),
         Type::Reference(r) => match &*r.elem {
@@ -355,5 +358,31 @@ pub(super) fn static_hint(e: &Expr) -> Hint {
         },
         Expr::Macro(m) if m.mac.path.is_ident("format") => Hint::String,
         _ => Hint::Unknown,
+    }
+}
+
+/// `extern "C" fn(..)` (or `"C-unwind"`, `"system"`, bare `extern`), or an
+/// `Option` of one: a pointer to a function C provides or C can call.
+pub fn is_c_fn_type(ty: &Type) -> bool {
+    match ty {
+        Type::BareFn(f) => f.abi.as_ref().is_some_and(|abi| {
+            crate::index::is_c_abi(Some(
+                abi.name
+                    .as_ref()
+                    .map_or("C".to_owned(), |n| n.value())
+                    .as_str(),
+            ))
+        }),
+        Type::Paren(p) => is_c_fn_type(&p.elem),
+        Type::Group(g) => is_c_fn_type(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            last.ident == "Option"
+                && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+                    if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_c_fn_type(t)))
+        }
+        _ => false,
     }
 }
