@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, Type};
 
 use super::domain::*;
@@ -327,8 +328,10 @@ impl<'a> Ctx<'a> {
                 self.escape(v);
             }
             self.hand_to_c(v, first_span(a), env);
-            if let Some(n) = out_param(a)
-                && let Some(var) = env.var(&n).map(|v| v.name.clone())
+            if let Some(n) = out_param(a).or_else(|| filled_in_place(a, env))
+                && let Some((var, carried)) = env
+                    .var(&n)
+                    .map(|v| (v.name.clone(), !v.val.carried.is_empty()))
             {
                 // C writes a pointer into the local: it is C's now.
                 let kind = if ffi_guard_syntax::alloc_prefix(&ff.name).is_some() {
@@ -343,6 +346,11 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 let o = self.new_obj(kind, first_span(a), &var);
+                // A struct C filled in (no pointer of Rust's put in it
+                // before): the pointers in its fields are C's memory.
+                if !carried {
+                    self.c_filled.insert(o);
+                }
                 if let Some(var) = env.var_mut(&n) {
                     var.val.obj = Some(o);
                 }
@@ -518,6 +526,25 @@ impl<'a> Ctx<'a> {
         Val::default()
     }
 
+    /// `s.field` of a struct a foreign call filled in (see
+    /// `Ctx::foreign_call`): a pointer C wrote, of the field's type.
+    pub(super) fn c_field(&mut self, base: &Val, f: &syn::ExprField) -> Option<Val> {
+        let o = base.obj.filter(|o| self.c_filled.contains(o))?;
+        let syn::Member::Named(n) = &f.member else {
+            return None;
+        };
+        let func = match &self.objs[o].kind {
+            Kind::CRet { func, .. } | Kind::CAlloc { func, .. } => func.clone(),
+            _ => return None,
+        };
+        let ty = self.idx.field_types.get(&n.to_string()).cloned().flatten();
+        let kind = Kind::CRet { func, ty };
+        Some(Val {
+            obj: Some(self.new_obj(kind, f.span(), &n.to_string())),
+            ..Val::default()
+        })
+    }
+
     pub(super) fn field_hint(&self, name: &str) -> Hint {
         if self.idx.c_fn_fields.get(name) == Some(&true) {
             return Hint::CFn;
@@ -529,4 +556,18 @@ impl<'a> Ctx<'a> {
             _ => Hint::Unknown,
         }
     }
+}
+
+/// `s.as_mut_ptr()` of a local that is not an owning Rust buffer
+/// (`MaybeUninit<S>`, a plain struct): C fills the local in place.
+pub(super) fn filled_in_place(a: &Expr, env: &Env) -> Option<String> {
+    let Expr::MethodCall(m) = strip(a) else {
+        return None;
+    };
+    if m.method != "as_mut_ptr" {
+        return None;
+    }
+    let name = path_ident(&m.receiver)?;
+    let var = env.var(&name)?;
+    (!var.val.hint.owned() && var.val.hint != Hint::StringRef).then_some(name)
 }

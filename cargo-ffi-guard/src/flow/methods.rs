@@ -25,7 +25,8 @@ impl<'a> Ctx<'a> {
                     ..Val::default()
                 }
             }
-            "cast" | "cast_mut" | "cast_const" | "unwrap" | "expect" | "unwrap_unchecked" => {
+            "cast" | "cast_mut" | "cast_const" | "unwrap" | "expect" | "unwrap_unchecked"
+            | "assume_init" => {
                 let v = self.eval(&m.receiver, env);
                 for a in &m.args {
                     self.eval(a, env);

@@ -129,6 +129,9 @@ pub(super) struct Ctx<'a> {
     /// Places the function leaves early (`return`, `?`) with each foreign
     /// allocation still held and not released on that path.
     pub(super) exits: Vec<(ObjId, Span)>,
+    /// Objects standing for a struct a foreign call filled in through
+    /// `&mut s` or `s.as_mut_ptr()`.
+    pub(super) c_filled: HashSet<ObjId>,
     /// How many branches (if, match arm, loop body) enclose the code being
     /// walked.
     pub(super) branch_depth: usize,
@@ -184,6 +187,7 @@ impl<'a> Ctx<'a> {
             touched: HashSet::new(),
             escaped: HashSet::new(),
             exits: Vec::new(),
+            c_filled: HashSet::new(),
             branch_depth: 0,
             handed: HashMap::new(),
             leak_candidates: Vec::new(),
@@ -716,6 +720,9 @@ impl<'a> Ctx<'a> {
                         obj: b.obj,
                         ..Val::default()
                     };
+                }
+                if let Some(v) = self.c_field(&b, f) {
+                    return v;
                 }
                 let hint = match &f.member {
                     syn::Member::Named(n) => self.field_hint(&n.to_string()),
