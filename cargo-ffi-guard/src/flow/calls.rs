@@ -158,6 +158,15 @@ impl<'a> Ctx<'a> {
                 Val::default()
             }
             ("mem" | "", "drop") if !self.idx.rust_fns.contains("drop") => {
+                if let Some(a) = arg0
+                    && let Some(var) = path_ident(a).and_then(|n| env.var(&n).cloned())
+                    && !var.moved
+                    && let Hint::Named(ty) = &var.val.hint
+                    && self.apply_self_summary(&var, ty, "drop", span, env)
+                {
+                    self.mark_moved(a, env);
+                    return Val::default();
+                }
                 if let Some(a) = arg0 {
                     match path_ident(a).and_then(|n| {
                         env.var(&n)
@@ -250,8 +259,13 @@ impl<'a> Ctx<'a> {
                     drop(vals);
                     return Val::default();
                 }
-                // A Rust function: whatever it receives is its business.
+                // A Rust function: what its summary says it does to its
+                // arguments happens here; the rest is its business.
                 let vals = self.eval_args(c, env);
+                if segs.len() == 1 {
+                    let args: Vec<&'a Expr> = c.args.iter().collect();
+                    self.apply_summary(name, &args, &vals, span, env);
+                }
                 for (a, v) in c.args.iter().zip(&vals) {
                     self.escape(v);
                     self.mark_moved(a, env);
@@ -260,6 +274,7 @@ impl<'a> Ctx<'a> {
                     {
                         var.val.obj = None;
                         var.val.nul = false;
+                        var.val.fields.clear();
                     }
                 }
                 let hint = ctor_hint(qual, name, c.args.first(), env, self.self_ty.as_deref());
@@ -451,14 +466,29 @@ impl<'a> Ctx<'a> {
                 o
             }
         };
+        let name = path_ident(strip_ptr(a)).unwrap_or_else(|| self.objs[o].name.clone());
+        self.release_obj(rel, o, name, site, env);
+        Some(o)
+    }
+
+    /// Object `o` (named `name`) is released by `rel` at `site`.
+    pub(super) fn release_obj(
+        &mut self,
+        rel: Release,
+        o: ObjId,
+        name: String,
+        site: Span,
+        env: &mut Env,
+    ) {
         self.touched.insert(o);
         if let Release::C(_) = rel {
             // Released by C: handed to C as much as any argument.
             self.handed.entry(o).or_insert(site);
         }
         self.check_mismatch(&rel, o, site);
+        self.release_kinds.entry(o).or_insert_with(|| rel.clone());
         match env.released.get(&o).copied() {
-            Some(first) => self.double_free(o, a, first, site),
+            Some(first) => self.double_free(o, name, first, site),
             // Released by an earlier branch that did not leave, and again
             // here, outside any branch entered since.
             None if env
@@ -467,14 +497,13 @@ impl<'a> Ctx<'a> {
                 .is_some_and(|(_, depth)| *depth >= self.branch_depth) =>
             {
                 let first = env.maybe_released[&o].0;
-                self.double_free(o, a, first, site);
+                self.double_free(o, name, first, site);
                 env.released.insert(o, site);
             }
             None => {
                 env.released.insert(o, site);
             }
         }
-        Some(o)
     }
 
     /// The pointee type of a pointer expression, for `Box::from_raw`.

@@ -8,7 +8,7 @@ use syn::{Expr, ExprCall};
 use super::domain::*;
 use super::facts::{Fact, Origin, PtrLenProblem, Release, RoundTrip, RustAlloc, RustText};
 use super::known::last_segment;
-use super::syntax::{path_ident, strip_ptr};
+
 use super::tables::*;
 use super::walk::Ctx;
 
@@ -230,12 +230,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// `double_free`: object `o` (the argument `a`), released at `first` on
+    /// `double_free`: object `o` (named `name`), released at `first` on
     /// every path here, is released again at `second`.
-    pub(super) fn double_free(&mut self, o: ObjId, a: &Expr, first: Span, second: Span) {
+    pub(super) fn double_free(&mut self, o: ObjId, name: String, first: Span, second: Span) {
         if self.once(6, second) {
             let obj = &self.objs[o];
-            let name = path_ident(strip_ptr(a)).unwrap_or_else(|| obj.name.clone());
             let origin = (!matches!(obj.kind, Kind::Unknown)).then(|| self.site(obj.site));
             let in_loop = first.start() == second.start();
             self.facts.push(Fact::DoubleFree {
@@ -252,6 +251,7 @@ impl<'a> Ctx<'a> {
     /// allocation still held here and not released on this path is noted
     /// (see [`Ctx::foreign_leaks`]).
     pub(super) fn early_exit(&mut self, at: Span, env: &Env) {
+        self.note_exit(env);
         for var in env.scopes.iter().flatten() {
             let Some(o) = var.val.obj else { continue };
             if !env.released.contains_key(&o)

@@ -127,6 +127,8 @@ pub(super) struct Val {
     pub(super) hint: Hint,
     /// This value owns what `Box/CString/Vec::from_raw` took from this object.
     pub(super) owner_of: Option<ObjId>,
+    /// The objects put in a struct literal's named fields.
+    pub(super) fields: Vec<(String, ObjId)>,
     /// A string (or bytes) whose text the code made end in `\0`:
     /// `format!("..\0")`, `String::from("..\0")`, `s.push('\0')`.
     pub(super) nul: bool,
@@ -231,6 +233,11 @@ pub(super) fn join_val(a: Val, b: Val) -> Val {
             Hint::Unknown
         },
         owner_of: None,
+        fields: if a.fields == b.fields {
+            a.fields
+        } else {
+            Vec::new()
+        },
         nul: a.nul && b.nul,
     }
 }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use syn::{FnArg, Item, Pat};
 
+use super::summaries::{SelfSummaries, Summary};
 use super::tables::is_c_fn_type;
 use crate::model::Crate;
 
@@ -58,6 +59,19 @@ pub struct Known<'a> {
     pub c_fn_fields: HashMap<String, bool>,
     /// Statics of C-ABI fn pointer type.
     pub c_fn_statics: HashSet<String>,
+    /// The crate's free fns by name; `None` for a name defined twice.
+    pub fn_items: HashMap<String, Option<&'a syn::ItemFn>>,
+    /// Summaries computed so far (`None`: being computed, or none).
+    pub summaries: RefCell<HashMap<String, Option<Rc<Summary>>>>,
+    pub summary_nesting: std::cell::Cell<usize>,
+    /// Methods taking `self` of the crate's types, by (type, method);
+    /// `Drop::drop` is `(type, "drop")`. `None` for a pair defined twice.
+    pub methods: HashMap<(String, String), Option<&'a syn::ImplItemFn>>,
+    /// Named fields of the crate's structs, by struct name; `None` for a
+    /// name defined twice.
+    pub struct_fields: HashMap<String, Option<Vec<String>>>,
+    /// What a method does to the fields of its receiver, computed so far.
+    pub self_summaries: RefCell<SelfSummaries>,
 }
 
 impl<'a> Known<'a> {
@@ -111,6 +125,10 @@ impl<'a> Known<'a> {
                 Item::ForeignMod(m) => self.add_extern_block(m),
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
+                    self.fn_items
+                        .entry(f.sig.ident.to_string())
+                        .and_modify(|seen| *seen = None)
+                        .or_insert(Some(f));
                     // Extern blocks, fns and structs declared inside a body.
                     for stmt in &f.block.stmts {
                         if let syn::Stmt::Item(inner) = stmt {
@@ -126,7 +144,31 @@ impl<'a> Known<'a> {
                 Item::Static(s) if is_c_fn_type(&s.ty) => {
                     self.c_fn_statics.insert(s.ident.to_string());
                 }
+                Item::Impl(imp) => {
+                    let Some(ty) = type_of_interest(&imp.self_ty) else {
+                        continue;
+                    };
+                    for item in &imp.items {
+                        if let syn::ImplItem::Fn(f) = item
+                            && f.sig.receiver().is_some()
+                        {
+                            self.methods
+                                .entry((ty.clone(), f.sig.ident.to_string()))
+                                .and_modify(|seen| *seen = None)
+                                .or_insert(Some(f));
+                        }
+                    }
+                }
                 Item::Struct(s) => {
+                    let names: Vec<String> = s
+                        .fields
+                        .iter()
+                        .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+                        .collect();
+                    self.struct_fields
+                        .entry(s.ident.to_string())
+                        .and_modify(|seen| *seen = None)
+                        .or_insert(Some(names));
                     for field in &s.fields {
                         if let Some(name) = &field.ident {
                             let c_fn = is_c_fn_type(&field.ty);

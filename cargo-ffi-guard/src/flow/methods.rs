@@ -167,6 +167,7 @@ impl<'a> Ctx<'a> {
     /// Any other method: the receiver escapes unless the method is a view,
     /// the arguments escape, closures given to combinators own their element.
     pub(super) fn other_method(&mut self, m: &'a ExprMethodCall, name: &str, env: &mut Env) -> Val {
+        self.method_on_droppable(m, name, env);
         let info_hint = self.owned_hint(m, env);
         let rv = self.eval(&m.receiver, env);
         if !VIEW_METHODS.contains(&name) {
@@ -221,6 +222,34 @@ impl<'a> Ctx<'a> {
                 Vec::new()
             },
             ..Val::default()
+        }
+    }
+
+    /// A method called on a local of a crate type with a `Drop` impl: the
+    /// fields the method releases are released here; a method taking the
+    /// value, or one the walk cannot read, ends its tracking (no drop is
+    /// assumed after it).
+    pub(super) fn method_on_droppable(&mut self, m: &'a ExprMethodCall, name: &str, env: &mut Env) {
+        let Some(recv) = path_ident(&m.receiver) else {
+            return;
+        };
+        let Some(var) = env.var(&recv).cloned() else {
+            return;
+        };
+        let Hint::Named(ty) = &var.val.hint else {
+            return;
+        };
+        let key = (ty.clone(), name.to_owned());
+        let by_ref = match self.idx.methods.get(&key) {
+            Some(Some(f)) => f.sig.receiver().is_some_and(|r| r.reference.is_some()),
+            _ => false,
+        };
+        let span = m.method.span();
+        let read = self.apply_self_summary(&var, ty, name, span, env);
+        if !(read && by_ref)
+            && let Some(v) = env.var_mut(&recv)
+        {
+            v.moved = true;
         }
     }
 

@@ -13,6 +13,8 @@
 //! - `calls.rs`: calls and the ownership transitions they make;
 //! - `methods.rs`: method knowledge (borrows, views, unwraps);
 //! - `tables.rs`: std and libc behaviour;
+//! - `summaries.rs`: per-fn summaries of the crate's own fns (which
+//!   parameters a fn releases, which it hands to C), used at every call;
 //! - `detect.rs`: where a transition is a bug: the [`Fact`]s;
 //! - `facts.rs`: the facts' types, the analysis' output;
 //! - `errno.rs`: the separate walk for errno reads;
@@ -31,6 +33,7 @@ mod errno;
 mod facts;
 mod known;
 mod methods;
+mod summaries;
 mod syntax;
 mod tables;
 mod walk;

@@ -22,7 +22,7 @@ use syn::{Block, Expr, ExprClosure, Local, Macro, Pat, Stmt, Type};
 
 use super::bodies::Body;
 use super::domain::*;
-use super::facts::{BoxReleases, Fact, RustAlloc, Site};
+use super::facts::{BoxReleases, Fact, Release, RustAlloc, Site};
 use super::known::{Known, type_of_interest};
 use super::methods::*;
 use super::syntax::*;
@@ -129,6 +129,10 @@ pub(super) struct Ctx<'a> {
     /// Places the function leaves early (`return`, `?`) with each foreign
     /// allocation still held and not released on that path.
     pub(super) exits: Vec<(ObjId, Span)>,
+    /// The release each object was given (for summaries).
+    pub(super) release_kinds: HashMap<ObjId, Release>,
+    /// Computing a summary: what each early exit left released.
+    pub(super) exit_released: Option<Vec<std::collections::BTreeSet<ObjId>>>,
     /// Objects standing for a struct a foreign call filled in through
     /// `&mut s` or `s.as_mut_ptr()`.
     pub(super) c_filled: HashSet<ObjId>,
@@ -188,6 +192,8 @@ impl<'a> Ctx<'a> {
             escaped: HashSet::new(),
             exits: Vec::new(),
             c_filled: HashSet::new(),
+            release_kinds: HashMap::new(),
+            exit_released: None,
             branch_depth: 0,
             handed: HashMap::new(),
             leak_candidates: Vec::new(),
@@ -453,6 +459,8 @@ impl<'a> Ctx<'a> {
                 Stmt::Expr(e, semi) => {
                     let v = self.eval(e, env);
                     if semi.is_none() && i + 1 == n {
+                        // The block's value moves out of it.
+                        self.mark_moved(e, env);
                         last = v;
                         tail = true;
                     }
@@ -481,6 +489,12 @@ impl<'a> Ctx<'a> {
             for var in scope.iter().rev() {
                 if var.val.hint.owned() && !var.moved {
                     self.drop_var(var.binding, end, env);
+                }
+                if let Hint::Named(ty) = &var.val.hint
+                    && !var.moved
+                    && !env.diverged
+                {
+                    self.apply_self_summary(var, ty, "drop", end, env);
                 }
             }
         }
@@ -594,15 +608,7 @@ impl<'a> Ctx<'a> {
         match e {
             Expr::Array(a) => self.collection(a.elems.iter(), env),
             Expr::Tuple(t) => self.collection(t.elems.iter(), env),
-            Expr::Struct(s) => {
-                let mut v = self.collection(s.fields.iter().map(|f| &f.expr), env);
-                if let Some(rest) = &s.rest {
-                    let r = self.eval(rest, env);
-                    self.escape(&r);
-                }
-                v.hint = Hint::Unknown;
-                v
-            }
+            Expr::Struct(s) => self.struct_literal(s, env),
             Expr::Assign(a) => {
                 self.assign(&a.left, &a.right, env);
                 Val::default()
@@ -710,30 +716,7 @@ impl<'a> Ctx<'a> {
                 self.escape(&v);
                 Val::default()
             }
-            Expr::Field(f) => {
-                let b = self.eval(&f.base, env);
-                if matches!(&f.member, syn::Member::Unnamed(i) if i.index == 0)
-                    && self.is_raw_parts(&b)
-                {
-                    // `parts.0` of `into_raw_parts`: the buffer itself.
-                    return Val {
-                        obj: b.obj,
-                        ..Val::default()
-                    };
-                }
-                if let Some(v) = self.c_field(&b, f) {
-                    return v;
-                }
-                let hint = match &f.member {
-                    syn::Member::Named(n) => self.field_hint(&n.to_string()),
-                    syn::Member::Unnamed(_) => Hint::Unknown,
-                };
-                Val {
-                    carried: b.carried,
-                    hint,
-                    ..Val::default()
-                }
-            }
+            Expr::Field(f) => self.field(f, env),
             Expr::ForLoop(f) => {
                 let it = self.eval(&f.expr, env);
                 self.escape(&it);
@@ -835,6 +818,72 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    // Arms of `eval_expr` with locals of their own are fns of their own:
+    // the walk recurses through `eval_expr`, whose frame stays small.
+
+    /// `S { f: x, .. }`: the fields carry their values, and name them.
+    pub(super) fn struct_literal(&mut self, s: &'a syn::ExprStruct, env: &mut Env) -> Val {
+        let mut v = Val::default();
+        for f in &s.fields {
+            let fv = self.collection(std::iter::once(&f.expr), env);
+            if let (syn::Member::Named(n), [o]) = (&f.member, fv.carried.as_slice()) {
+                v.fields.push((n.to_string(), *o));
+            }
+            v.carried.extend(fv.carried);
+        }
+        if let Some(rest) = &s.rest {
+            let r = self.eval(rest, env);
+            self.escape(&r);
+        }
+        // A value of a crate type with a `Drop` impl: its drop runs
+        // at the end of its scope.
+        v.hint = match s.path.segments.last().map(|l| l.ident.to_string()) {
+            Some(t)
+                if self
+                    .idx
+                    .methods
+                    .contains_key(&(t.clone(), "drop".to_owned())) =>
+            {
+                Hint::Named(t)
+            }
+            _ => Hint::Unknown,
+        };
+        v
+    }
+
+    /// `x.f`: a pointer C wrote into a struct, the value a struct literal put
+    /// there, the buffer of `into_raw_parts`, or what the field's type says.
+    pub(super) fn field(&mut self, f: &'a syn::ExprField, env: &mut Env) -> Val {
+        let b = self.eval(&f.base, env);
+        if matches!(&f.member, syn::Member::Unnamed(i) if i.index == 0) && self.is_raw_parts(&b) {
+            // `parts.0` of `into_raw_parts`: the buffer itself.
+            return Val {
+                obj: b.obj,
+                ..Val::default()
+            };
+        }
+        if let Some(v) = self.c_field(&b, f) {
+            return v;
+        }
+        if let syn::Member::Named(n) = &f.member
+            && let Some((_, o)) = b.fields.iter().find(|(k, _)| n == k)
+        {
+            return Val {
+                obj: Some(*o),
+                ..Val::default()
+            };
+        }
+        let hint = match &f.member {
+            syn::Member::Named(n) => self.field_hint(&n.to_string()),
+            syn::Member::Unnamed(_) => Hint::Unknown,
+        };
+        Val {
+            carried: b.carried,
+            hint,
+            ..Val::default()
+        }
+    }
+
     /// Elements stored in an array, tuple or struct: they escape into it,
     /// and the aggregate carries them (a pointer inside it can still dangle).
     pub(super) fn collection(
@@ -891,6 +940,17 @@ impl<'a> Ctx<'a> {
                 }
             }
             other => {
+                // `h.field = v`: the struct's field holds `v` now.
+                if let Expr::Field(f) = other
+                    && let syn::Member::Named(n) = &f.member
+                    && let Some(base) = path_ident(&f.base)
+                    && let Some(var) = env.var_mut(&base)
+                {
+                    var.val.fields.retain(|(k, _)| n != k);
+                    if let Some(o) = v.obj {
+                        var.val.fields.push((n.to_string(), o));
+                    }
+                }
                 self.eval(other, env);
                 self.escape(&v);
             }
