@@ -23,7 +23,7 @@ impl<'a> Ctx<'a> {
         };
         let owner = (!*temp).then(|| owner_name.clone());
         let (as_ptr, fix) = (obj.site, obj.fix.clone());
-        if self.once(3, as_ptr) {
+        if self.once(Reported::Dangling, as_ptr) {
             self.facts.push(Fact::Dangling {
                 as_ptr: self.site(as_ptr),
                 owner,
@@ -73,7 +73,7 @@ impl<'a> Ctx<'a> {
             Hint::ByteLit(false) => RustText::ByteLitNoNul,
             _ => return,
         };
-        if self.once(4, a.span()) {
+        if self.once(Reported::StrAsCstr, a.span()) {
             self.facts.push(Fact::StrAsCstr {
                 arg: self.site(a.span()),
                 func: func.to_owned(),
@@ -107,7 +107,7 @@ impl<'a> Ctx<'a> {
         } else {
             return;
         };
-        if self.once(5, pa.span()) {
+        if self.once(Reported::PtrLen, pa.span()) {
             self.facts.push(Fact::PtrLen {
                 ptr: self.site(pa.span()),
                 len: self.site(*lspan),
@@ -163,7 +163,7 @@ impl<'a> Ctx<'a> {
             _ => return,
         };
         let origin = obj.site;
-        if self.once(7, site) {
+        if self.once(Reported::Mismatch, site) {
             self.facts.push(Fact::Mismatch {
                 release: self.site(site),
                 by: rel.clone(),
@@ -196,7 +196,7 @@ impl<'a> Ctx<'a> {
                 func,
                 free_with: Some(free_with),
             } = self.objs[o].kind.clone()
-                && self.once(1, self.objs[o].site)
+                && self.once(Reported::ForeignLeak, self.objs[o].site)
             {
                 self.facts.push(Fact::ForeignLeak {
                     func,
@@ -218,7 +218,7 @@ impl<'a> Ctx<'a> {
         for (o, at) in handed {
             if let Kind::Rust(alloc, how) = &self.objs[o].kind {
                 let (alloc, how) = (alloc.clone(), *how);
-                if self.once(2, self.objs[o].site) {
+                if self.once(Reported::IntoRaw, self.objs[o].site) {
                     self.facts.push(Fact::IntoRaw {
                         alloc,
                         how: how.to_owned(),
@@ -233,7 +233,7 @@ impl<'a> Ctx<'a> {
     /// `double_free`: object `o` (named `name`), released at `first` on
     /// every path here, is released again at `second`.
     pub(super) fn double_free(&mut self, o: ObjId, name: String, first: Span, second: Span) {
-        if self.once(6, second) {
+        if self.once(Reported::DoubleFree, second) {
             let obj = &self.objs[o];
             let origin = (!matches!(obj.kind, Kind::Unknown)).then(|| self.site(obj.site));
             let in_loop = first.start() == second.start();

@@ -241,3 +241,16 @@ pub(super) fn join_val(a: Val, b: Val) -> Val {
         nul: a.nul && b.nul,
     }
 }
+
+/// Which kind of fact a place was reported for: each (kind, place) is
+/// reported once, though loops are walked twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Reported {
+    ForeignLeak,
+    IntoRaw,
+    Dangling,
+    StrAsCstr,
+    PtrLen,
+    DoubleFree,
+    Mismatch,
+}

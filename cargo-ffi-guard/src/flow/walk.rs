@@ -165,7 +165,7 @@ pub(super) struct Ctx<'a> {
     /// `let b: Box<T> = Box::from_raw(..)`: the `T` for the release being evaluated.
     pub(super) let_box_ann: Option<String>,
     pub(super) facts: Vec<Fact>,
-    pub(super) reported: HashSet<(u8, usize, usize)>,
+    pub(super) reported: HashSet<(Reported, usize, usize)>,
     pub(super) releases: BoxReleases,
 }
 
@@ -222,7 +222,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reports each (kind, place) once: loops run twice.
-    pub(super) fn once(&mut self, kind: u8, span: Span) -> bool {
+    pub(super) fn once(&mut self, kind: Reported, span: Span) -> bool {
         let s = span.start();
         self.reported.insert((kind, s.line, s.column))
     }
