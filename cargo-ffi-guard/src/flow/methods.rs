@@ -257,19 +257,9 @@ impl<'a> Ctx<'a> {
     /// `recv` (whose value is `rv`): the kind of value inside it.
     pub(super) fn element_hint(&self, recv: &Expr, rv: &Val) -> Hint {
         match strip(recv) {
-            // `CString::new(..)` is a `Result<CString, _>`.
-            Expr::Call(c) => match callee(&c.func) {
-                Some((segs, _)) if segs.len() >= 2 => ctor_hint(
-                    &segs[segs.len() - 2],
-                    &segs[segs.len() - 1],
-                    None,
-                    &Env::default(),
-                    None,
-                ),
-                _ => Hint::Unknown,
-            },
             Expr::MethodCall(_) => rv.hint.clone(),
-            _ => Hint::Unknown,
+            // `CString::new(..)` is a `Result<CString, _>`.
+            other => static_hint(other),
         }
     }
 

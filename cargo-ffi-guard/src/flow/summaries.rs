@@ -40,69 +40,82 @@ impl<'a> Ctx<'a> {
             return s.clone();
         }
         let f = (*self.idx.fn_items.get(name)?)?;
-        if self.idx.summary_nesting.get() >= MAX_NESTING {
-            return None;
-        }
         // A fn that calls itself sees no summary of itself.
         self.idx
             .summaries
             .borrow_mut()
             .insert(name.to_owned(), None);
-        self.idx
-            .summary_nesting
-            .set(self.idx.summary_nesting.get() + 1);
-        let generics: HashSet<String> = f
+        let generics = f
             .sig
             .generics
             .type_params()
             .map(|t| t.ident.to_string())
             .collect();
-        let mut cx = Ctx::new(self.idx, self.file, "", false, None, generics, None);
-        cx.exit_released = Some(Vec::new());
-        let mut env = Env::default();
-        env.scopes.push(Vec::new());
-        let mut params: Vec<Option<ObjId>> = Vec::new();
-        for input in &f.sig.inputs {
-            let FnArg::Typed(p) = input else {
-                params.push(None);
-                continue;
-            };
-            let Pat::Ident(id) = &*p.pat else {
-                params.push(None);
-                continue;
-            };
-            let name = id.ident.to_string();
-            cx.bind(
-                &name,
-                Val::default(),
-                Some(hint_of_type(&p.ty)),
-                id.ident.span(),
-                &mut env,
-            );
-            params.push(env.var(&name).and_then(|v| v.val.obj));
-        }
-        cx.block(&f.block, &mut env);
-        self.idx
-            .summary_nesting
-            .set(self.idx.summary_nesting.get() - 1);
-        let summary = (!cx.gave_up).then(|| {
-            let mut s = Summary::default();
-            for (i, o) in params.iter().enumerate() {
-                let Some(o) = o else { continue };
-                if let Some(rel) = cx.released_on_every_exit(*o, &env) {
-                    s.releases.push((i, rel));
+        let summary = self.walk_for_summary(
+            generics,
+            &f.block,
+            |cx, env| {
+                let mut params: Vec<Option<ObjId>> = Vec::new();
+                for input in &f.sig.inputs {
+                    let FnArg::Typed(p) = input else {
+                        params.push(None);
+                        continue;
+                    };
+                    let Pat::Ident(id) = &*p.pat else {
+                        params.push(None);
+                        continue;
+                    };
+                    let name = id.ident.to_string();
+                    let hint = hint_of_type(&p.ty);
+                    cx.bind(&name, Val::default(), Some(hint), id.ident.span(), env);
+                    params.push(env.var(&name).and_then(|v| v.val.obj));
                 }
-                if cx.handed.contains_key(o) {
-                    s.hands_to_c.push(i);
+                params
+            },
+            |cx, env, params| {
+                let mut s = Summary::default();
+                for (i, o) in params.iter().enumerate() {
+                    let Some(o) = *o else { continue };
+                    if let Some(rel) = cx.released_on_every_exit(o, env) {
+                        s.releases.push((i, rel));
+                    }
+                    if cx.handed.contains_key(&o) {
+                        s.hands_to_c.push(i);
+                    }
                 }
-            }
-            Rc::new(s)
-        });
+                Rc::new(s)
+            },
+        );
         self.idx
             .summaries
             .borrow_mut()
             .insert(name.to_owned(), summary.clone());
         summary
+    }
+
+    /// Walks a body for a summary in a fresh context: `bind` binds its
+    /// parameters, `finish` reads the walk's end. `None` when summaries
+    /// nest too deep or the body was given up.
+    fn walk_for_summary<P, T>(
+        &self,
+        generics: HashSet<String>,
+        block: &'a syn::Block,
+        bind: impl FnOnce(&mut Ctx<'a>, &mut Env) -> P,
+        finish: impl FnOnce(&Ctx<'a>, &Env, P) -> T,
+    ) -> Option<T> {
+        let nesting = &self.idx.summary_nesting;
+        if nesting.get() >= MAX_NESTING {
+            return None;
+        }
+        nesting.set(nesting.get() + 1);
+        let mut cx = Ctx::new(self.idx, self.file, "", false, None, generics, None);
+        cx.exit_released = Some(Vec::new());
+        let mut env = Env::default();
+        env.scopes.push(Vec::new());
+        let bound = bind(&mut cx, &mut env);
+        cx.block(block, &mut env);
+        nesting.set(nesting.get() - 1);
+        (!cx.gave_up).then(|| finish(&cx, &env, bound))
     }
 
     /// The release `o` got on every path out of the summarized body (the
@@ -127,41 +140,34 @@ impl<'a> Ctx<'a> {
         }
         let f = (*self.idx.methods.get(&key)?)?;
         let fields = self.idx.struct_fields.get(ty)?.as_ref()?;
-        if self.idx.summary_nesting.get() >= MAX_NESTING {
-            return None;
-        }
         self.idx
             .self_summaries
             .borrow_mut()
             .insert(key.clone(), None);
-        self.idx
-            .summary_nesting
-            .set(self.idx.summary_nesting.get() + 1);
-        let mut cx = Ctx::new(self.idx, self.file, "", false, None, HashSet::new(), None);
-        cx.exit_released = Some(Vec::new());
-        let mut env = Env::default();
-        env.scopes.push(Vec::new());
-        let span = f.sig.ident.span();
-        let mut me = Val::default();
-        for field in fields {
-            let o = cx.new_obj(Kind::Unknown, span, field);
-            me.fields.push((field.clone(), o));
-        }
-        let objs = me.fields.clone();
-        cx.bind("self", me, None, span, &mut env);
-        cx.block(&f.block, &mut env);
-        self.idx
-            .summary_nesting
-            .set(self.idx.summary_nesting.get() - 1);
-        let summary = (!cx.gave_up).then(|| {
-            Rc::new(
-                objs.iter()
-                    .filter_map(|(field, o)| {
-                        Some((field.clone(), cx.released_on_every_exit(*o, &env)?))
-                    })
-                    .collect::<SelfSummary>(),
-            )
-        });
+        let summary = self.walk_for_summary(
+            HashSet::new(),
+            &f.block,
+            |cx, env| {
+                let span = f.sig.ident.span();
+                let mut me = Val::default();
+                for field in fields {
+                    let o = cx.new_obj(Kind::Unknown, span, field);
+                    me.fields.push((field.clone(), o));
+                }
+                let objs = me.fields.clone();
+                cx.bind("self", me, None, span, env);
+                objs
+            },
+            |cx, env, objs| {
+                Rc::new(
+                    objs.iter()
+                        .filter_map(|(field, o)| {
+                            Some((field.clone(), cx.released_on_every_exit(*o, env)?))
+                        })
+                        .collect::<SelfSummary>(),
+                )
+            },
+        );
         self.idx
             .self_summaries
             .borrow_mut()
