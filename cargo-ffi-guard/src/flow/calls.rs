@@ -53,7 +53,7 @@ impl<'a> Ctx<'a> {
             }
             ("Box", "into_raw" | "leak" | "into_non_null") => {
                 let Some(a) = arg0 else { return Val::default() };
-                let Some(v) = self.into_raw_arg(a, env) else {
+                let Some(v) = self.given_to_into_raw(a, env) else {
                     return Val::default();
                 };
                 let ty = turbofish
@@ -77,9 +77,9 @@ impl<'a> Ctx<'a> {
             }
             ("CString", "into_raw") | ("Vec" | "String", "leak" | "into_raw_parts") => {
                 let Some(a) = arg0 else { return Val::default() };
-                let Some(v) = self.into_raw_arg(a, env) else {
+                if self.given_to_into_raw(a, env).is_none() {
                     return Val::default();
-                };
+                }
                 let (alloc, how) = if qual == "CString" {
                     (RustAlloc::CString, "CString::into_raw")
                 } else if name == "leak" {
@@ -293,7 +293,7 @@ impl<'a> Ctx<'a> {
     /// The value given to an `into_raw`, moved out of its local; `None`
     /// when it owns what a `from_raw` took back, which is then not released
     /// after all (a round trip through Rust).
-    pub(super) fn into_raw_arg(&mut self, a: &'a Expr, env: &mut Env) -> Option<Val> {
+    pub(super) fn given_to_into_raw(&mut self, a: &'a Expr, env: &mut Env) -> Option<Val> {
         let v = self.eval(a, env);
         self.mark_moved(a, env);
         if let Some(o) = v.owner_of {
