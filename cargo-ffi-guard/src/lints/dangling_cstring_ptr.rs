@@ -16,8 +16,11 @@ pub static LINT: Lint = Lint {
 
 Finds `as_ptr()`/`as_mut_ptr()` of a `CString`, `String` or `Vec` whose
 owner is gone when the pointer reaches C: a temporary dropped at the end of
-the `let` statement that took the pointer, a local dropped by `drop()` or
-by the end of its block, or a local of the function returning the pointer.
+the `let` statement that took the pointer (also in a struct-literal field),
+at the end of a `match` arm, a local dropped by `drop()` or by the end of its
+block (a loop body's locals at the end of each iteration), a local of the
+function returning the pointer, or the value a combinator's closure owns
+(`opt.map_or(null(), |s| s.as_ptr())`).
 A temporary used within the same call statement
 (`f(CString::new(x)?.as_ptr())`) lives until the call returns and is fine.
 

@@ -22,7 +22,12 @@ rebuilt owner is leaked again with `into_raw`, `mem::forget` or
 `ManuallyDrop`), `libc::free` and every foreign release function. Exclusive
 branches (`if`/`else`, `match` arms) are separate paths: a pointer released
 in one branch and again in another is fine. A release counts after a branch
-only when every branch made it.
+only when every branch made it; but a release inside a branch that does not
+leave, followed by a release after the branch (outside any branch entered
+since), is the path through that branch releasing twice. A call of the
+crate's own fn that releases its parameter on every path, a method that
+releases a field of its receiver, and the drop of a local whose `Drop` impl
+releases a field (at the end of its scope or by `drop()`) are releases too.
 
 ### Why is this bad?
 

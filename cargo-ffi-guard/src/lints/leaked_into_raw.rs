@@ -15,7 +15,9 @@ pub static LINT: Lint = Lint {
     explanation: r#"### What it does
 
 Finds Rust allocations turned into raw pointers and handed to C (passed to a
-foreign function, returned from or written out by an `extern "C"` fn) with
+foreign function or a C-ABI fn pointer, returned from or written out by an
+`extern "C"` fn, stored in a `Vec` whose pointer is passed to C, or given to
+one of the crate's own fns that hands that parameter to C) with
 `Box::into_raw`, `CString::into_raw`, `Box::leak`, `Vec::leak`,
 `Vec::into_raw_parts` or `mem::forget`, when nothing in the whole crate ever
 gives that kind of allocation back to Rust: no `Box::from_raw` of the same

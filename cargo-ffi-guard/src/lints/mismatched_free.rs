@@ -21,6 +21,8 @@ the allocator that produced it:
   unless the crate itself hands that kind of allocation to C (a `Box` of
   that type or `c_void`, a `CString`, a `Vec`): then it may be user data
   coming back, and is not reported;
+- a pointer field of a struct a foreign call filled in (`f(&mut s)`,
+  `f(s.as_mut_ptr())` then `assume_init`) counts as returned by it;
 - parameters of exports and callbacks are never followed, since they may
   well be pointers Rust handed out;
 - `libc::free` or a foreign release function on a pointer from

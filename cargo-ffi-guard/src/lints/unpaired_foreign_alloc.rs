@@ -19,7 +19,10 @@ function in its extern block, guarded or not, or `libc::malloc`,
 `calloc`, `realloc`, `strdup`, ...) bound to a local, and reports it when, on
 every path, it is neither released with its paired free function nor
 returned, stored in a field, struct or collection, moved into a closure,
-passed to a Rust function or given to a `consume` function.
+passed to a Rust function or given to a `consume` function. A result that is
+released somewhere but never handed on is also reported when a `?` or an
+early `return` leaves the function before its release on that path (a
+branch that found the pointer null leaves nothing to release).
 
 ### Why is this bad?
 
