@@ -8,12 +8,17 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, Type};
 
-use super::domain::*;
+use super::domain::{Env, Hint, Kind, ObjId, Val};
 use super::facts::{Release, RustAlloc};
 use super::known::{ForeignFn, type_of_interest};
-use super::methods::*;
-use super::syntax::*;
-use super::tables::*;
+use super::methods::RAW_PARTS;
+use super::syntax::{
+    call_span, callee, first_span, mut_ref_ident, out_param, path_ident, root_text, strip,
+    strip_ptr,
+};
+use super::tables::{
+    box_new_type, ctor_hint, is_ctor, is_diverging_call, is_foreign_path, is_pure, libc_alloc,
+};
 use super::walk::Ctx;
 
 impl<'a> Ctx<'a> {

@@ -5,11 +5,11 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall};
 
-use super::domain::*;
+use super::domain::{Env, Hint, Kind, ObjId, Reported, Val};
 use super::facts::{Fact, Origin, PtrLenProblem, Release, RoundTrip, RustAlloc, RustText};
 use super::known::last_segment;
 
-use super::tables::*;
+use super::tables::{LIBC_BUFS, LIBC_CSTRS};
 use super::walk::Ctx;
 
 impl<'a> Ctx<'a> {

@@ -3,10 +3,10 @@
 
 use syn::{Expr, ExprMethodCall};
 
-use super::domain::*;
+use super::domain::{Env, Hint, Kind, Val};
 use super::facts::RustAlloc;
-use super::syntax::*;
-use super::tables::*;
+use super::syntax::{callee, first_span, path_ident, root_text, strip};
+use super::tables::{UNWRAPS, concat_hint, ctor_hint, is_nul_char, lit_hint, static_hint};
 use super::walk::Ctx;
 
 impl<'a> Ctx<'a> {

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Block, Expr, ExprCall, Macro, Pat, Type};
 
-use super::methods::*;
+use super::methods::VIEW_METHODS;
 
 /// The path a call calls: its segments, and a turbofish on the type segment
 /// (`Box::<T>::from_raw`) or on a qualified self type (`<Box<T>>::from_raw`).

@@ -5,9 +5,9 @@
 use syn::punctuated::Punctuated;
 use syn::{Expr, Lit, Macro, Type};
 
-use super::domain::*;
+use super::domain::{Env, Hint};
 use super::known::type_of_interest;
-use super::syntax::*;
+use super::syntax::{callee, strip};
 
 /// libc functions with NUL-terminated string parameters (0-based positions).
 pub(super) const LIBC_CSTRS: &[(&str, &[usize])] = &[

@@ -21,12 +21,17 @@ use syn::visit::Visit;
 use syn::{Block, Expr, ExprClosure, Local, Macro, Pat, Stmt, Type};
 
 use super::bodies::Body;
-use super::domain::*;
+use super::domain::{Env, Hint, Kind, MAX_DEPTH, Obj, ObjId, Reported, Val, Var, join, join_val};
 use super::facts::{BoxReleases, Fact, Release, RustAlloc, Site};
 use super::known::{Known, type_of_interest};
-use super::methods::*;
-use super::syntax::*;
-use super::tables::*;
+use super::methods::RAW_PARTS;
+use super::syntax::{
+    Names, block_end, byte_range, expr_attrs, first_span, has_cfg, idents, is_compound_assign,
+    is_size_factor, null_test, offset, pat_idents, path_ident, root_text, strip, strip_pat_type,
+};
+use super::tables::{
+    DIVERGING_MACROS, FORMAT_MACROS, concat_hint, format_ends_nul, hint_of_type, lit_hint,
+};
 use crate::diag::Edit;
 
 /// What one body produced.
