@@ -6,6 +6,7 @@ pub mod allow;
 pub mod baseline;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod diag;
 pub mod emit;
 pub mod engine;
@@ -15,6 +16,7 @@ pub mod index;
 pub mod lints;
 pub mod model;
 pub mod reports;
+pub mod source;
 pub mod surface;
 pub mod workspace;
 

@@ -26,7 +26,8 @@ fn markers(root: &Path, lint: &str) -> BTreeMap<(String, usize), usize> {
         };
         for e in entries.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            // A folder with its own manifest is another fixture crate.
+            if p.is_dir() && !p.join("Cargo.toml").is_file() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = fs::read_to_string(&p).unwrap_or_default();
@@ -49,9 +50,23 @@ fn markers(root: &Path, lint: &str) -> BTreeMap<(String, usize), usize> {
     out
 }
 
-/// Lint the fixture of `lint` with that lint on, and compare with its markers.
+/// Lint the fixture of `lint` with that lint on, and compare with its
+/// markers; so too each crate in a folder of it (cases that need a crate of
+/// their own, such as crate-wide facts the main fixture would change).
 fn check_fixture(lint: &'static str) -> Result<(), String> {
-    check_dir(&fixtures_dir().join(lint), lint)
+    let root = fixtures_dir().join(lint);
+    check_dir(&root, lint)?;
+    let mut subcrates: Vec<PathBuf> = fs::read_dir(&root)
+        .map_err(|e| format!("{lint}: {e}"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    subcrates.sort();
+    for dir in subcrates {
+        check_dir(&dir, lint)?;
+    }
+    Ok(())
 }
 
 /// Lint the fixture crate in `dir` with `lint` on, and compare with its markers.

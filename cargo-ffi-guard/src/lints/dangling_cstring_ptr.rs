@@ -1,9 +1,12 @@
 //! `dangling_cstring_ptr`: a pointer into a CString temporary or a dropped value, passed to C.
+//!
+//! Its wording is here; its fact is `Fact::Dangling`, produced by `flow::detect` (`Ctx::dangling`) when the walk
+//! uses a pointer whose owner it dropped.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "dangling_cstring_ptr",
@@ -13,8 +16,11 @@ pub static LINT: Lint = Lint {
 
 Finds `as_ptr()`/`as_mut_ptr()` of a `CString`, `String` or `Vec` whose
 owner is gone when the pointer reaches C: a temporary dropped at the end of
-the `let` statement that took the pointer, a local dropped by `drop()` or
-by the end of its block, or a local of the function returning the pointer.
+the `let` statement that took the pointer (also in a struct-literal field),
+at the end of a `match` arm, a local dropped by `drop()` or by the end of its
+block (a loop body's locals at the end of each iteration), a local of the
+function returning the pointer, or the value a combinator's closure owns
+(`opt.map_or(null(), |s| s.as_ptr())`).
 A temporary used within the same call statement
 (`f(CString::new(x)?.as_ptr())`) lives until the call returns and is fine.
 
@@ -40,8 +46,9 @@ unsafe { widget_load(w, name.as_ptr()) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::Dangling {
             as_ptr,
@@ -49,17 +56,20 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             dropped,
             used,
             returned,
+            closure,
             fix,
         } = fact
         else {
             continue;
         };
-        let message = match (returned, owner.as_str()) {
-            (true, _) => format!("returns a pointer into {owner}, which is dropped when the function returns"),
-            (false, "a temporary") => {
+        let func = if *closure { "closure" } else { "function" };
+        let message = match (returned, owner) {
+            (true, None) => format!("returns a pointer into a temporary, which is dropped when the {func} returns"),
+            (true, Some(o)) => format!("returns a pointer into `{o}`, which is dropped when the {func} returns"),
+            (false, None) => {
                 "pointer into a temporary that is dropped at the end of its statement, then passed to C".to_owned()
             }
-            (false, _) => format!("pointer into {owner} is passed to C after {owner} was dropped"),
+            (false, Some(o)) => format!("pointer into `{o}` is passed to C after `{o}` was dropped"),
         };
         let mut d = Diagnostic::new(LINT.name, as_ptr.span(krate), message)
             .help("bind the owning value to a local that lives until C is done with the pointer");

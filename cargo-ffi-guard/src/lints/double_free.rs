@@ -1,9 +1,12 @@
 //! `double_free`: the same pointer released twice on one path.
+//!
+//! Its wording is here; its fact is `Fact::DoubleFree`, produced by `flow::detect` (`Ctx::double_free`) when
+//! `Ctx::release_val` (`flow/calls.rs`) releases an object already released.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "double_free",
@@ -19,7 +22,12 @@ rebuilt owner is leaked again with `into_raw`, `mem::forget` or
 `ManuallyDrop`), `libc::free` and every foreign release function. Exclusive
 branches (`if`/`else`, `match` arms) are separate paths: a pointer released
 in one branch and again in another is fine. A release counts after a branch
-only when every branch made it.
+only when every branch made it; but a release inside a branch that does not
+leave, followed by a release after the branch (outside any branch entered
+since), is the path through that branch releasing twice. A call of the
+crate's own fn that releases its parameter on every path, a method that
+releases a field of its receiver, and the drop of a local whose `Drop` impl
+releases a field (at the end of its scope or by `drop()`) are releases too.
 
 ### Why is this bad?
 
@@ -45,8 +53,9 @@ let w = std::ptr::null_mut::<Widget>(); // or restructure so one path releases o
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::DoubleFree {
             name,

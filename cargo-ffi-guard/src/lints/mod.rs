@@ -2,8 +2,8 @@
 //!
 //! `cargo ffi-guard lints`, `explain` and the SARIF `rules` all read [`ALL`].
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::model::Crate;
 
 pub mod dangling_cstring_ptr;
 pub mod double_free;
@@ -30,7 +30,7 @@ pub struct Lint {
     /// Markdown, in sections: `### What it does`, `### Why is this bad?`,
     /// `### Example`, `### Use instead`.
     pub explanation: &'static str,
-    pub check: fn(&Crate, &mut Vec<Diagnostic>),
+    pub check: fn(&LintContext<'_>, &mut Vec<Diagnostic>),
 }
 
 /// Every lint, in the order of the catalogue.

@@ -6,6 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::FnId;
 use crate::lints::Lint;
@@ -24,7 +25,12 @@ other than a literal. Code inside a `catch_unwind` closure is exempt, and so
 is a closure given to one of the crate's own fns that runs it under
 `catch_unwind` (such as git2's `panic::wrap`); so are fns with
 `#[ffi_guard]` (the guard catches the panic) and `extern "C-unwind"` fns.
-Calls are not followed: a panic inside a called function is not seen.
+Calls of code the fn is handed from outside count as places that can
+panic: a closure or `Box<dyn Fn..>` it was given (also through a `void *`
+cast back to `*mut F`), a Rust-ABI `fn` pointer, a field every struct
+declares with such a type, and a method of a type parameter
+(`T::create()`). Other calls are not followed: a panic inside a called
+function of the crate is not seen.
 
 The diagnostic points at the first place that can panic; the fn and the other
 places are listed as notes.
@@ -57,8 +63,10 @@ pub extern "C" fn parse_port(s: *const c_char) -> u16 {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     let wrappers = catch_wrappers(krate);
+    let closure_fields = closure_fields(krate);
     for (_, f) in krate.index.exports() {
         if f.guarded || f.rewritten || f.abi.as_deref().is_some_and(|a| a.ends_with("-unwind")) {
             continue;
@@ -73,6 +81,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             krate,
             module: f.module,
             wrappers: &wrappers,
+            handed: Handed::of_signature(parts.sig, &closure_fields),
         };
         v.visit_block(block);
         let Some((first, what)) = v.sites.first().cloned() else {
@@ -139,6 +148,180 @@ struct Panics<'a> {
     krate: &'a Crate,
     module: usize,
     wrappers: &'a HashSet<FnId>,
+    handed: Handed<'a>,
+}
+
+/// Code the crate is handed from outside, as an extern "C" fn sees it:
+/// calling it runs code the fn cannot vouch for, which may panic.
+struct Handed<'a> {
+    /// The fn's type parameters (`T::create(..)` runs `T`'s code), and those
+    /// of them bound by `Fn`/`FnMut`/`FnOnce` (closures).
+    generics: HashSet<String>,
+    closure_generics: HashSet<String>,
+    /// Locals and parameters holding a closure, `dyn Fn`, or Rust-ABI fn
+    /// pointer (or a pointer to a closure type parameter).
+    locals: HashSet<String>,
+    /// Field names every struct of the crate declares with such a type.
+    fields: &'a HashSet<String>,
+}
+
+impl<'a> Handed<'a> {
+    fn of_signature(sig: &syn::Signature, fields: &'a HashSet<String>) -> Handed<'a> {
+        let mut h = Handed {
+            generics: HashSet::new(),
+            closure_generics: HashSet::new(),
+            locals: HashSet::new(),
+            fields,
+        };
+        for t in sig.generics.type_params() {
+            let name = t.ident.to_string();
+            if t.bounds.iter().any(is_fn_bound) {
+                h.closure_generics.insert(name.clone());
+            }
+            h.generics.insert(name);
+        }
+        if let Some(w) = &sig.generics.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(t) = pred
+                    && t.bounds.iter().any(is_fn_bound)
+                    && let syn::Type::Path(p) = &t.bounded_ty
+                    && let Some(id) = p.path.get_ident()
+                {
+                    h.closure_generics.insert(id.to_string());
+                }
+            }
+        }
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(pt) = input
+                && let syn::Pat::Ident(id) = &*pt.pat
+                && h.is_code_type(&pt.ty)
+            {
+                h.locals.insert(id.ident.to_string());
+            }
+        }
+        h
+    }
+
+    /// A closure or Rust fn type: `F: Fn..`, `&dyn Fn..`, `Box<dyn Fn..>`,
+    /// `impl Fn..`, `fn(..)`, or a pointer or reference to one of them.
+    fn is_code_type(&self, ty: &syn::Type) -> bool {
+        match ty {
+            syn::Type::BareFn(f) => f.abi.is_none(),
+            syn::Type::TraitObject(t) => t.bounds.iter().any(is_fn_bound),
+            syn::Type::ImplTrait(t) => t.bounds.iter().any(is_fn_bound),
+            syn::Type::Reference(r) => self.is_code_type(&r.elem),
+            syn::Type::Ptr(p) => self.is_code_type(&p.elem),
+            syn::Type::Paren(p) => self.is_code_type(&p.elem),
+            syn::Type::Path(p) => {
+                if let Some(id) = p.path.get_ident() {
+                    return self.closure_generics.contains(&id.to_string());
+                }
+                let Some(last) = p.path.segments.last() else {
+                    return false;
+                };
+                matches!(
+                    last.ident.to_string().as_str(),
+                    "Box" | "Rc" | "Arc" | "Option"
+                ) && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+                        if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if self.is_code_type(t)))
+            }
+            _ => false,
+        }
+    }
+
+    /// `data as *mut F`, `&mut *(data as *mut F)`, `data.cast::<F>()`: the
+    /// closure the caller passed through a `void *`.
+    fn is_code_expr(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Cast(c) => self.is_code_type(&c.ty),
+            syn::Expr::Paren(p) => self.is_code_expr(&p.expr),
+            syn::Expr::Unary(u) => self.is_code_expr(&u.expr),
+            syn::Expr::Reference(r) => self.is_code_expr(&r.expr),
+            syn::Expr::Unsafe(u) => match u.block.stmts.last() {
+                Some(syn::Stmt::Expr(e, None)) => self.is_code_expr(e),
+                _ => false,
+            },
+            syn::Expr::MethodCall(m) => match m.method.to_string().as_str() {
+                "cast" | "cast_mut" => m.turbofish.as_ref().is_some_and(|t| {
+                    matches!(t.args.first(), Some(syn::GenericArgument::Type(t)) if self.is_code_type(t))
+                }),
+                "as_ref" | "as_mut" | "unwrap" | "expect" => self.is_code_expr(&m.receiver),
+                _ => false,
+            },
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|id| self.locals.contains(&id.to_string())),
+            _ => false,
+        }
+    }
+
+    /// What a call's callee is, when it is handed-in code.
+    fn callee(&self, f: &syn::Expr) -> Option<String> {
+        match f {
+            syn::Expr::Paren(p) => self.callee(&p.expr),
+            syn::Expr::Field(fe) => match &fe.member {
+                syn::Member::Named(n) if self.fields.contains(&n.to_string()) => {
+                    Some(format!("a call of the `{n}` it was handed"))
+                }
+                _ => None,
+            },
+            syn::Expr::Path(p) => {
+                let segs = &p.path.segments;
+                if segs.len() >= 2 && self.generics.contains(&segs[0].ident.to_string()) {
+                    let path = segs
+                        .iter()
+                        .map(|s| s.ident.to_string())
+                        .collect::<Vec<_>>()
+                        .join("::");
+                    return Some(format!("`{path}`, code of a type parameter"));
+                }
+                let id = p.path.get_ident()?.to_string();
+                self.locals
+                    .contains(&id)
+                    .then(|| format!("a call of `{id}`, code it was handed"))
+            }
+            other => self
+                .is_code_expr(other)
+                .then(|| "a call of code it was handed".to_owned()),
+        }
+    }
+}
+
+/// `Fn(..)`, `FnMut(..)`, `FnOnce(..)` (any path ending so).
+fn is_fn_bound(b: &syn::TypeParamBound) -> bool {
+    matches!(b, syn::TypeParamBound::Trait(t)
+        if t.path.segments.last().is_some_and(|s| matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")))
+}
+
+/// Field names that every struct of the crate with a field of that name
+/// declares as a closure or Rust fn type (`Box<dyn Fn..>`, `fn(..)`).
+fn closure_fields(krate: &Crate) -> HashSet<String> {
+    let none = HashSet::new();
+    let probe = Handed {
+        generics: HashSet::new(),
+        closure_generics: HashSet::new(),
+        locals: HashSet::new(),
+        fields: &none,
+    };
+    let mut all: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for def in &krate.index.types {
+        let Some(item) = krate.item(&def.loc) else {
+            continue;
+        };
+        for f in crate::surface::item_fields(item) {
+            if let Some(name) = &f.ident {
+                let code = probe.is_code_type(&f.ty);
+                all.entry(name.to_string())
+                    .and_modify(|a| *a &= code)
+                    .or_insert(code);
+            }
+        }
+    }
+    all.into_iter()
+        .filter(|(_, a)| *a)
+        .map(|(n, _)| n)
+        .collect()
 }
 
 const PANIC_MACROS: &[&str] = &[
@@ -209,6 +392,29 @@ impl<'ast> Visit<'ast> for Panics<'_> {
             return;
         }
         syn::visit::visit_expr_call(self, c);
+        if let Some(what) = self.handed.callee(&c.func) {
+            self.sites.push((c.func.span(), what));
+        }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        syn::visit::visit_local(self, l);
+        let (pat, ty) = match &l.pat {
+            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            other => (other, None),
+        };
+        if let syn::Pat::Ident(id) = pat {
+            let name = id.ident.to_string();
+            let code = ty.is_some_and(|t| self.handed.is_code_type(t))
+                || l.init
+                    .as_ref()
+                    .is_some_and(|i| self.handed.is_code_expr(&i.expr));
+            if code {
+                self.handed.locals.insert(name);
+            } else {
+                self.handed.locals.remove(&name);
+            }
+        }
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {

@@ -1,4 +1,5 @@
-//! The crate-wide ownership index: which foreign functions allocate,
+//! What the ownership walk knows before it reads a body: which foreign
+//! functions allocate,
 //! release, consume or read slices and C strings (from `#[ffi_guard]`
 //! options and the inference rules of `ffi-guard-syntax`, applied to every
 //! extern block, guarded or not), and which Rust allocations the crate
@@ -10,6 +11,8 @@ use std::rc::Rc;
 
 use syn::{FnArg, Item, Pat};
 
+use super::summaries::{SelfSummaries, Summary};
+use super::tables::is_c_fn_type;
 use crate::model::Crate;
 
 /// What the crate declares about one foreign function.
@@ -34,80 +37,13 @@ pub struct ForeignFn {
     pub out_pointees: Vec<Option<String>>,
 }
 
-/// The Rust releases seen anywhere in the crate, `Drop` impls included.
-#[derive(Debug, Clone, Default)]
-pub struct BoxReleases {
-    /// Types given to `Box::from_raw` (last path segment).
-    pub box_types: HashSet<String>,
-    /// A `Box::from_raw` whose type could not be told (a generic, `_`, a
-    /// pointer of unknown type): it may release any box.
-    pub box_unknown: bool,
-    pub cstring: bool,
-    pub vec: bool,
-    /// Rust allocations the crate turns into raw pointers anywhere: the
-    /// boxes' types, a box of unknown type, any box, a CString, a Vec.
-    pub out_box_types: HashSet<String>,
-    pub out_box_unknown: bool,
-    pub out_box_any: bool,
-    pub out_cstring: bool,
-    pub out_vec: bool,
-}
-
-impl BoxReleases {
-    pub fn merge(&mut self, other: BoxReleases) {
-        self.box_types.extend(other.box_types);
-        self.box_unknown |= other.box_unknown;
-        self.cstring |= other.cstring;
-        self.vec |= other.vec;
-        self.out_box_types.extend(other.out_box_types);
-        self.out_box_unknown |= other.out_box_unknown;
-        self.out_box_any |= other.out_box_any;
-        self.out_cstring |= other.out_cstring;
-        self.out_vec |= other.out_vec;
-    }
-
-    /// Records a Rust allocation turned into a raw pointer.
-    pub fn hand_out(&mut self, alloc: &crate::flow::RustAlloc) {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(Some(t)) => {
-                self.out_box_any = true;
-                self.out_box_types.insert(t.clone());
-            }
-            RustAlloc::Box(None) => {
-                self.out_box_any = true;
-                self.out_box_unknown = true;
-            }
-            RustAlloc::CString => self.out_cstring = true,
-            RustAlloc::Vec => self.out_vec = true,
-        }
-    }
-
-    /// Whether a pointer C gives back, released with `alloc` and of one of
-    /// `types` (`c_void` for any), may be one the crate handed out itself.
-    pub fn may_round_trip(&self, alloc: &crate::flow::RustAlloc, types: &[String]) -> bool {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(_) => {
-                self.out_box_unknown
-                    || types.iter().any(|t| self.out_box_types.contains(t))
-                    || (self.out_box_any
-                        && (types.is_empty() || types.iter().any(|t| t == "c_void")))
-            }
-            RustAlloc::CString => self.out_cstring,
-            // A boxed slice of unknown type may come back as a Vec.
-            RustAlloc::Vec => self.out_vec || self.out_box_unknown,
-        }
-    }
-}
-
 /// The crate-wide facts the dataflow reads.
 ///
 /// Foreign fns are known by name at once; what each one does is resolved
 /// (options parsed, inference run) per extern block, the first time a call
 /// names one of its fns: binding crates declare thousands and call few.
 #[derive(Debug, Default)]
-pub struct OwnershipIndex<'a> {
+pub struct Known<'a> {
     /// Every fn declared in an extern block of the crate: its block.
     foreign_names: HashMap<String, usize>,
     blocks: Vec<&'a syn::ItemForeignMod>,
@@ -118,15 +54,48 @@ pub struct OwnershipIndex<'a> {
     /// Field name -> the pointee or owned type of that field, when every
     /// struct of the crate with a field of that name agrees.
     pub field_types: HashMap<String, Option<String>>,
+    /// Field name -> whether every struct of the crate with a field of that
+    /// name declares it a C-ABI fn pointer (`Option<extern "C" fn>`).
+    pub c_fn_fields: HashMap<String, bool>,
+    /// Statics of C-ABI fn pointer type.
+    pub c_fn_statics: HashSet<String>,
+    /// The crate's free fns by name; `None` for a name defined twice.
+    pub fn_items: HashMap<String, Option<&'a syn::ItemFn>>,
+    /// Summaries computed so far (`None`: being computed, or none).
+    pub summaries: RefCell<HashMap<String, Option<Rc<Summary>>>>,
+    pub summary_nesting: std::cell::Cell<usize>,
+    /// Methods taking `self` of the crate's types, by (type, method);
+    /// `Drop::drop` is `(type, "drop")`. `None` for a pair defined twice.
+    pub methods: HashMap<(String, String), Option<&'a syn::ImplItemFn>>,
+    /// Named fields of the crate's structs, by struct name; `None` for a
+    /// name defined twice.
+    pub struct_fields: HashMap<String, Option<Vec<String>>>,
+    /// What a method does to the fields of its receiver, computed so far.
+    pub self_summaries: RefCell<SelfSummaries>,
 }
 
-impl<'a> OwnershipIndex<'a> {
-    pub fn build(krate: &'a Crate) -> OwnershipIndex<'a> {
-        let mut index = OwnershipIndex::default();
+impl<'a> Known<'a> {
+    pub fn build(krate: &'a Crate) -> Known<'a> {
+        let mut known = Known::default();
         for file in &krate.files {
-            index.items(&file.ast.items);
+            known.items(&file.ast.items);
         }
-        index
+        known
+    }
+
+    /// The one place foreign fns become known: every fn of an extern block,
+    /// resolved (options, inference) the first time a call names one.
+    /// The crate's own blocks come through here; so can other ones.
+    pub fn add_extern_block(&mut self, m: &'a syn::ItemForeignMod) {
+        let block = self.blocks.len();
+        self.blocks.push(m);
+        for i in &m.items {
+            if let syn::ForeignItem::Fn(f) = i {
+                self.foreign_names
+                    .entry(f.sig.ident.to_string())
+                    .or_insert(block);
+            }
+        }
     }
 
     /// Whether the crate declares a foreign fn of that name.
@@ -153,19 +122,13 @@ impl<'a> OwnershipIndex<'a> {
     fn items(&mut self, items: &'a [Item]) {
         for item in items {
             match item {
-                Item::ForeignMod(m) => {
-                    let block = self.blocks.len();
-                    self.blocks.push(m);
-                    for i in &m.items {
-                        if let syn::ForeignItem::Fn(f) = i {
-                            self.foreign_names
-                                .entry(f.sig.ident.to_string())
-                                .or_insert(block);
-                        }
-                    }
-                }
+                Item::ForeignMod(m) => self.add_extern_block(m),
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
+                    self.fn_items
+                        .entry(f.sig.ident.to_string())
+                        .and_modify(|seen| *seen = None)
+                        .or_insert(Some(f));
                     // Extern blocks, fns and structs declared inside a body.
                     for stmt in &f.block.stmts {
                         if let syn::Stmt::Item(inner) = stmt {
@@ -178,9 +141,41 @@ impl<'a> OwnershipIndex<'a> {
                         self.items(items);
                     }
                 }
+                Item::Static(s) if is_c_fn_type(&s.ty) => {
+                    self.c_fn_statics.insert(s.ident.to_string());
+                }
+                Item::Impl(imp) => {
+                    let Some(ty) = type_of_interest(&imp.self_ty) else {
+                        continue;
+                    };
+                    for item in &imp.items {
+                        if let syn::ImplItem::Fn(f) = item
+                            && f.sig.receiver().is_some()
+                        {
+                            self.methods
+                                .entry((ty.clone(), f.sig.ident.to_string()))
+                                .and_modify(|seen| *seen = None)
+                                .or_insert(Some(f));
+                        }
+                    }
+                }
                 Item::Struct(s) => {
+                    let names: Vec<String> = s
+                        .fields
+                        .iter()
+                        .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+                        .collect();
+                    self.struct_fields
+                        .entry(s.ident.to_string())
+                        .and_modify(|seen| *seen = None)
+                        .or_insert(Some(names));
                     for field in &s.fields {
                         if let Some(name) = &field.ident {
+                            let c_fn = is_c_fn_type(&field.ty);
+                            self.c_fn_fields
+                                .entry(name.to_string())
+                                .and_modify(|all| *all &= c_fn)
+                                .or_insert(c_fn);
                             let ty = type_of_interest(&field.ty);
                             self.field_types
                                 .entry(name.to_string())
