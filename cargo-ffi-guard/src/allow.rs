@@ -299,12 +299,13 @@ mod tests {
 
     fn lints_of(src: &str) -> Vec<(&'static str, usize)> {
         let krate = crate::workspace::crate_from_source(src);
+        let cx = crate::context::LintContext::new(&krate);
         let mut out = Vec::new();
         for lint in crate::lints::ALL
             .iter()
             .filter(|l| l.default_level != Level::Allow)
         {
-            (lint.check)(&krate, &mut out);
+            (lint.check)(&cx, &mut out);
         }
         apply(&krate, Some(&Levels::default()), &mut out);
         let mut v: Vec<_> = out.iter().map(|d| (d.lint, d.span.line)).collect();

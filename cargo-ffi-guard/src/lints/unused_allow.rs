@@ -3,9 +3,9 @@
 //! It needs every other lint's findings, so the engine raises it after them
 //! (`crate::allow::apply`); `check` finds nothing on its own.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "unused_allow",
@@ -47,7 +47,7 @@ pub extern "C" fn widget_len(w: *const Widget) -> usize {
     check,
 };
 
-fn check(_krate: &Crate, _out: &mut Vec<Diagnostic>) {}
+fn check(_cx: &LintContext<'_>, _out: &mut Vec<Diagnostic>) {}
 
 /// The diagnostic for an allow comment at `comment` naming `lint`; `known`
 /// is whether `lint` is a lint of this tool.
