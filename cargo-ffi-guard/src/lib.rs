@@ -8,6 +8,7 @@ pub mod diag;
 pub mod emit;
 pub mod engine;
 pub mod flow;
+pub mod headers;
 pub mod index;
 pub mod lints;
 pub mod model;

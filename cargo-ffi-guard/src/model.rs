@@ -25,6 +25,8 @@ pub struct Crate {
     /// The ownership dataflow, computed once for the lints that read it
     /// (see `flow::analysis`).
     pub flow_analysis: std::cell::OnceCell<crate::flow::Analysis>,
+    /// `[package.metadata]` (the `headers` table of `headers/` reads it).
+    pub metadata: serde_json::Value,
 }
 
 /// A parsed file of the module tree.

@@ -189,13 +189,15 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
         targets.push((target.name.clone(), target.kind.clone()));
         loader.load_file(&target.src_path, vec!["crate".to_owned()], true, None);
     }
-    finish(
+    let mut krate = finish(
         pkg.name.clone(),
         pkg.root.clone(),
         loader.files,
         loader.errors,
         &targets,
-    )
+    );
+    krate.metadata = pkg.metadata.clone();
+    krate
 }
 
 /// A crate of one in-memory file, `src/lib.rs`: the front end without the
@@ -243,6 +245,7 @@ fn finish(
         index,
         surface_facts: std::sync::OnceLock::new(),
         flow_analysis: std::cell::OnceCell::new(),
+        metadata: serde_json::Value::Null,
     }
 }
 

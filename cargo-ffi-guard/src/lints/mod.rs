@@ -19,6 +19,10 @@ pub mod ptr_len_mismatch;
 pub mod str_as_cstr;
 pub mod unguarded_extern;
 pub mod unpaired_foreign_alloc;
+// Structural equivalence with C headers (`crate::headers`).
+pub mod constant_mismatch;
+pub mod layout_mismatch;
+pub mod signature_mismatch;
 
 /// A lint: its stable name, default level, one-line summary, long text and check.
 #[derive(Debug)]
@@ -48,6 +52,9 @@ pub static ALL: &[&Lint] = &[
     &no_mangle_rust_abi::LINT,
     &unguarded_extern::LINT,
     &parse_error::LINT,
+    &layout_mismatch::LINT,
+    &signature_mismatch::LINT,
+    &constant_mismatch::LINT,
 ];
 
 /// The lint of that name.
