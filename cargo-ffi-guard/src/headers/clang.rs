@@ -299,8 +299,17 @@ impl Reader<'_> {
         unsafe {
             for &c in top {
                 if clang_getCursorKind(c) == CXCursor_InclusionDirective {
-                    let (file, _) = self.file_of(clang_getCursorLocation(c));
-                    if Path::new(&file) == self.main_path {
+                    let mut file: CXFile = std::ptr::null_mut();
+                    clang_getFileLocation(
+                        clang_getCursorLocation(c),
+                        &mut file,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    );
+                    if !file.is_null()
+                        && Path::new(&text(clang_getFileName(file))) == self.main_path
+                    {
                         let inc = clang_getIncludedFile(c);
                         if !inc.is_null() {
                             let p = PathBuf::from(text(clang_getFileName(inc)));

@@ -548,6 +548,24 @@ impl Ctx<'_, '_> {
                     warn: d.warn,
                 })
             }
+            // A C union written in Rust as one of its members, of the
+            // union's size and alignment.
+            (_, CType::Record(key))
+                if !matches!(r, RTy::Adt(_))
+                    && self.c.records.get(key).is_some_and(|rec| {
+                        rec.is_union
+                            && rec
+                                .fields
+                                .iter()
+                                .any(|f| self.ty(r, &f.ty, mode, depth + 1).is_none())
+                            && self
+                                .side
+                                .size_align(self.krate, r, self.t, self.cfgs, &self.memo)
+                                .is_some_and(|(s, a)| Some(s) == rec.size && a == rec.align)
+                    }) =>
+            {
+                None
+            }
             (RTy::Adt(i), CType::Record(key)) => {
                 if let Some(Named::Record(k)) = self.c_of(*i)
                     && k == key

@@ -42,6 +42,8 @@ pub struct RustSide<'a> {
     aliases: HashMap<(ModuleId, String), Vec<Scoped<'a, syn::ItemType>>>,
     adt_by_name: HashMap<(ModuleId, String), Vec<usize>>,
     const_by_name: HashMap<String, Vec<usize>>,
+    /// `macro_rules!` of the crate, by name (for macros in type position).
+    macros: HashMap<String, Vec<Scoped<'a, syn::ItemMacro>>>,
 }
 
 /// A Rust type as laid out on one target.
@@ -135,6 +137,20 @@ impl<'a> RustSide<'a> {
                         .or_default()
                         .push(self.adts.len());
                     self.adts.push(scoped(cfgs));
+                }
+                syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
+                    if let Some(name) = &m.ident {
+                        self.macros
+                            .entry(name.to_string())
+                            .or_default()
+                            .push(Scoped {
+                                module,
+                                file,
+                                cfgs: cfgs.clone(),
+                                item: m,
+                                c_name: None,
+                            });
+                    }
                 }
                 syn::Item::Type(t) => {
                     self.aliases
@@ -384,6 +400,10 @@ impl<'a> RustSide<'a> {
                     variadic: f.variadic.is_some(),
                 }))
             }
+            syn::Type::Macro(m) => match self.expand(&m.mac, t, cfgs) {
+                Some(ty) => self.lower(krate, module, &ty, t, cfgs, depth + 1),
+                None => RTy::Unknown,
+            },
             syn::Type::Path(p) if p.qself.is_none() => {
                 self.lower_path(krate, module, ty, p, t, cfgs, depth)
             }
@@ -492,6 +512,71 @@ impl<'a> RustSide<'a> {
             },
             _ => RTy::Unknown,
         }
+    }
+
+    /// A type written as a call of one of the crate's `macro_rules!` whose
+    /// active definition has one rule of `$name:frag` parameters separated
+    /// by commas and a body that is one of them (`if_zng!(usize, c_ulong)`).
+    fn expand(&self, mac: &syn::Macro, t: &Target, cfgs: &[String]) -> Option<syn::Type> {
+        use proc_macro2::TokenTree;
+        let name = mac.path.segments.last()?.ident.to_string();
+        let def = self
+            .macros
+            .get(&name)?
+            .iter()
+            .find(|m| t.active(&m.cfgs, cfgs))?;
+        let rules: Vec<TokenTree> = def.item.mac.tokens.clone().into_iter().collect();
+        // `(matcher) => { body }` and nothing else.
+        let [
+            TokenTree::Group(matcher),
+            TokenTree::Punct(eq),
+            TokenTree::Punct(gt),
+            TokenTree::Group(body),
+            rest @ ..,
+        ] = rules.as_slice()
+        else {
+            return None;
+        };
+        if eq.as_char() != '='
+            || gt.as_char() != '>'
+            || rest
+                .iter()
+                .any(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+        {
+            return None;
+        }
+        let split = |ts: proc_macro2::TokenStream| -> Vec<Vec<TokenTree>> {
+            let mut out = vec![Vec::new()];
+            for tt in ts {
+                match &tt {
+                    TokenTree::Punct(p) if p.as_char() == ',' => out.push(Vec::new()),
+                    _ => out.last_mut().expect("never empty").push(tt),
+                }
+            }
+            out
+        };
+        let params: Vec<String> = split(matcher.stream())
+            .into_iter()
+            .map(|p| match p.as_slice() {
+                [TokenTree::Punct(d), TokenTree::Ident(i), ..] if d.as_char() == '$' => {
+                    Some(i.to_string())
+                }
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let args = split(mac.tokens.clone());
+        if args.len() != params.len() {
+            return None;
+        }
+        let body: Vec<TokenTree> = body.stream().into_iter().collect();
+        let [TokenTree::Punct(d), TokenTree::Ident(var)] = body.as_slice() else {
+            return None;
+        };
+        if d.as_char() != '$' {
+            return None;
+        }
+        let at = params.iter().position(|p| p == &var.to_string())?;
+        syn::parse2(args[at].iter().cloned().collect()).ok()
     }
 
     /// Size and alignment of a lowered type; `None` when unknown.
