@@ -375,11 +375,9 @@ impl Reader<'_> {
                             self.model.fns.entry(name).or_insert(CFn { sig: *sig, loc });
                         }
                     }
-                    CXCursor_MacroDefinition => {
-                        if clang_Cursor_isMacroFunctionLike(c) == 0 {
-                            let loc = self.loc_of(clang_getCursorLocation(c));
-                            self.macro_locs.insert(name, loc);
-                        }
+                    CXCursor_MacroDefinition if clang_Cursor_isMacroFunctionLike(c) == 0 => {
+                        let loc = self.loc_of(clang_getCursorLocation(c));
+                        self.macro_locs.insert(name, loc);
                     }
                     _ => {}
                 }

@@ -230,8 +230,11 @@ impl Ctx<'_, '_> {
         });
         for (n, (r, c)) in fields.iter().zip(c_fields).enumerate() {
             let rname = r.name.trim_start_matches("r#");
-            if rname != c.name && rname.trim_end_matches('_') != c.name {
-                if let Some(pos) = rec.fields.iter().position(|f| f.name == rname) {
+            if rname != c.name
+                && rname.trim_end_matches('_') != c.name
+                && let Some(pos) = rec.fields.iter().position(|f| f.name == rname)
+            {
+                {
                     return Some((
                         diff(format!(
                             "field `{rname}` is field {} in Rust, field {} in C (C has `{}` there)",

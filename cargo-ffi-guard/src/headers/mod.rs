@@ -33,8 +33,14 @@ pub use config::Config;
 
 thread_local! {
     /// The last package checked on this thread and its diagnostics.
-    static CACHE: RefCell<Option<(PathBuf, String, Rc<Vec<Diagnostic>>)>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
 }
+
+/// A package (root, name) and its header diagnostics.
+type Cached = (PathBuf, String, Rc<Vec<Diagnostic>>);
+
+/// Equal differences (place, lint, C item, text) and their targets.
+type Groups = BTreeMap<(Span, &'static str, String, String), (Vec<String>, compare::Finding)>;
 
 static SAID_MISSING: AtomicBool = AtomicBool::new(false);
 
@@ -181,10 +187,7 @@ fn read_all(
 
 /// One diagnostic per difference, naming every target it shows on.
 fn group(findings: Vec<(String, compare::Finding)>) -> Vec<Diagnostic> {
-    let mut groups: BTreeMap<
-        (Span, &'static str, String, String),
-        (Vec<String>, compare::Finding),
-    > = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     for (triple, f) in findings {
         let key = (
             f.span.clone(),
