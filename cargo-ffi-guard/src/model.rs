@@ -27,6 +27,9 @@ pub struct Crate {
     pub flow_analysis: std::cell::OnceCell<crate::flow::Analysis>,
     /// `[package.metadata]` (the `headers` table of `headers/` reads it).
     pub metadata: serde_json::Value,
+    /// What the header checks found, computed once for the three lints
+    /// that report it (see `headers::diagnostics`).
+    pub header_findings: std::cell::OnceCell<Vec<crate::diag::Diagnostic>>,
 }
 
 /// A parsed file of the module tree.

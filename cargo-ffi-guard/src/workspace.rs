@@ -246,6 +246,7 @@ fn finish(
         surface_facts: std::sync::OnceLock::new(),
         flow_analysis: std::cell::OnceCell::new(),
         metadata: serde_json::Value::Null,
+        header_findings: std::cell::OnceCell::new(),
     }
 }
 

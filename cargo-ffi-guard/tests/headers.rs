@@ -5,6 +5,7 @@
 use std::fs;
 
 use cargo_ffi_guard::config::Levels;
+use cargo_ffi_guard::diag::Level;
 use cargo_ffi_guard::{engine, headers, workspace};
 
 #[test]
@@ -107,4 +108,68 @@ targets = ["x86_64-unknown-linux-gnu", "i686-unknown-linux-gnu", "aarch64-unknow
         d.related
     );
     assert!(d.related[0].span.line > 1);
+}
+
+/// A `*mut` where the header has `const T *` is a warning; the other
+/// differences of the fixture keep the lint's level.
+#[test]
+fn const_ness_of_a_pointee_is_a_warning() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signature_mismatch");
+    let ws = workspace::load(Some(&dir.join("Cargo.toml")), false, &[]).unwrap();
+    let krate = workspace::load_crate(&ws.packages[0]);
+    let outcome = engine::run_lints(&krate, &Levels::default());
+    let levels: Vec<(String, Level)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.lint == "signature_mismatch")
+        .map(|d| {
+            (
+                d.message.split('`').nth(1).unwrap_or("").to_owned(),
+                d.level,
+            )
+        })
+        .collect();
+    assert!(
+        levels.contains(&("api_write".to_owned(), Level::Warn)),
+        "{levels:?}"
+    );
+    assert!(
+        levels.contains(&("api_touch".to_owned(), Level::Deny)),
+        "{levels:?}"
+    );
+    assert_eq!(
+        levels.iter().filter(|(_, l)| *l == Level::Warn).count(),
+        1,
+        "{levels:?}"
+    );
+    // Every diagnostic names the header and line of the C declaration.
+    for d in &outcome.diagnostics {
+        assert!(
+            d.related[0].span.file.ends_with("include/api.h"),
+            "{:?}",
+            d.related
+        );
+    }
+}
+
+/// A malformed `headers` table stops `check` with exit status 2.
+#[test]
+fn an_unknown_headers_key_is_an_error() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("headers-bad-key");
+    fs::create_dir_all(dir.join("src")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"bad-key\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[package.metadata.ffi-guard.headers]\nfiles = [\"zlib.h\"]\nflies = [\"zlib.h\"]\n\n[workspace]\n",
+    )
+    .unwrap();
+    fs::write(dir.join("src/lib.rs"), "").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-ffi-guard"))
+        .args(["check", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown key `headers.flies`"), "{err}");
 }

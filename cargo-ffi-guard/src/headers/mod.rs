@@ -11,7 +11,7 @@
 //! - `compare`: the first difference of each item.
 //!
 //! The three lints (`layout_mismatch`, `signature_mismatch`,
-//! `constant_mismatch`) share one run per package, cached per thread.
+//! `constant_mismatch`) share one run per package, kept in the `Crate`.
 
 pub mod c;
 pub mod clang;
@@ -20,10 +20,7 @@ pub mod config;
 pub mod rust;
 pub mod target;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::diag::{Diagnostic, Level, Span};
@@ -31,35 +28,20 @@ use crate::model::Crate;
 
 pub use config::Config;
 
-thread_local! {
-    /// The last package checked on this thread and its diagnostics.
-    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
-}
-
-/// A package (root, name) and its header diagnostics.
-type Cached = (PathBuf, String, Rc<Vec<Diagnostic>>);
-
 /// Equal differences (place, lint, C item, text) and their targets.
 type Groups = BTreeMap<(Span, &'static str, String, String), (Vec<String>, compare::Finding)>;
 
 static SAID_MISSING: AtomicBool = AtomicBool::new(false);
 
-/// The diagnostics of lint `lint` for `krate` (computed once per package).
+/// The diagnostics of lint `lint` for `krate` (computed once per crate).
 pub fn diagnostics(krate: &Crate, lint: &str) -> Vec<Diagnostic> {
-    let hit = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(root, name, _)| *root == krate.root && *name == krate.package)
-            .map(|(_, _, d)| d.clone())
-    });
-    let all = hit.unwrap_or_else(|| {
-        let d = Rc::new(check_crate(krate));
-        CACHE.with(|c| {
-            *c.borrow_mut() = Some((krate.root.clone(), krate.package.clone(), d.clone()))
-        });
-        d
-    });
-    all.iter().filter(|d| d.lint == lint).cloned().collect()
+    krate
+        .header_findings
+        .get_or_init(|| check_crate(krate))
+        .iter()
+        .filter(|d| d.lint == lint)
+        .cloned()
+        .collect()
 }
 
 /// Read the headers and compare, for every configured target.
