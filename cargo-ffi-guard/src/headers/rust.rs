@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::diag::Span;
 use crate::index::{ModuleId, TypeBinding};
@@ -20,9 +21,23 @@ pub struct Scoped<'a, T> {
     pub module: ModuleId,
     pub file: usize,
     pub cfgs: Vec<&'a syn::Attribute>,
+    /// The conditions of the `cfg_if!` branches around the item (a
+    /// predicate, and whether it must be false).
+    pub branch: Branch,
     pub item: &'a T,
     /// The name a `// ffi-guard: c-name(..)` comment gives, if any.
     pub c_name: Option<String>,
+}
+
+/// `cfg_if!` conditions: each predicate and whether it must be false.
+pub type Branch = Rc<[(syn::Meta, bool)]>;
+
+/// A `cfg_if!` branch body: where it is (line, column) and its conditions.
+#[derive(Debug)]
+struct Region {
+    start: (usize, usize),
+    end: (usize, usize),
+    conds: Vec<(syn::Meta, bool)>,
 }
 
 /// A foreign fn, or an exported `extern "C"` fn.
@@ -103,7 +118,7 @@ impl<'a> RustSide<'a> {
         let mut side = RustSide::default();
         for (fi, file) in krate.files.iter().enumerate() {
             let mut cfgs = file_cfgs(krate, fi);
-            side.walk(krate, fi, file.module_id, &file.ast.items, &mut cfgs);
+            side.walk(krate, fi, file.module_id, &file.ast.items, &mut cfgs, &[]);
         }
         side
     }
@@ -115,16 +130,41 @@ impl<'a> RustSide<'a> {
         module: ModuleId,
         items: &'a [syn::Item],
         cfgs: &mut Vec<&'a syn::Attribute>,
+        outer: &[(syn::Meta, bool)],
     ) {
         let text = &krate.files[file].text;
+        let mut regions = Vec::new();
+        for item in items {
+            if let syn::Item::Macro(m) = item
+                && m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "cfg_if")
+            {
+                cfg_if_regions(m.mac.tokens.clone(), &[], &mut regions, 0);
+            }
+        }
         for item in items {
             let depth = cfgs.len();
+            let start = syn::spanned::Spanned::span(item).start();
+            let pos = (start.line, start.column);
+            let mut conds: Vec<(syn::Meta, bool)> = outer.to_vec();
+            if let Some(r) = regions
+                .iter()
+                .filter(|r| r.start <= pos && pos <= r.end)
+                .min_by_key(|r| (r.end.0 - r.start.0, r.end.1.abs_diff(r.start.1)))
+            {
+                conds.extend(r.conds.iter().cloned());
+            }
+            let branch: Branch = conds.clone().into();
             let (attrs, line) = attrs_and_line(item);
             cfgs.extend(attrs.iter().filter(|a| a.path().is_ident("cfg")));
             let scoped = |cfgs: &Vec<&'a syn::Attribute>| Scoped {
                 module,
                 file,
                 cfgs: cfgs.clone(),
+                branch: branch.clone(),
                 item,
                 c_name: line.and_then(|l| c_name_comment(text, l)),
             };
@@ -147,6 +187,7 @@ impl<'a> RustSide<'a> {
                                 module,
                                 file,
                                 cfgs: cfgs.clone(),
+                                branch: branch.clone(),
                                 item: m,
                                 c_name: None,
                             });
@@ -160,6 +201,7 @@ impl<'a> RustSide<'a> {
                             module,
                             file,
                             cfgs: cfgs.clone(),
+                            branch: branch.clone(),
                             item: t,
                             c_name: None,
                         });
@@ -173,6 +215,7 @@ impl<'a> RustSide<'a> {
                         module,
                         file,
                         cfgs: cfgs.clone(),
+                        branch: branch.clone(),
                         item: c,
                         c_name: line.and_then(|l| c_name_comment(text, l)),
                     });
@@ -192,6 +235,7 @@ impl<'a> RustSide<'a> {
                                 module,
                                 file,
                                 cfgs: inner,
+                                branch: branch.clone(),
                                 item: &f.sig,
                                 c_name: c_name_comment(text, line),
                             },
@@ -212,6 +256,7 @@ impl<'a> RustSide<'a> {
                             module,
                             file,
                             cfgs: cfgs.clone(),
+                            branch: branch.clone(),
                             item: &f.sig,
                             c_name: line.and_then(|l| c_name_comment(text, l)),
                         },
@@ -229,7 +274,7 @@ impl<'a> RustSide<'a> {
                             .iter()
                             .position(|md| md.target == target && md.path == path)
                         {
-                            self.walk(krate, file, id, inner, cfgs);
+                            self.walk(krate, file, id, inner, cfgs, &conds);
                         }
                     }
                 }
@@ -245,12 +290,12 @@ impl<'a> RustSide<'a> {
             .get(&(module, name.to_owned()))?
             .iter()
             .copied()
-            .find(|&i| t.active(&self.adts[i].cfgs, cfgs))
+            .find(|&i| live(&self.adts[i], t, cfgs))
     }
 
     /// Whether an item is compiled on `t`.
     pub fn active<T>(&self, s: &Scoped<'_, T>, t: &Target, cfgs: &[String]) -> bool {
-        t.active(&s.cfgs, cfgs)
+        live(s, t, cfgs)
     }
 
     /// The value of a const named `name` active on `t` (same module first).
@@ -267,7 +312,7 @@ impl<'a> RustSide<'a> {
         let active: Vec<usize> = ids
             .iter()
             .copied()
-            .filter(|&i| t.active(&self.consts[i].cfgs, cfgs))
+            .filter(|&i| live(&self.consts[i], t, cfgs))
             .collect();
         let pick = active
             .iter()
@@ -439,7 +484,7 @@ impl<'a> RustSide<'a> {
                 let Some(alias) = self
                     .aliases
                     .get(&(def.module, def.name.clone()))
-                    .and_then(|v| v.iter().find(|s| t.active(&s.cfgs, cfgs)))
+                    .and_then(|v| v.iter().find(|s| live(s, t, cfgs)))
                 else {
                     return RTy::Unknown;
                 };
@@ -709,6 +754,87 @@ impl<'a> RustSide<'a> {
             fields: out,
             opaque,
         })
+    }
+}
+
+/// Whether an item is compiled on `t`: its `cfg`s and `cfg_if!` branches.
+fn live<T>(s: &Scoped<'_, T>, t: &Target, cfgs: &[String]) -> bool {
+    t.active(&s.cfgs, cfgs)
+        && s.branch
+            .iter()
+            .all(|(m, negated)| t.cfg(m, cfgs) != *negated)
+}
+
+/// The branch bodies of a `cfg_if!` (its tokens), nested ones included,
+/// each with the conditions under which it is compiled.
+fn cfg_if_regions(
+    tokens: proc_macro2::TokenStream,
+    outer: &[(syn::Meta, bool)],
+    out: &mut Vec<Region>,
+    depth: usize,
+) {
+    use proc_macro2::TokenTree;
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut previous: Vec<syn::Meta> = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        // `if #[cfg(pred)] { body }` or `else { body }`
+        let pred = match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
+            (TokenTree::Ident(kw), Some(TokenTree::Punct(hash)), Some(TokenTree::Group(attr)))
+                if kw == "if" && hash.as_char() == '#' =>
+            {
+                i += 3;
+                match syn::parse2::<syn::Meta>(attr.stream()) {
+                    Ok(syn::Meta::List(l)) if l.path.is_ident("cfg") => {
+                        l.parse_args::<syn::Meta>().ok()
+                    }
+                    _ => None,
+                }
+            }
+            (TokenTree::Ident(kw), _, _) if kw == "else" => {
+                i += 1;
+                continue;
+            }
+            (TokenTree::Group(_), _, _) => None,
+            _ => return,
+        };
+        let Some(TokenTree::Group(body)) = tts.get(i) else {
+            return;
+        };
+        i += 1;
+        let mut conds = outer.to_vec();
+        conds.extend(previous.iter().map(|p| (p.clone(), true)));
+        if let Some(p) = &pred {
+            conds.push((p.clone(), false));
+        }
+        let (s, e) = (body.span().start(), body.span().end());
+        // Nested `cfg_if!` inside this body.
+        let inner: Vec<TokenTree> = body.stream().into_iter().collect();
+        for w in inner.windows(3) {
+            if let [
+                TokenTree::Ident(name),
+                TokenTree::Punct(bang),
+                TokenTree::Group(g),
+            ] = w
+                && name == "cfg_if"
+                && bang.as_char() == '!'
+            {
+                cfg_if_regions(g.stream(), &conds, out, depth + 1);
+            }
+        }
+        out.push(Region {
+            start: (s.line, s.column),
+            end: (e.line, e.column),
+            conds,
+        });
+        match pred {
+            Some(p) => previous.push(p),
+            // `else { .. }` ends the chain.
+            None => return,
+        }
     }
 }
 
