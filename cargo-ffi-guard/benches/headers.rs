@@ -51,17 +51,14 @@ fn libz_sys() -> Option<PathBuf> {
     found.pop()
 }
 
-/// A copy of the crate's manifest (with the table) and `src/lib.rs`.
+/// A copy of the crate's manifest (with the table), build script and `src/lib.rs`.
 fn scratch(src: &Path) -> std::io::Result<PathBuf> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-libz-sys");
     std::fs::create_dir_all(dir.join("src"))?;
     let manifest = std::fs::read_to_string(src.join("Cargo.toml"))?;
-    let manifest: String = manifest
-        .lines()
-        .filter(|l| !l.starts_with("build ="))
-        .map(|l| format!("{l}\n"))
-        .collect();
     std::fs::write(dir.join("Cargo.toml"), manifest + TABLE)?;
+    // `links = "z"` needs the build script to exist (it is never run).
+    std::fs::copy(src.join("build.rs"), dir.join("build.rs"))?;
     std::fs::copy(src.join("src/lib.rs"), dir.join("src/lib.rs"))?;
     Ok(dir)
 }

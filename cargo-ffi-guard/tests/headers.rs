@@ -93,7 +93,7 @@ targets = ["x86_64-unknown-linux-gnu", "i686-unknown-linux-gnu", "aarch64-unknow
         [
             "constant_mismatch:38 const `Z_BEST_COMPRESSION` differs from C's `Z_BEST_COMPRESSION` on x86_64-unknown-linux-gnu, i686-unknown-linux-gnu, aarch64-unknown-linux-gnu, x86_64-pc-windows-msvc: its value is 8 in Rust, 9 in C (macro)",
             "layout_mismatch:27 struct `z_stream` differs from C's `struct z_stream_s` on x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu: field `reserved`: a 4-byte integer in Rust, 8-byte in C",
-            "signature_mismatch:33 fn `crc32` differs from C's `crc32` on x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu: parameter 3 (`len`): a 8-byte integer in Rust, 4-byte in C",
+            "signature_mismatch:33 fn `crc32` differs from C's `crc32` on x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu: parameter 3 (`len`): an 8-byte integer in Rust, 4-byte in C",
         ]
     );
     // The C side names zlib.h and its line.

@@ -61,7 +61,7 @@ fn diff(text: impl Into<String>) -> Option<Diff> {
 impl Ctx<'_, '_> {
     pub fn run(&self, out: &mut Vec<Finding>) {
         for (i, adt) in self.side.adts.iter().enumerate() {
-            if self.side.active(adt, self.t, self.cfgs) {
+            if self.side.active(adt, self.t, self.cfgs) && !self.side.macro_made.contains(&i) {
                 self.adt(i, out);
             }
         }
@@ -480,7 +480,10 @@ impl Ctx<'_, '_> {
                 },
             ) => {
                 if size != cs {
-                    diff(format!("a {size}-byte integer in Rust, {cs}-byte in C"))
+                    diff(format!(
+                        "{} {size}-byte integer in Rust, {cs}-byte in C",
+                        article(*size)
+                    ))
                 } else if signed != csg && !is_enum {
                     diff(format!(
                         "{} in Rust, {} in C",
@@ -505,12 +508,14 @@ impl Ctx<'_, '_> {
                 matches!(self.side.adts[*i].item, syn::Item::Enum(_))
                     .then_some(())
                     .and_then(|()| {
-                        (s != *cs).then(|| format!("a {s}-byte enum in Rust, {cs}-byte in C"))
+                        (s != *cs).then(|| {
+                            format!("{} {s}-byte enum in Rust, {cs}-byte in C", article(s))
+                        })
                     })
                     .and_then(diff)
             }
             (RTy::Float(a), CType::Float(b)) => (a != b)
-                .then(|| format!("a {a}-byte float in Rust, {b}-byte in C"))
+                .then(|| format!("{} {a}-byte float in Rust, {b}-byte in C", article(*a)))
                 .and_then(diff),
             (RTy::Ptr { pointee, mutable }, CType::Ptr { pointee: cp, konst }) => {
                 if let Some(d) = self.pointee(pointee, cp, depth) {
@@ -594,6 +599,15 @@ impl Ctx<'_, '_> {
                     _ => None,
                 }
             }
+            // A struct, union or enum the checker cannot lay out.
+            (RTy::Adt(i), _)
+                if self
+                    .side
+                    .layout(self.krate, *i, self.t, self.cfgs, &self.memo)
+                    .is_none() =>
+            {
+                None
+            }
             _ => {
                 let (rk, ck) = (rust_kind(r), c_kind(c));
                 (rk != ck)
@@ -660,6 +674,15 @@ impl Ctx<'_, '_> {
 
     fn adt_name(&self, i: usize) -> String {
         ident(self.side.adts[i].item).map_or_else(String::new, |i| i.to_string())
+    }
+}
+
+/// "an 8-byte", "a 4-byte".
+fn article(n: u64) -> &'static str {
+    if matches!(n, 8 | 11 | 18 | 80) {
+        "an"
+    } else {
+        "a"
     }
 }
 

@@ -57,6 +57,10 @@ pub struct RustSide<'a> {
     aliases: HashMap<(ModuleId, String), Vec<Scoped<'a, syn::ItemType>>>,
     adt_by_name: HashMap<(ModuleId, String), Vec<usize>>,
     const_by_name: HashMap<String, Vec<usize>>,
+    /// ADTs defined in a macro body other than `cfg_if!`: the macro may
+    /// turn them into something else (`git_enum!` makes an integer alias),
+    /// so they are unknown to the checker.
+    pub macro_made: std::collections::HashSet<usize>,
     /// `macro_rules!` of the crate, by name (for macros in type position).
     macros: HashMap<String, Vec<Scoped<'a, syn::ItemMacro>>>,
 }
@@ -172,6 +176,13 @@ impl<'a> RustSide<'a> {
                 syn::Item::Struct(syn::ItemStruct { ident, .. })
                 | syn::Item::Union(syn::ItemUnion { ident, .. })
                 | syn::Item::Enum(syn::ItemEnum { ident, .. }) => {
+                    let at = ident.span().start();
+                    if krate.files[file]
+                        .macro_types
+                        .contains(&(at.line, at.column))
+                    {
+                        self.macro_made.insert(self.adts.len());
+                    }
                     self.adt_by_name
                         .entry((module, ident.to_string()))
                         .or_default()
@@ -475,9 +486,10 @@ impl<'a> RustSide<'a> {
         match ix.resolve_type_path(module, ty) {
             Some(TypeBinding::Adt(id)) => {
                 let def = &ix.types[id];
-                return self
-                    .adt_in(def.module, &def.name, t, cfgs)
-                    .map_or(RTy::Unknown, RTy::Adt);
+                return match self.adt_in(def.module, &def.name, t, cfgs) {
+                    Some(i) if !self.macro_made.contains(&i) => RTy::Adt(i),
+                    _ => RTy::Unknown,
+                };
             }
             Some(TypeBinding::Alias(a)) => {
                 let def = &ix.aliases[a];
