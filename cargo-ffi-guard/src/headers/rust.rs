@@ -32,6 +32,27 @@ pub struct Scoped<'a, T> {
 /// `cfg_if!` conditions: each predicate and whether it must be false.
 pub type Branch = Rc<[(syn::Meta, bool)]>;
 
+/// Where the walk is: what every item there shares.
+struct Here<'a> {
+    module: ModuleId,
+    file: usize,
+    cfgs: Vec<&'a syn::Attribute>,
+    branch: Branch,
+}
+
+impl<'a> Here<'a> {
+    fn of<T>(&self, item: &'a T, c_name: Option<String>) -> Scoped<'a, T> {
+        Scoped {
+            module: self.module,
+            file: self.file,
+            cfgs: self.cfgs.clone(),
+            branch: self.branch.clone(),
+            item,
+            c_name,
+        }
+    }
+}
+
 /// A `cfg_if!` branch body: where it is (line, column) and its conditions.
 #[derive(Debug)]
 struct Region {
@@ -164,14 +185,13 @@ impl<'a> RustSide<'a> {
             let branch: Branch = conds.clone().into();
             let (attrs, line) = attrs_and_line(item);
             cfgs.extend(attrs.iter().filter(|a| a.path().is_ident("cfg")));
-            let scoped = |cfgs: &Vec<&'a syn::Attribute>| Scoped {
+            let here = Here {
                 module,
                 file,
                 cfgs: cfgs.clone(),
-                branch: branch.clone(),
-                item,
-                c_name: line.and_then(|l| c_name_comment(text, l)),
+                branch,
             };
+            let c_name = line.and_then(|l| c_name_comment(text, l));
             match item {
                 syn::Item::Struct(syn::ItemStruct { ident, .. })
                 | syn::Item::Union(syn::ItemUnion { ident, .. })
@@ -187,71 +207,41 @@ impl<'a> RustSide<'a> {
                         .entry((module, ident.to_string()))
                         .or_default()
                         .push(self.adts.len());
-                    self.adts.push(scoped(cfgs));
+                    self.adts.push(here.of(item, c_name));
                 }
                 syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
                     if let Some(name) = &m.ident {
                         self.macros
                             .entry(name.to_string())
                             .or_default()
-                            .push(Scoped {
-                                module,
-                                file,
-                                cfgs: cfgs.clone(),
-                                branch: branch.clone(),
-                                item: m,
-                                c_name: None,
-                            });
+                            .push(here.of(m, None));
                     }
                 }
                 syn::Item::Type(t) => {
                     self.aliases
                         .entry((module, t.ident.to_string()))
                         .or_default()
-                        .push(Scoped {
-                            module,
-                            file,
-                            cfgs: cfgs.clone(),
-                            branch: branch.clone(),
-                            item: t,
-                            c_name: None,
-                        });
+                        .push(here.of(t, None));
                 }
                 syn::Item::Const(c) => {
                     self.const_by_name
                         .entry(c.ident.to_string())
                         .or_default()
                         .push(self.consts.len());
-                    self.consts.push(Scoped {
-                        module,
-                        file,
-                        cfgs: cfgs.clone(),
-                        branch: branch.clone(),
-                        item: c,
-                        c_name: line.and_then(|l| c_name_comment(text, l)),
-                    });
+                    self.consts.push(here.of(c, c_name));
                 }
                 syn::Item::ForeignMod(fm) => {
                     for fi in &fm.items {
                         let syn::ForeignItem::Fn(f) = fi else {
                             continue;
                         };
-                        let mut inner = cfgs.clone();
-                        inner.extend(f.attrs.iter().filter(|a| a.path().is_ident("cfg")));
                         let symbol = symbol(&f.attrs, "link_name")
                             .unwrap_or_else(|| f.sig.ident.to_string());
                         let line = f.sig.fn_token.span.start().line;
-                        self.fns.push(RFn {
-                            at: Scoped {
-                                module,
-                                file,
-                                cfgs: inner,
-                                branch: branch.clone(),
-                                item: &f.sig,
-                                c_name: c_name_comment(text, line),
-                            },
-                            symbol,
-                        });
+                        let mut at = here.of(&f.sig, c_name_comment(text, line));
+                        at.cfgs
+                            .extend(f.attrs.iter().filter(|a| a.path().is_ident("cfg")));
+                        self.fns.push(RFn { at, symbol });
                     }
                 }
                 syn::Item::Fn(f)
@@ -263,14 +253,7 @@ impl<'a> RustSide<'a> {
                     let symbol =
                         symbol(&f.attrs, "export_name").unwrap_or_else(|| f.sig.ident.to_string());
                     self.fns.push(RFn {
-                        at: Scoped {
-                            module,
-                            file,
-                            cfgs: cfgs.clone(),
-                            branch: branch.clone(),
-                            item: &f.sig,
-                            c_name: line.and_then(|l| c_name_comment(text, l)),
-                        },
+                        at: here.of(&f.sig, c_name),
                         symbol,
                     });
                 }
@@ -682,90 +665,82 @@ impl<'a> RustSide<'a> {
         if let Some(hit) = memo.borrow().get(&i) {
             return hit.clone();
         }
+        // A type that contains itself by value has no layout.
         memo.borrow_mut().insert(i, None);
-        let out = self.compute_layout(krate, i, t, cfgs, memo);
-        memo.borrow_mut().insert(i, out.clone());
-        out
-    }
-
-    fn compute_layout(
-        &self,
-        krate: &Crate,
-        i: usize,
-        t: &Target,
-        cfgs: &[String],
-        memo: &Memo,
-    ) -> Option<Layout> {
-        let adt = &self.adts[i];
-        let file = &krate.files[adt.file].path;
-        let repr = Repr::read(item_attrs(adt.item));
-        let fields: Vec<&syn::Field> = match adt.item {
-            syn::Item::Struct(s) => s.fields.iter().collect(),
-            syn::Item::Union(u) => u.fields.named.iter().collect(),
-            syn::Item::Enum(e) => {
-                if !e.variants.iter().all(|v| v.fields.is_empty()) {
-                    return None;
+        let out = (|| -> Option<Layout> {
+            let adt = &self.adts[i];
+            let file = &krate.files[adt.file].path;
+            let repr = Repr::read(item_attrs(adt.item));
+            let fields: Vec<&syn::Field> = match adt.item {
+                syn::Item::Struct(s) => s.fields.iter().collect(),
+                syn::Item::Union(u) => u.fields.named.iter().collect(),
+                syn::Item::Enum(e) => {
+                    if !e.variants.iter().all(|v| v.fields.is_empty()) {
+                        return None;
+                    }
+                    let (size, signed) = repr.int.or(repr.c.then_some((4, true)))?;
+                    let _ = signed;
+                    let align = if size == 8 { t.align8 } else { size };
+                    return Some(Layout {
+                        size,
+                        align,
+                        fields: Vec::new(),
+                        opaque: e.variants.is_empty(),
+                    });
                 }
-                let (size, signed) = repr.int.or(repr.c.then_some((4, true)))?;
-                let _ = signed;
-                let align = if size == 8 { t.align8 } else { size };
-                return Some(Layout {
-                    size,
-                    align,
-                    fields: Vec::new(),
-                    opaque: e.variants.is_empty(),
+                _ => return None,
+            };
+            if !(repr.c || repr.transparent) {
+                return None;
+            }
+            let is_union = matches!(adt.item, syn::Item::Union(_));
+            let mut out = Vec::new();
+            let (mut size, mut align) = (0u64, 1u64);
+            for (n, f) in fields.iter().enumerate() {
+                let mut attrs: Vec<&syn::Attribute> = f.attrs.iter().collect();
+                attrs.retain(|a| a.path().is_ident("cfg"));
+                if !t.active(&attrs, cfgs) {
+                    continue;
+                }
+                let ty = self.lower(krate, adt.module, &f.ty, t, cfgs, 0);
+                let (fs, mut fa) = self.size_align(krate, &ty, t, cfgs, memo)?;
+                if let Some(p) = repr.packed {
+                    fa = fa.min(p);
+                }
+                let offset = if is_union { 0 } else { size.div_ceil(fa) * fa };
+                size = if is_union { size.max(fs) } else { offset + fs };
+                align = align.max(fa);
+                let name = f
+                    .ident
+                    .as_ref()
+                    .map_or_else(|| n.to_string(), |i| i.to_string());
+                let span = Span::from_syn(
+                    file,
+                    f.ident
+                        .as_ref()
+                        .map_or_else(|| syn::spanned::Spanned::span(&f.ty), |i| i.span()),
+                );
+                out.push(RField {
+                    name,
+                    offset,
+                    ty,
+                    span,
                 });
             }
-            _ => return None,
-        };
-        if !(repr.c || repr.transparent) {
-            return None;
-        }
-        let is_union = matches!(adt.item, syn::Item::Union(_));
-        let mut out = Vec::new();
-        let (mut size, mut align) = (0u64, 1u64);
-        for (n, f) in fields.iter().enumerate() {
-            let mut attrs: Vec<&syn::Attribute> = f.attrs.iter().collect();
-            attrs.retain(|a| a.path().is_ident("cfg"));
-            if !t.active(&attrs, cfgs) {
-                continue;
+            if let Some(a) = repr.align {
+                align = align.max(a);
             }
-            let ty = self.lower(krate, adt.module, &f.ty, t, cfgs, 0);
-            let (fs, mut fa) = self.size_align(krate, &ty, t, cfgs, memo)?;
-            if let Some(p) = repr.packed {
-                fa = fa.min(p);
-            }
-            let offset = if is_union { 0 } else { size.div_ceil(fa) * fa };
-            size = if is_union { size.max(fs) } else { offset + fs };
-            align = align.max(fa);
-            let name = f
-                .ident
-                .as_ref()
-                .map_or_else(|| n.to_string(), |i| i.to_string());
-            let span = Span::from_syn(
-                file,
-                f.ident
-                    .as_ref()
-                    .map_or_else(|| syn::spanned::Spanned::span(&f.ty), |i| i.span()),
-            );
-            out.push(RField {
-                name,
-                offset,
-                ty,
-                span,
-            });
-        }
-        if let Some(a) = repr.align {
-            align = align.max(a);
-        }
-        let opaque = !out.is_empty() && size == 0
-            || out.is_empty() && matches!(adt.item, syn::Item::Struct(_));
-        Some(Layout {
-            size: size.div_ceil(align) * align,
-            align,
-            fields: out,
-            opaque,
-        })
+            let opaque = !out.is_empty() && size == 0
+                || out.is_empty() && matches!(adt.item, syn::Item::Struct(_));
+            Some(Layout {
+                size: size.div_ceil(align) * align,
+                align,
+                fields: out,
+                opaque,
+            })
+        })();
+        memo.borrow_mut().insert(i, out.clone());
+        out
     }
 }
 
