@@ -173,3 +173,26 @@ fn an_unknown_headers_key_is_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown key `headers.flies`"), "{err}");
 }
+
+/// Without libclang, `check` says once which package to install, skips the
+/// three lints and lints the rest (LIBCLANG_PATH to an empty folder hides
+/// the installed one).
+#[test]
+fn without_libclang_the_header_lints_are_skipped_with_one_message() {
+    let empty = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-libclang");
+    fs::create_dir_all(&empty).unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-ffi-guard"))
+        .env("LIBCLANG_PATH", &empty)
+        .args(["check", "--format", "json", "--manifest-path"])
+        .arg(fixtures.join("layout_mismatch/Cargo.toml"))
+        .arg("--manifest-path")
+        .arg(fixtures.join("constant_mismatch/Cargo.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("libclang-dev").count(), 1, "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("_mismatch"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
