@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 
 /// Where a C item is declared: the header's path (absolute, or relative to
-/// the package root when the header is inside it) and the 1-based line.
+/// the package root when the header is inside it), the 1-based line and
+/// column of its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loc {
     pub file: String,
     pub line: usize,
+    pub column: usize,
 }
 
 /// A C type, canonical (typedefs resolved), as far as the comparison needs.

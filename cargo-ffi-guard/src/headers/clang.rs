@@ -438,6 +438,7 @@ impl Reader<'_> {
                         loc: Loc {
                             file: String::new(),
                             line: 0,
+                            column: 0,
                         },
                     },
                 );
@@ -479,14 +480,14 @@ impl Reader<'_> {
     }
 
     fn loc_of(&mut self, loc: CXSourceLocation) -> Loc {
-        let mut line: u32 = 0;
+        let (mut line, mut column): (u32, u32) = (0, 0);
         // SAFETY: out-pointers to locals.
         unsafe {
             clang_getFileLocation(
                 loc,
                 std::ptr::null_mut(),
                 &mut line,
-                std::ptr::null_mut(),
+                &mut column,
                 std::ptr::null_mut(),
             );
         }
@@ -494,6 +495,7 @@ impl Reader<'_> {
         Loc {
             file,
             line: line as usize,
+            column: column as usize,
         }
     }
 

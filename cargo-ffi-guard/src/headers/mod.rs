@@ -199,9 +199,9 @@ fn group(findings: Vec<(String, compare::Finding)>) -> Vec<Diagnostic> {
                 Span {
                     file: f.c_loc.file.clone(),
                     line: f.c_loc.line.max(1),
-                    column: 1,
+                    column: f.c_loc.column.max(1),
                     end_line: f.c_loc.line.max(1),
-                    end_column: 1,
+                    end_column: f.c_loc.column.max(1),
                 },
                 format!("C's `{}` is declared here", f.c_item),
             );
