@@ -4,7 +4,9 @@
 
 use std::cell::OnceCell;
 
+use crate::diag::Diagnostic;
 use crate::flow;
+use crate::headers;
 use crate::model::Crate;
 use crate::surface::{self, Surface};
 
@@ -14,6 +16,7 @@ pub struct LintContext<'a> {
     pub krate: &'a Crate,
     surface: OnceCell<surface::Facts>,
     ownership: OnceCell<flow::Analysis>,
+    headers: OnceCell<Vec<Diagnostic>>,
 }
 
 impl<'a> LintContext<'a> {
@@ -22,6 +25,7 @@ impl<'a> LintContext<'a> {
             krate,
             surface: OnceCell::new(),
             ownership: OnceCell::new(),
+            headers: OnceCell::new(),
         }
     }
 
@@ -39,5 +43,12 @@ impl<'a> LintContext<'a> {
     /// that read its facts.
     pub fn ownership(&self) -> &flow::Analysis {
         self.ownership.get_or_init(|| flow::analyze(self.krate))
+    }
+
+    /// What the header checks (`headers::check_crate`) found, read once for
+    /// `layout_mismatch`, `signature_mismatch` and `constant_mismatch`.
+    pub fn header_findings(&self) -> &[Diagnostic] {
+        self.headers
+            .get_or_init(|| headers::check_crate(self.krate))
     }
 }

@@ -12,6 +12,7 @@ pub mod emit;
 pub mod engine;
 pub mod fix;
 pub mod flow;
+pub mod headers;
 pub mod index;
 pub mod lints;
 pub mod model;

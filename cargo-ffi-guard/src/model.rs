@@ -21,6 +21,8 @@ pub struct Crate {
     pub parse_errors: Vec<ParseError>,
     /// Items, modules and name resolution across the crate's modules.
     pub index: Index,
+    /// `[package.metadata]` (the `headers` table of `headers/` reads it).
+    pub metadata: serde_json::Value,
 }
 
 /// The parts of a fn that the lints read, wherever the fn is declared.

@@ -195,13 +195,15 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
         targets.push((target.name.clone(), target.kind.clone()));
         loader.load_file(&target.src_path, vec!["crate".to_owned()], true, None);
     }
-    finish(
+    let mut krate = finish(
         pkg.name.clone(),
         pkg.root.clone(),
         loader.files,
         loader.errors,
         &targets,
-    )
+    );
+    krate.metadata = pkg.metadata.clone();
+    krate
 }
 
 /// A crate of one in-memory file, `src/lib.rs`: the front end without the
@@ -247,6 +249,7 @@ fn finish(
         files,
         parse_errors,
         index,
+        metadata: serde_json::Value::Null,
     }
 }
 

@@ -221,6 +221,7 @@ fn lints_and_explain() {
     let o = run(&["lints"], Path::new("/"));
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
+    // A header line, then one line per lint of the registry.
     assert_eq!(
         out.lines().count(),
         cargo_ffi_guard::lints::ALL.len() + 1,

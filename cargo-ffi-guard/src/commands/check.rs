@@ -51,6 +51,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 &format!("[package.metadata.ffi-guard] of `{}`", p.name),
             )?;
             l.apply_flags(&args.deny, &args.warn, &args.allow)?;
+            // A malformed `headers` table stops the run before any lint.
+            crate::headers::Config::from_metadata(
+                &p.metadata,
+                &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+            )
+            .map_err(anyhow::Error::msg)?;
             levels.push(l);
             packages.push(p.clone());
             ws_roots.push(ws.root.clone());

@@ -20,6 +20,10 @@ pub mod str_as_cstr;
 pub mod unguarded_extern;
 pub mod unpaired_foreign_alloc;
 pub mod unused_allow;
+// Structural equivalence with C headers (`crate::headers`).
+pub mod constant_mismatch;
+pub mod layout_mismatch;
+pub mod signature_mismatch;
 
 /// A lint: its stable name, default level, one-line summary, long text and check.
 #[derive(Debug)]
@@ -50,6 +54,9 @@ pub static ALL: &[&Lint] = &[
     &unguarded_extern::LINT,
     &parse_error::LINT,
     &unused_allow::LINT,
+    &layout_mismatch::LINT,
+    &signature_mismatch::LINT,
+    &constant_mismatch::LINT,
 ];
 
 /// The lint of that name.
