@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod deps;
 pub mod diag;
 pub mod emit;
 pub mod engine;
@@ -85,6 +86,9 @@ pub struct CheckArgs {
     /// Apply machine-applicable fixes, then lint again
     #[arg(long)]
     pub fix: bool,
+    /// Read only the crate's own sources, not its dependencies' declarations
+    #[arg(long)]
+    pub no_deps: bool,
 }
 
 #[derive(Debug, Args, Clone)]

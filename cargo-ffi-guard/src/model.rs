@@ -25,6 +25,9 @@ pub struct Crate {
     /// The ownership dataflow, computed once for the lints that read it
     /// (see `flow::analysis`).
     pub flow_analysis: std::cell::OnceCell<crate::flow::Analysis>,
+    /// What is known from outside the crate's sources: its dependencies'
+    /// declarations, its own generated bindings, C library conventions.
+    pub deps: crate::deps::Known,
 }
 
 /// A parsed file of the module tree.

@@ -5,6 +5,8 @@
 use crate::diag::{Diagnostic, Level};
 use crate::model::Crate;
 
+pub mod bindings_not_read;
+pub mod clashing_extern_declarations;
 pub mod dangling_cstring_ptr;
 pub mod double_free;
 pub mod errno_clobbered;
@@ -48,6 +50,8 @@ pub static ALL: &[&Lint] = &[
     &no_mangle_rust_abi::LINT,
     &unguarded_extern::LINT,
     &parse_error::LINT,
+    &clashing_extern_declarations::LINT,
+    &bindings_not_read::LINT,
 ];
 
 /// The lint of that name.
