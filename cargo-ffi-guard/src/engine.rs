@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::config::Levels;
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
 use crate::lints::ALL;
 use crate::model::Crate;
@@ -25,6 +26,7 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
     let mut outcome = Outcome::default();
     // `FFI_GUARD_TIMINGS=1` prints how long each lint took, to find the slow one.
     let timings = std::env::var_os("FFI_GUARD_TIMINGS").is_some();
+    let cx = LintContext::new(krate);
     for lint in ALL {
         let level = levels.get(lint.name);
         if level == Level::Allow {
@@ -32,7 +34,7 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
         }
         let mut found = Vec::new();
         let started = std::time::Instant::now();
-        let ran = catch_unwind(AssertUnwindSafe(|| (lint.check)(krate, &mut found)));
+        let ran = catch_unwind(AssertUnwindSafe(|| (lint.check)(&cx, &mut found)));
         if timings {
             eprintln!("{}: {} {:?}", krate.package, lint.name, started.elapsed());
         }
@@ -86,9 +88,10 @@ pub fn run_lints(krate: &Crate, levels: &Levels) -> Outcome {
 /// caught here, so that the fuzzer sees it.
 pub fn lint_source(text: &str) -> Vec<Diagnostic> {
     let krate = crate::workspace::crate_from_source(text);
+    let cx = LintContext::new(&krate);
     let mut out = Vec::new();
     for lint in ALL {
-        (lint.check)(&krate, &mut out);
+        (lint.check)(&cx, &mut out);
     }
     let allows = Allows::collect(&krate);
     out.retain(|d| !allows.silences(d));

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Token};
 
-use crate::model::SourceFile;
+use crate::source::SourceFile;
 
 /// Index into [`Index::modules`].
 pub type ModuleId = usize;

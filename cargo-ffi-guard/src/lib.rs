@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod deps;
 pub mod diag;
 pub mod emit;
@@ -13,6 +14,7 @@ pub mod index;
 pub mod lints;
 pub mod model;
 pub mod reports;
+pub mod source;
 pub mod surface;
 pub mod workspace;
 

@@ -1,10 +1,12 @@
-//! The linted crate as the lints see it: its parsed files and the index of
-//! its items. The engine (`workspace.rs`, `index.rs`) builds it; lints only
-//! read it.
+//! The linted crate as the lints see it: its parsed files (`source.rs`) and
+//! the index of its items (`index.rs`). `workspace.rs` builds it; it is plain
+//! data, and the analyses the lints share live in the lint context
+//! (`context.rs`).
 
 use std::path::PathBuf;
 
 use crate::index::{FnDef, FnLoc, Index, ItemLoc};
+pub use crate::source::{ParseError, SourceFile};
 
 /// One package's targets (lib, bins, examples, tests, benches), parsed.
 /// Built once per package.
@@ -19,47 +21,9 @@ pub struct Crate {
     pub parse_errors: Vec<ParseError>,
     /// Items, modules and name resolution across the crate's modules.
     pub index: Index,
-    /// The FFI surface's resolved facts, computed once for the lints that
-    /// share them (see `surface::Surface`).
-    pub surface_facts: std::sync::OnceLock<crate::surface::Facts>,
-    /// The ownership dataflow, computed once for the lints that read it
-    /// (see `flow::analysis`).
-    pub flow_analysis: std::cell::OnceCell<crate::flow::Analysis>,
     /// What is known from outside the crate's sources: its dependencies'
     /// declarations, its own generated bindings, C library conventions.
     pub deps: crate::deps::Known,
-}
-
-/// A parsed file of the module tree.
-#[derive(Debug)]
-pub struct SourceFile {
-    /// Relative to the package root, `/`-separated (`src/ffi/mod.rs`).
-    pub path: String,
-    pub text: String,
-    /// The parsed file. Items found inside macro invocations whose body
-    /// parses as items (`cfg_if! { .. }`, a crate's own `ffi_fn! { .. }`) are
-    /// appended to `ast.items` (and to inline modules' items), after the
-    /// file's own items, so walking `ast.items` sees them too.
-    pub ast: syn::File,
-    /// The module path of the file's top level (`crate::ffi`).
-    pub module: Vec<String>,
-    /// Which target's module tree holds the file (index into `Index::targets`).
-    pub target: usize,
-    /// The index module of the file's top level.
-    pub module_id: usize,
-    /// Where (line, 0-based column) the name of each struct, enum or union
-    /// defined in a macro body other than `cfg_if!` is: such a macro may add
-    /// attributes (a `repr`) that the linter cannot see.
-    pub macro_types: Vec<(usize, usize)>,
-}
-
-/// A file that did not parse: where syn stopped and what it said.
-#[derive(Debug, Clone)]
-pub struct ParseError {
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
 }
 
 /// The parts of a fn that the lints read, wherever the fn is declared.

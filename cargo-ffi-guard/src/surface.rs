@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::diag::Span;
-use crate::index::{FnId, Index, ModuleId, TypeId, is_c_abi};
+use crate::index::{AdtKind, FnId, Index, ModuleId, TypeDef, TypeId, is_c_abi};
 use crate::model::Crate;
 
 /// One parameter or return type of an `extern "C"` signature.
@@ -60,8 +60,8 @@ pub struct Surface<'a> {
     pub handed_out: &'a HashSet<TypeId>,
 }
 
-/// What resolving the surface found, kept in the `Crate` so that the lints
-/// that read it resolve it once.
+/// What resolving the surface found, kept in the lint context so that the
+/// lints that read it resolve it once.
 #[derive(Debug, Default)]
 pub struct Facts {
     uses: Vec<Use>,
@@ -70,11 +70,9 @@ pub struct Facts {
 }
 
 impl<'a> Surface<'a> {
-    pub fn build(krate: &'a Crate) -> Surface<'a> {
-        let sig_types = sig_types(krate);
-        let facts = krate
-            .surface_facts
-            .get_or_init(|| Facts::build(krate, &sig_types));
+    /// The surface from a crate's signature types and their resolved facts
+    /// (the lint context resolves them once, see `context.rs`).
+    pub fn new(sig_types: Vec<SigType<'a>>, facts: &'a Facts) -> Surface<'a> {
         Surface {
             sig_types,
             uses: &facts.uses,
@@ -90,7 +88,7 @@ impl<'a> Surface<'a> {
 }
 
 /// Each parameter and return type of every `extern "C"` signature.
-fn sig_types(krate: &Crate) -> Vec<SigType<'_>> {
+pub fn sig_types(krate: &Crate) -> Vec<SigType<'_>> {
     let ix = &krate.index;
     let mut out = Vec::new();
     for (id, f) in ix.fns.iter().enumerate() {
@@ -128,7 +126,7 @@ fn sig_types(krate: &Crate) -> Vec<SigType<'_>> {
 }
 
 impl Facts {
-    fn build(krate: &Crate, sig_types: &[SigType<'_>]) -> Facts {
+    pub fn build(krate: &Crate, sig_types: &[SigType<'_>]) -> Facts {
         let ix = &krate.index;
         let mut s = Facts {
             handed_out: handed_out(krate),
@@ -518,4 +516,16 @@ impl<'ast> Visit<'ast> for IntoRaw {
         }
         syn::visit::visit_expr_call(self, c);
     }
+}
+
+/// `repr(C)`, `repr(transparent)`, or a primitive repr on a fieldless enum.
+/// (A primitive repr on an enum with fields has a defined layout in Rust,
+/// but not one a C header states plainly: SPEC §5 asks for `repr(C)` there.)
+pub fn has_c_layout(krate: &Crate, def: &TypeDef) -> bool {
+    def.repr.c
+        || def.repr.transparent
+        || (def.kind == AdtKind::Enum
+            && def.repr.primitive.is_some()
+            && matches!(krate.item(&def.loc), Some(syn::Item::Enum(e))
+                if e.variants.iter().all(|v| v.fields.is_empty())))
 }

@@ -421,8 +421,6 @@ fn finish(
         files,
         parse_errors,
         index,
-        surface_facts: std::sync::OnceLock::new(),
-        flow_analysis: std::cell::OnceCell::new(),
         deps: crate::deps::Known::default(),
     }
 }

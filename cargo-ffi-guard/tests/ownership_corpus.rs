@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use cargo_ffi_guard::flow;
+use cargo_ffi_guard::context::LintContext;
 use cargo_ffi_guard::lints;
 use cargo_ffi_guard::workspace;
 
@@ -47,10 +47,11 @@ fn corpus() {
             let krate = workspace::load_crate(pkg);
             parse += t.elapsed();
             let t = Instant::now();
-            let analysis = flow::analysis(&krate);
+            let cx = LintContext::new(&krate);
+            let analysis = cx.ownership();
             let mut out = Vec::new();
             for l in OWNERSHIP_LINTS {
-                (lints::find(l).expect("registered").check)(&krate, &mut out);
+                (lints::find(l).expect("registered").check)(&cx, &mut out);
             }
             let took = t.elapsed();
             analyse += took;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use cargo_ffi_guard::context::LintContext;
 use cargo_ffi_guard::diag::Diagnostic;
 use cargo_ffi_guard::lints;
 use cargo_ffi_guard::workspace::crate_from_source;
@@ -30,7 +31,7 @@ fn run(lint: &str) -> (BTreeMap<usize, usize>, Vec<Diagnostic>) {
     assert!(krate.parse_errors.is_empty(), "{:?}", krate.parse_errors);
     let lint = lints::find(lint).expect("lint is registered");
     let mut out = Vec::new();
-    (lint.check)(&krate, &mut out);
+    (lint.check)(&LintContext::new(&krate), &mut out);
     (expected, out)
 }
 
@@ -136,7 +137,7 @@ fn dangling_fix_applies() {
     let mut out = Vec::new();
     (lints::find("dangling_cstring_ptr")
         .expect("registered")
-        .check)(&krate, &mut out);
+        .check)(&LintContext::new(&krate), &mut out);
     assert_eq!(out.len(), diags.len() - 1);
 }
 
@@ -149,7 +150,7 @@ fn c_returned_pointer_released_by_rust() {
     let run = |src: &str| {
         let krate = crate_from_source(src);
         let mut out = Vec::new();
-        (lint.check)(&krate, &mut out);
+        (lint.check)(&LintContext::new(&krate), &mut out);
         out.iter().map(|d| d.span.line).collect::<Vec<_>>()
     };
     let decls = r#"
@@ -192,7 +193,7 @@ fn deep_nesting_is_given_up_not_overflowed() {
         "leaked_into_raw",
         "dangling_cstring_ptr",
     ] {
-        (lints::find(name).expect("registered").check)(&krate, &mut out);
+        (lints::find(name).expect("registered").check)(&LintContext::new(&krate), &mut out);
     }
     // The shallow fn next to the deep ones is still analysed.
     assert_eq!(
@@ -211,7 +212,7 @@ fn into_raw_parts_needs_from_raw_parts() {
     let run = |src: &str| {
         let krate = crate_from_source(src);
         let mut out = Vec::new();
-        (lint.check)(&krate, &mut out);
+        (lint.check)(&LintContext::new(&krate), &mut out);
         out.iter().map(|d| d.span.line).collect::<Vec<_>>()
     };
     let src = r#"

@@ -30,8 +30,9 @@ pub struct Summary {
     pub missing_bindings: Vec<(String, OutInclude)>,
 }
 
-/// The version of ffi-guard and of the summary's format.
-const TOOL: &str = concat!(env!("CARGO_PKG_VERSION"), "/1");
+/// The version of ffi-guard and of the summary (bump the second part when
+/// what is read of a declaration changes: old summaries are then read again).
+const TOOL: &str = concat!(env!("CARGO_PKG_VERSION"), "/3");
 
 /// The cache file of a package.
 pub fn path(target_dir: &Path, name: &str, version: &str, id: &str) -> PathBuf {

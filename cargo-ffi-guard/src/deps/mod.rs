@@ -17,6 +17,7 @@
 pub mod cache;
 pub mod conventions;
 pub mod out_dir;
+pub mod ownership;
 pub mod summary;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -101,6 +102,14 @@ impl Known {
     /// Whether any declaration outside the crate's sources has that name.
     pub fn is_foreign(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
+    }
+
+    /// Every declaration read outside the crate's sources: its generated
+    /// bindings first, then the dependencies in the order read.
+    pub fn declared(&self) -> impl Iterator<Item = &DeclaredFn> {
+        self.own_bindings
+            .iter()
+            .chain(self.packages.iter().flat_map(|p| &p.fns))
     }
 
     /// How many distinct foreign fns the dependencies declare.

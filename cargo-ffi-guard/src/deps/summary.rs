@@ -62,8 +62,15 @@ pub struct DeclaredFn {
     pub param_names: Vec<String>,
     /// The pointee of a returned raw pointer.
     pub ret_pointee: Option<String>,
-    /// For each parameter of type `*mut *mut T` (an out-parameter), `T`.
+    /// For each parameter of type `*mut *T` (an out-parameter), `T`.
     pub out_pointees: Vec<Option<String>>,
+    /// Positions of `*mut *mut T` parameters: where C may write a pointer
+    /// the caller then owns (never `*mut *const T`, a borrowed view).
+    pub owned_out: Vec<usize>,
+    pub returns_pointer: bool,
+    /// `(pointer, length)` and C-string parameter positions.
+    pub slices: Vec<(usize, usize)>,
+    pub cstrs: Vec<usize>,
     /// From `#[ffi_guard]` options and the inference rules of its block.
     pub alloc_free_with: Option<String>,
     pub frees: Vec<usize>,
@@ -199,21 +206,27 @@ impl<'a> Reader<'a> {
                 }
                 _ => None,
             };
+            let abis: Vec<Abi> = param_types.iter().map(|t| self.abi_of(t)).collect();
             let start = f.sig.ident.span().start();
-            let (alloc_free_with, frees, consumes) = match &own {
+            let (alloc_free_with, frees, consumes, slices, cstrs) = match &own {
                 Some(o) => (
                     o.alloc_free_with.as_deref().map(last_segment),
                     o.frees.iter().filter_map(pos).collect(),
                     o.consumes.iter().filter_map(pos).collect(),
+                    o.slices
+                        .iter()
+                        .filter_map(|(p, n)| Some((pos(p)?, pos(n)?)))
+                        .collect(),
+                    o.cstrs.iter().filter_map(pos).collect(),
                 ),
-                None => (None, Vec::new(), Vec::new()),
+                None => (None, Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             };
             self.fns.push(DeclaredFn {
                 name: f.sig.ident.to_string(),
                 symbol: link_name(&f.attrs).unwrap_or_else(|| f.sig.ident.to_string()),
                 sig: Sig {
                     abi: abi.clone(),
-                    params: param_types.iter().map(|t| self.abi_of(t)).collect(),
+                    params: abis.clone(),
                     ret,
                     variadic: f.sig.variadic.is_some(),
                 },
@@ -223,7 +236,30 @@ impl<'a> Reader<'a> {
                 },
                 out_pointees: param_types
                     .iter()
-                    .map(|t| types::raw_pointer(t).and_then(|p| pointee_name(p.pointee)))
+                    .map(|t| {
+                        types::raw_pointer(t)
+                            .and_then(|p| types::raw_pointer(p.pointee))
+                            .and_then(|p| pointee_name(p.pointee))
+                    })
+                    .collect(),
+                owned_out: param_types
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| {
+                        types::raw_pointer(t).is_some_and(|outer| {
+                            outer.mutable
+                                && types::raw_pointer(outer.pointee)
+                                    .is_some_and(|inner| inner.mutable)
+                        })
+                    })
+                    .map(|(i, _)| i)
+                    .collect(),
+                returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
+                    if types::raw_pointer(t).is_some()),
+                slices,
+                cstrs: cstrs
+                    .into_iter()
+                    .filter(|&i| !length_follows(&abis, &param_names, i))
                     .collect(),
                 param_names,
                 alloc_free_with,
@@ -295,6 +331,24 @@ fn option_arg(seg: &syn::PathSegment) -> Option<&Type> {
         },
         _ => None,
     }
+}
+
+/// Whether the `*const c_char` at `i` is followed by what is likely its
+/// length rather than an unrelated integer: a pointer-sized integer, one
+/// whose C name is unknown (bindgen's `arg2`), or one named `..len`
+/// (`llen`, `keylen`). The naming rule's `cstr` is then not trusted: the
+/// function may read a (pointer, length) pair, not a C string.
+fn length_follows(abis: &[Abi], names: &[String], i: usize) -> bool {
+    let Some(Abi::Int { width, .. }) = abis.get(i + 1) else {
+        return false;
+    };
+    let name = names.get(i + 1).map_or("", String::as_str);
+    *width == Width::Pointer
+        || name.is_empty()
+        || name
+            .strip_prefix("arg")
+            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        || name.ends_with("len")
 }
 
 /// Rust's scalars and C's aliases for them, under any path.

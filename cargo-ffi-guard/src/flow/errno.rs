@@ -6,13 +6,16 @@ use proc_macro2::{LineColumn, Span};
 use syn::punctuated::Punctuated;
 use syn::{Block, Expr, Stmt};
 
-use super::index::OwnershipIndex;
-use super::{DIVERGING_MACROS, FORMAT_MACROS, Fact, Site, is_foreign_path};
+use super::domain::MAX_DEPTH;
+use super::facts::{Clobber, Fact, Site};
+use super::known::Known;
+use super::syntax::{call_span, expr_attrs, has_cfg};
+use super::tables::{DIVERGING_MACROS, FORMAT_MACROS, is_foreign_path};
 
 /// Adds an [`Fact::Errno`] for every errno read, in `block` and the
 /// closures inside it, that follows a foreign call with something else run
 /// in between on every path.
-pub fn analyze_body(idx: &OwnershipIndex<'_>, file: usize, block: &Block, facts: &mut Vec<Fact>) {
+pub fn analyze_body(idx: &Known<'_>, file: usize, block: &Block, facts: &mut Vec<Fact>) {
     let mut w = Walker {
         idx,
         file,
@@ -28,7 +31,7 @@ struct State {
     /// The last foreign call on this path.
     call: Option<(Span, LineColumn)>,
     /// The first call or macro since then that may have changed errno.
-    clobber: Option<(Span, String)>,
+    clobber: Option<(Span, Clobber)>,
     diverged: bool,
 }
 
@@ -64,7 +67,7 @@ fn join_maybe(before: State, after: State) -> State {
 }
 
 struct Walker<'a, 'f> {
-    idx: &'a OwnershipIndex<'a>,
+    idx: &'a Known<'a>,
     file: usize,
     facts: &'f mut Vec<Fact>,
     depth: usize,
@@ -117,7 +120,7 @@ impl Walker<'_, '_> {
                 }
                 // Under `#[cfg]`, a statement may not be compiled: it is
                 // walked as a branch that may not run.
-                Stmt::Expr(e, Some(_)) if super::body::has_cfg(super::body::expr_attrs(e)) => {
+                Stmt::Expr(e, Some(_)) if has_cfg(expr_attrs(e)) => {
                     let mut maybe = st.clone();
                     self.discarded(e, &mut maybe);
                     *st = join_maybe(std::mem::take(st), maybe);
@@ -165,17 +168,13 @@ impl Walker<'_, '_> {
             for a in &c.args {
                 self.expr(a, st);
             }
-            self.clobber(
-                st,
-                || super::body::call_span(c),
-                || format!("`{}()`", segs.join("::")),
-            );
+            self.clobber(st, || call_span(c), || Clobber::Call(segs.join("::")));
             return;
         }
         self.expr(e, st);
     }
 
-    fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> String) {
+    fn clobber(&self, st: &mut State, span: impl FnOnce() -> Span, what: impl FnOnce() -> Clobber) {
         if st.call.is_some() && st.clobber.is_none() {
             st.clobber = Some((span(), what()));
         }
@@ -204,7 +203,7 @@ impl Walker<'_, '_> {
     fn expr(&mut self, e: &Expr, st: &mut State) {
         // Too deep to follow within the stack: stop, forgetting the pending
         // call so that nothing is reported from a half-read expression.
-        if self.depth >= super::body::MAX_DEPTH {
+        if self.depth >= MAX_DEPTH {
             *st = State::default();
             return;
         }
@@ -223,9 +222,9 @@ impl Walker<'_, '_> {
                 for a in &c.args {
                     self.expr(a, st);
                 }
-                let span = || super::body::call_span(c);
+                let span = || call_span(c);
                 let Some(segs) = segs else {
-                    self.clobber(st, span, || "a call".to_owned());
+                    self.clobber(st, span, || Clobber::Unnamed);
                     return;
                 };
                 let name = segs.last().map(String::as_str).unwrap_or("");
@@ -241,7 +240,7 @@ impl Walker<'_, '_> {
                     st.call = Some((s, s.start()));
                     st.clobber = None;
                 } else if !is_benign_fn(qual, name) {
-                    self.clobber(st, span, || format!("`{}()`", segs.join("::")));
+                    self.clobber(st, span, || Clobber::Call(segs.join("::")));
                 }
             }
             Expr::MethodCall(m) => {
@@ -251,7 +250,7 @@ impl Walker<'_, '_> {
                 }
                 let name = m.method.to_string();
                 if !BENIGN_METHODS.contains(&name.as_str()) {
-                    self.clobber(st, || m.method.span(), || format!("`.{name}()`"));
+                    self.clobber(st, || m.method.span(), || Clobber::Method(name.clone()));
                 }
             }
             Expr::Macro(m) => self.mac(&m.mac, st),
@@ -393,7 +392,7 @@ impl Walker<'_, '_> {
                     .first()
                     .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span())
             },
-            || format!("`{name}!`"),
+            || Clobber::Macro(name.clone()),
         );
         if DIVERGING_MACROS.contains(&name.as_str()) {
             st.diverged = true;

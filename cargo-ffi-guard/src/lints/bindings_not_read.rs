@@ -1,8 +1,8 @@
 //! `bindings_not_read`: an `include!` of generated bindings that no build output provides.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "bindings_not_read",
@@ -39,7 +39,8 @@ check` reads the newest generated file it finds there.
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     let help = |pkg: &str, rel: &str| {
         format!(
             "build `{pkg}` once (`cargo build` or `cargo check`): ffi-guard then reads `target/*/build/{pkg}-*/out/{rel}` without building"

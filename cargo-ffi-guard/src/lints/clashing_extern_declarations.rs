@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use syn::Item;
 
+use crate::context::LintContext;
 use crate::deps::summary::{DeclaredFn, Reader, has_cfg};
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
@@ -50,7 +51,8 @@ declaring the function again, or declare it with the same types.
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     let own = own_declarations(krate);
     // Within the crate: each declaration against the first unconditional one.
     let mut first: HashMap<&str, &DeclaredFn> = HashMap::new();

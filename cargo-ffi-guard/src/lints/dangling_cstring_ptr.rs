@@ -1,9 +1,12 @@
 //! `dangling_cstring_ptr`: a pointer into a CString temporary or a dropped value, passed to C.
+//!
+//! Its wording is here; its fact is `Fact::Dangling`, produced by `flow::detect` (`Ctx::dangling`) when the walk
+//! uses a pointer whose owner it dropped.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "dangling_cstring_ptr",
@@ -40,8 +43,9 @@ unsafe { widget_load(w, name.as_ptr()) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::Dangling {
             as_ptr,
@@ -54,12 +58,13 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let message = match (returned, owner.as_str()) {
-            (true, _) => format!("returns a pointer into {owner}, which is dropped when the function returns"),
-            (false, "a temporary") => {
+        let message = match (returned, owner) {
+            (true, None) => "returns a pointer into a temporary, which is dropped when the function returns".to_owned(),
+            (true, Some(o)) => format!("returns a pointer into `{o}`, which is dropped when the function returns"),
+            (false, None) => {
                 "pointer into a temporary that is dropped at the end of its statement, then passed to C".to_owned()
             }
-            (false, _) => format!("pointer into {owner} is passed to C after {owner} was dropped"),
+            (false, Some(o)) => format!("pointer into `{o}` is passed to C after `{o}` was dropped"),
         };
         let mut d = Diagnostic::new(LINT.name, as_ptr.span(krate), message)
             .help("bind the owning value to a local that lives until C is done with the pointer");

@@ -1,9 +1,12 @@
 //! `double_free`: the same pointer released twice on one path.
+//!
+//! Its wording is here; its fact is `Fact::DoubleFree`, produced by `flow::detect` (`Ctx::double_free`) when
+//! `Ctx::release_val` (`flow/calls.rs`) releases an object already released.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "double_free",
@@ -45,8 +48,9 @@ let w = std::ptr::null_mut::<Widget>(); // or restructure so one path releases o
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::DoubleFree {
             name,

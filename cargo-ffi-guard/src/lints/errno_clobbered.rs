@@ -1,9 +1,11 @@
 //! `errno_clobbered`: errno read after another call that may have changed it.
+//!
+//! Its wording is here; its fact is `Fact::Errno`, produced by the errno walk (`flow/errno.rs`, `Walker::read`).
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::{Clobber, Fact};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "errno_clobbered",
@@ -55,8 +57,9 @@ returns the errno captured right after the call, whatever ran since.
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::Errno {
             read,
@@ -66,6 +69,12 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         } = fact
         else {
             continue;
+        };
+        let clobber_what = match clobber_what {
+            Clobber::Call(path) => format!("`{path}()`"),
+            Clobber::Method(name) => format!("`.{name}()`"),
+            Clobber::Macro(name) => format!("`{name}!`"),
+            Clobber::Unnamed => "a call".to_owned(),
         };
         out.push(
             Diagnostic::new(

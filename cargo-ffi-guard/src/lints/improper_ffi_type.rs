@@ -1,10 +1,13 @@
 //! `improper_ffi_type`: a Rust-only type (String, Vec, slice, tuple, char, dyn, Rust fn pointer) in an extern \"C\" signature.
+//!
+//! Its wording is here; its fact is the FFI surface (`surface.rs`, `sig_types` and `Facts::build`), through
+//! `LintContext::surface`.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::{Index, ModuleId, abi_name, is_c_abi};
 use crate::lints::Lint;
-use crate::model::Crate;
-use crate::surface::{Surface, item_fields, last_segment, type_span};
+use crate::surface::{self, item_fields, last_segment, type_span};
 
 pub static LINT: Lint = Lint {
     name: "improper_ffi_type",
@@ -55,8 +58,9 @@ pub unsafe extern "C" fn greet(name: *const c_char) -> *mut c_char {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let surface = Surface::build(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let surface = cx.surface();
     let ix = &krate.index;
     for st in &surface.sig_types {
         let cx = Cx {
@@ -70,6 +74,11 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     }
     for &t in surface.visible {
         let def = &ix.types[t];
+        // Without a C repr the type's one finding is `missing_repr_c`'s,
+        // whether or not that lint is allowed.
+        if !surface::has_c_layout(krate, def) {
+            continue;
+        }
         let Some(item) = krate.item(&def.loc) else {
             continue;
         };

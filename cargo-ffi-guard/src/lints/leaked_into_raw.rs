@@ -1,9 +1,12 @@
 //! `leaked_into_raw`: Box::into_raw, CString::into_raw, leak or forget of a value handed to C, never released.
+//!
+//! Its wording is here; its fact is `Fact::IntoRaw`, produced by `flow::detect` (`Ctx::handed_rust_allocations`);
+//! the crate-wide releases it is checked against are `Analysis::box_releases`.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact, RustAlloc};
+use crate::flow::{Fact, RustAlloc};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "leaked_into_raw",
@@ -55,8 +58,9 @@ pub extern "C" fn widget_free(w: *mut Widget) {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     let rel = &analysis.box_releases;
     for fact in &analysis.facts {
         let Fact::IntoRaw {

@@ -1,9 +1,11 @@
 //! `mismatched_free`: memory released by the wrong allocator.
+//!
+//! Its wording is here; its fact is `Fact::Mismatch`, produced by `flow::detect` (`Ctx::check_mismatch`).
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::{Fact, Origin, Release};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "mismatched_free",
@@ -52,15 +54,15 @@ unsafe { widget_string_free(s) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::Mismatch {
             release,
-            message,
-            help,
+            by,
             origin,
-            origin_note,
+            from,
             round_trip,
         } = fact
         else {
@@ -71,10 +73,64 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
+        let (message, help, note) = wording(by, from);
         out.push(
-            Diagnostic::new(LINT.name, release.span(krate), message.clone())
-                .help(help.clone())
-                .related(origin.span(krate), origin_note.clone()),
+            Diagnostic::new(LINT.name, release.span(krate), message)
+                .help(help)
+                .related(origin.span(krate), note),
         );
+    }
+}
+
+/// The message, help and origin note of one mismatch.
+fn wording(by: &Release, from: &Origin) -> (String, String, String) {
+    let rel = by.name();
+    match (by, from) {
+        (Release::Rust(_), Origin::CReturned { func }) => (
+            format!("`{rel}` takes ownership of a pointer that `{func}` returned from C"),
+            "memory from C goes back to C: release it with the library's release function, or copy it".to_owned(),
+            format!("returned by `{func}` here"),
+        ),
+        (Release::Rust(_), Origin::CAllocated { func, free_with }) => (
+            format!("`{rel}` takes ownership of memory that `{func}` allocated in C"),
+            match free_with {
+                Some(f) => format!("release it with `{f}`"),
+                None => "release it with the library's own release function".to_owned(),
+            },
+            format!("allocated by `{func}` here"),
+        ),
+        (Release::Rust(_), Origin::Borrowed { owner }) => (
+            format!("`{rel}` on a pointer borrowed with `as_ptr()`: `{owner}` still owns that memory"),
+            "hand ownership over with `into_raw()` instead of `as_ptr()`, or do not release the pointer".to_owned(),
+            "borrowed here".to_owned(),
+        ),
+        (Release::Rust(_), Origin::Rust { alloc, how }) => (
+            format!("`{rel}` on a pointer that came from `{how}`"),
+            format!("release it with `{}`", alloc.release_name()),
+            format!("allocated by `{how}` here"),
+        ),
+        (Release::C(f), Origin::Rust { alloc, how }) => (
+            format!("`{f}` releases memory that Rust allocated (`{how}`)"),
+            format!("give it back to Rust with `{}`", alloc.release_name()),
+            format!("allocated by `{how}` here"),
+        ),
+        (Release::C(f), Origin::Borrowed { owner }) => (
+            format!("`{f}` releases a pointer borrowed from `{owner}`, which Rust still owns"),
+            "do not release borrowed memory; let its owner drop it".to_owned(),
+            "borrowed here".to_owned(),
+        ),
+        (Release::C(f), Origin::CAllocated { func, free_with }) => {
+            let g = free_with.as_deref().unwrap_or("its own release function");
+            (
+                format!("`{func}` memory released with `{f}`; its release function is `{g}`"),
+                format!("release it with `{g}`"),
+                format!("allocated by `{func}` here"),
+            )
+        }
+        (Release::C(f), Origin::CReturned { func }) => (
+            format!("`{f}` releases a pointer that `{func}` returned from C"),
+            "release it with the library's release function".to_owned(),
+            format!("returned by `{func}` here"),
+        ),
     }
 }

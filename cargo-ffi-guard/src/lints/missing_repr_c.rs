@@ -1,12 +1,15 @@
 //! `missing_repr_c`: a type without #[repr(C)] that C can see.
+//!
+//! Its wording is here; its fact is the FFI surface (`surface.rs`, `Facts::build`), through `LintContext::surface`.
 
 use std::collections::BTreeMap;
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Edit, Level, Span, byte_offset, indentation};
-use crate::index::{AdtKind, TypeDef, TypeId};
+use crate::index::{TypeDef, TypeId};
 use crate::lints::Lint;
 use crate::model::Crate;
-use crate::surface::{Reach, Surface, item_fields};
+use crate::surface::{self, Reach, item_fields};
 
 pub static LINT: Lint = Lint {
     name: "missing_repr_c",
@@ -59,8 +62,9 @@ pub extern "C" fn point_len(p: Point) -> f64 { (p.x * p.x + p.y * p.y).sqrt() }
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let surface = Surface::build(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let surface = cx.surface();
     let ix = &krate.index;
     // Uses per type, in file order (the surface sorts them).
     let mut per_type: BTreeMap<TypeId, Vec<&crate::surface::Use>> = BTreeMap::new();
@@ -70,7 +74,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(usize, usize, usize, Diagnostic)> = Vec::new();
     for (id, uses) in per_type {
         let def = &ix.types[id];
-        if has_c_layout(krate, def) || def.opaque_origin || is_opaque(krate, def) {
+        if surface::has_c_layout(krate, def) || def.opaque_origin || is_opaque(krate, def) {
             continue;
         }
         let Some(first) = uses.iter().find(|u| surface.needs_layout(u)) else {
@@ -108,18 +112,6 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
     }
     found.sort_by_key(|(f, l, c, _)| (*f, *l, *c));
     out.extend(found.into_iter().map(|(_, _, _, d)| d));
-}
-
-/// `repr(C)`, `repr(transparent)`, or a primitive repr on a fieldless enum.
-/// (A primitive repr on an enum with fields has a defined layout in Rust,
-/// but not one a C header states plainly: SPEC §5 asks for `repr(C)` there.)
-fn has_c_layout(krate: &Crate, def: &TypeDef) -> bool {
-    def.repr.c
-        || def.repr.transparent
-        || (def.kind == AdtKind::Enum
-            && def.repr.primitive.is_some()
-            && matches!(krate.item(&def.loc), Some(syn::Item::Enum(e))
-                if e.variants.iter().all(|v| v.fields.is_empty())))
 }
 
 /// Empty enums, and structs or unions whose fields are all zero-sized: C

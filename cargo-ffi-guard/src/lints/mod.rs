@@ -2,8 +2,8 @@
 //!
 //! `cargo ffi-guard lints`, `explain` and the SARIF `rules` all read [`ALL`].
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::model::Crate;
 
 pub mod bindings_not_read;
 pub mod clashing_extern_declarations;
@@ -31,7 +31,7 @@ pub struct Lint {
     /// Markdown, in sections: `### What it does`, `### Why is this bad?`,
     /// `### Example`, `### Use instead`.
     pub explanation: &'static str,
-    pub check: fn(&Crate, &mut Vec<Diagnostic>),
+    pub check: fn(&LintContext<'_>, &mut Vec<Diagnostic>),
 }
 
 /// Every lint, in the order of the catalogue.

@@ -1,9 +1,9 @@
 //! `no_mangle_rust_abi`: #[no_mangle] or #[export_name] on a fn without a C ABI.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Edit, Level, Span, byte_offset};
 use crate::index::{FnKind, is_c_abi};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "no_mangle_rust_abi",
@@ -39,7 +39,8 @@ pub extern "C" fn add(a: i32, b: i32) -> i32 { a + b }
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     for f in &krate.index.fns {
         if !f.exported
             || f.rewritten

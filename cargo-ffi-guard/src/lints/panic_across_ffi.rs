@@ -6,6 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::FnId;
 use crate::lints::Lint;
@@ -57,7 +58,8 @@ pub extern "C" fn parse_port(s: *const c_char) -> u16 {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     let wrappers = catch_wrappers(krate);
     for (_, f) in krate.index.exports() {
         if f.guarded || f.rewritten || f.abi.as_deref().is_some_and(|a| a.ends_with("-unwind")) {

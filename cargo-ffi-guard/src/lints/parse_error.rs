@@ -1,8 +1,8 @@
 //! `parse_error`: a file of the module tree that syn cannot parse.
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "parse_error",
@@ -35,7 +35,8 @@ pub extern "C" fn fixed() {}
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     for e in &krate.parse_errors {
         let span = Span {
             file: e.path.clone(),

@@ -1,9 +1,11 @@
 //! `ptr_len_mismatch`: a (pointer, length) pair taken from two different objects.
+//!
+//! Its wording is here; its fact is `Fact::PtrLen`, produced by `flow::detect` (`Ctx::ptr_len`).
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::{Fact, PtrLenProblem};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "ptr_len_mismatch",
@@ -40,26 +42,39 @@ unsafe { widget_write(w, header.as_ptr(), header.len()) };
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::PtrLen {
             ptr,
             len,
             func,
-            message,
+            problem,
         } = fact
         else {
             continue;
         };
+        let (message, help) = match problem {
+            PtrLenProblem::OtherObject { ptr, len } => (
+                format!("the pointer comes from `{ptr}` but the length from `{len}`"),
+                "take the pointer and the length from the same object",
+            ),
+            PtrLenProblem::ReadCapacity { root } => (
+                format!(
+                    "`{root}.as_ptr()` is paired with `{root}.capacity()`: C may read elements that were never initialized"
+                ),
+                "pass `len()`; to let C fill the spare capacity, pass `as_mut_ptr()` and call `set_len` afterwards",
+            ),
+        };
         out.push(
-            Diagnostic::new(LINT.name, ptr.span(krate), format!("in the call to `{func}`, {message}"))
-                .help(if message.contains("capacity()") {
-                    "pass `len()`; to let C fill the spare capacity, pass `as_mut_ptr()` and call `set_len` afterwards"
-                } else {
-                    "take the pointer and the length from the same object"
-                })
-                .related(len.span(krate), "the length comes from here"),
+            Diagnostic::new(
+                LINT.name,
+                ptr.span(krate),
+                format!("in the call to `{func}`, {message}"),
+            )
+            .help(help)
+            .related(len.span(krate), "the length comes from here"),
         );
     }
 }

@@ -1,9 +1,11 @@
 //! `str_as_cstr`: a Rust string pointer passed where C expects a NUL-terminated string.
+//!
+//! Its wording is here; its fact is `Fact::StrAsCstr`, produced by `flow::detect` (`Ctx::str_as_cstr`).
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::{Fact, RustText};
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "str_as_cstr",
@@ -46,8 +48,9 @@ fn load(w: *mut Widget, path: &str) -> Result<i32, NulError> {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::StrAsCstr {
             arg,
@@ -57,6 +60,12 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         } = fact
         else {
             continue;
+        };
+        let what = match what {
+            RustText::Str => "a `&str`",
+            RustText::String => "a `String`",
+            RustText::StrLitNoNul => "a string literal without a trailing `\\0`",
+            RustText::ByteLitNoNul => "a byte string literal without a trailing `\\0`",
         };
         out.push(
             Diagnostic::new(

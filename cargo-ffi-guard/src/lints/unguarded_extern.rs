@@ -1,9 +1,9 @@
 //! `unguarded_extern`: an extern block or exported extern \"C\" fn without #[ffi_guard].
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level, Span};
 use crate::index::is_c_abi;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "unguarded_extern",
@@ -44,7 +44,8 @@ unsafe extern "C" {
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
     let ix = &krate.index;
     for b in &ix.foreign_blocks {
         if b.guarded || !is_c_abi(Some(&b.abi)) {

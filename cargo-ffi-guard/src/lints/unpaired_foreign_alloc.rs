@@ -1,9 +1,11 @@
 //! `unpaired_foreign_alloc`: a foreign allocation that is never released with its paired free function.
+//!
+//! Its wording is here; its fact is `Fact::ForeignLeak`, produced by `flow::detect` (`Ctx::foreign_leaks`).
 
+use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
-use crate::flow::{self, Fact};
+use crate::flow::Fact;
 use crate::lints::Lint;
-use crate::model::Crate;
 
 pub static LINT: Lint = Lint {
     name: "unpaired_foreign_alloc",
@@ -46,27 +48,37 @@ or wrap the pointer in a type whose `Drop` calls `widget_free`.
     check,
 };
 
-fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
-    let analysis = flow::analysis(krate);
+fn check(cx: &LintContext<'_>, out: &mut Vec<Diagnostic>) {
+    let krate = cx.krate;
+    let analysis = cx.ownership();
     for fact in &analysis.facts {
         let Fact::ForeignLeak {
             func,
             free_with,
             binding,
             site,
+            exit,
         } = fact
         else {
             continue;
         };
-        out.push(
-            Diagnostic::new(
+        let help = format!(
+            "call `{free_with}({binding})` when done, or keep it in a wrapper whose `Drop` calls `{free_with}`"
+        );
+        out.push(match exit {
+            None => Diagnostic::new(
                 LINT.name,
                 site.span(krate),
                 format!("`{binding}` holds memory from `{func}` that is never released with `{free_with}`"),
             )
-            .help(format!(
-                "call `{free_with}({binding})` when done, or keep it in a wrapper whose `Drop` calls `{free_with}`"
-            )),
-        );
+            .help(help),
+            Some(exit) => Diagnostic::new(
+                LINT.name,
+                site.span(krate),
+                format!("`{binding}` holds memory from `{func}` that is not released with `{free_with}` when the function leaves early"),
+            )
+            .help(help)
+            .related(exit.span(krate), "leaves here without releasing it"),
+        });
     }
 }

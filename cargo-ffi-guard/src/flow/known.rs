@@ -1,4 +1,5 @@
-//! The crate-wide ownership index: which foreign functions allocate,
+//! What the ownership walk knows before it reads a body: which foreign
+//! functions allocate,
 //! release, consume or read slices and C strings (from `#[ffi_guard]`
 //! options and the inference rules of `ffi-guard-syntax`, applied to every
 //! extern block, guarded or not), and which Rust allocations the crate
@@ -32,73 +33,11 @@ pub struct ForeignFn {
     pub ret_pointee: Option<String>,
     /// For `*mut *mut T` parameters (out-parameters), `T`.
     pub out_pointees: Vec<Option<String>>,
-}
-
-/// The Rust releases seen anywhere in the crate, `Drop` impls included.
-#[derive(Debug, Clone, Default)]
-pub struct BoxReleases {
-    /// Types given to `Box::from_raw` (last path segment).
-    pub box_types: HashSet<String>,
-    /// A `Box::from_raw` whose type could not be told (a generic, `_`, a
-    /// pointer of unknown type): it may release any box.
-    pub box_unknown: bool,
-    pub cstring: bool,
-    pub vec: bool,
-    /// Rust allocations the crate turns into raw pointers anywhere: the
-    /// boxes' types, a box of unknown type, any box, a CString, a Vec.
-    pub out_box_types: HashSet<String>,
-    pub out_box_unknown: bool,
-    pub out_box_any: bool,
-    pub out_cstring: bool,
-    pub out_vec: bool,
-}
-
-impl BoxReleases {
-    pub fn merge(&mut self, other: BoxReleases) {
-        self.box_types.extend(other.box_types);
-        self.box_unknown |= other.box_unknown;
-        self.cstring |= other.cstring;
-        self.vec |= other.vec;
-        self.out_box_types.extend(other.out_box_types);
-        self.out_box_unknown |= other.out_box_unknown;
-        self.out_box_any |= other.out_box_any;
-        self.out_cstring |= other.out_cstring;
-        self.out_vec |= other.out_vec;
-    }
-
-    /// Records a Rust allocation turned into a raw pointer.
-    pub fn hand_out(&mut self, alloc: &crate::flow::RustAlloc) {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(Some(t)) => {
-                self.out_box_any = true;
-                self.out_box_types.insert(t.clone());
-            }
-            RustAlloc::Box(None) => {
-                self.out_box_any = true;
-                self.out_box_unknown = true;
-            }
-            RustAlloc::CString => self.out_cstring = true,
-            RustAlloc::Vec => self.out_vec = true,
-        }
-    }
-
-    /// Whether a pointer C gives back, released with `alloc` and of one of
-    /// `types` (`c_void` for any), may be one the crate handed out itself.
-    pub fn may_round_trip(&self, alloc: &crate::flow::RustAlloc, types: &[String]) -> bool {
-        use crate::flow::RustAlloc;
-        match alloc {
-            RustAlloc::Box(_) => {
-                self.out_box_unknown
-                    || types.iter().any(|t| self.out_box_types.contains(t))
-                    || (self.out_box_any
-                        && (types.is_empty() || types.iter().any(|t| t == "c_void")))
-            }
-            RustAlloc::CString => self.out_cstring,
-            // A boxed slice of unknown type may come back as a Vec.
-            RustAlloc::Vec => self.out_vec || self.out_box_unknown,
-        }
-    }
+    /// Positions of `*mut *mut T` parameters (not `*mut *const T`).
+    pub owned_out: Vec<usize>,
+    /// `Some(F)`: what C writes through `owned_out` is the caller's,
+    /// released with `F` (C library conventions, or the naming rule).
+    pub out_free_with: Option<String>,
 }
 
 /// The crate-wide facts the dataflow reads.
@@ -107,12 +46,20 @@ impl BoxReleases {
 /// (options parsed, inference run) per extern block, the first time a call
 /// names one of its fns: binding crates declare thousands and call few.
 #[derive(Debug, Default)]
-pub struct OwnershipIndex<'a> {
+pub struct Known<'a> {
     /// Every fn declared in an extern block of the crate: its block.
     foreign_names: HashMap<String, usize>,
     blocks: Vec<&'a syn::ItemForeignMod>,
     resolved: RefCell<HashMap<String, Rc<ForeignFn>>>,
     resolved_blocks: RefCell<HashSet<usize>>,
+    /// Foreign fns declared outside the crate's sources (its dependencies,
+    /// its generated bindings), resolved when the index is built.
+    from_deps: HashMap<String, Rc<ForeignFn>>,
+    /// C library conventions and the package's `pairs`/`borrowed`.
+    conventions: Option<&'a crate::deps::conventions::Conventions>,
+    /// `PREFIX` of every known `PREFIX_new|_open|..`: `PREFIX_free|_close|..`
+    /// of one pointer releases it.
+    alloc_prefixes: HashSet<String>,
     /// Names of the crate's own free functions (to tell `foo()` from a foreign `foo()`).
     pub rust_fns: HashSet<String>,
     /// Field name -> the pointee or owned type of that field, when every
@@ -120,28 +67,105 @@ pub struct OwnershipIndex<'a> {
     pub field_types: HashMap<String, Option<String>>,
 }
 
-impl<'a> OwnershipIndex<'a> {
-    pub fn build(krate: &'a Crate) -> OwnershipIndex<'a> {
-        let mut index = OwnershipIndex::default();
+impl<'a> Known<'a> {
+    pub fn build(krate: &'a Crate) -> Known<'a> {
+        let mut known = Known {
+            conventions: Some(&krate.deps.conventions),
+            ..Known::default()
+        };
         for file in &krate.files {
-            index.items(&file.ast.items);
+            known.items(&file.ast.items);
         }
-        index
+        known.add_declared(krate.deps.declared());
+        known
+    }
+
+    /// The other entry for foreign fns: declarations read outside the
+    /// crate's sources (`crate::deps`). The crate's own declaration of a
+    /// name wins; among these, the first.
+    pub fn add_declared<'d>(
+        &mut self,
+        fns: impl Iterator<Item = &'d crate::deps::summary::DeclaredFn>,
+    ) {
+        let mut added = Vec::new();
+        let fns: Vec<_> = fns.collect();
+        let names = self.foreign_names.keys().map(String::as_str);
+        let names = names.chain(fns.iter().map(|d| d.name.as_str()));
+        self.alloc_prefixes = names
+            .filter_map(ffi_guard_syntax::alloc_prefix)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for d in fns {
+            if self.foreign_names.contains_key(&d.name) || self.from_deps.contains_key(&d.name) {
+                continue;
+            }
+            self.from_deps.insert(d.name.clone(), Rc::default());
+            added.push(crate::deps::ownership::foreign_fn(d));
+        }
+        for mut ff in added {
+            self.finish(&mut ff);
+            self.from_deps.insert(ff.name.clone(), Rc::new(ff));
+        }
+    }
+
+    /// Conventions and the out-parameter naming rule, once per foreign fn.
+    /// A crate's own declaration that says nothing about ownership takes
+    /// what a dependency's declaration of the same name says.
+    fn finish(&self, ff: &mut ForeignFn) {
+        if ff.alloc_free_with.is_none()
+            && ff.frees.is_empty()
+            && ff.consumes.is_empty()
+            && let Some(dep) = self.from_deps.get(&ff.name)
+        {
+            ff.alloc_free_with.clone_from(&dep.alloc_free_with);
+            ff.out_free_with.clone_from(&dep.out_free_with);
+            ff.frees.clone_from(&dep.frees);
+            ff.consumes.clone_from(&dep.consumes);
+        }
+        if ff.frees.is_empty()
+            && ff.params.len() == 1
+            && ffi_guard_syntax::release_prefix(&ff.name)
+                .is_some_and(|p| self.alloc_prefixes.contains(p))
+        {
+            ff.frees = vec![0];
+        }
+        if let Some(c) = self.conventions {
+            crate::deps::ownership::apply(ff, c, |r| self.is_foreign(r));
+        }
+    }
+
+    /// The one place foreign fns become known: every fn of an extern block,
+    /// resolved (options, inference) the first time a call names one.
+    /// The crate's own blocks come through here; so can other ones.
+    pub fn add_extern_block(&mut self, m: &'a syn::ItemForeignMod) {
+        let block = self.blocks.len();
+        self.blocks.push(m);
+        for i in &m.items {
+            if let syn::ForeignItem::Fn(f) = i {
+                self.foreign_names
+                    .entry(f.sig.ident.to_string())
+                    .or_insert(block);
+            }
+        }
     }
 
     /// Whether the crate declares a foreign fn of that name.
     pub fn is_foreign(&self, name: &str) -> bool {
-        self.foreign_names.contains_key(name)
+        self.foreign_names.contains_key(name) || self.from_deps.contains_key(name)
     }
 
     /// What the foreign fn of that name allocates, releases and reads.
     pub fn foreign(&self, name: &str) -> Option<Rc<ForeignFn>> {
-        let block = *self.foreign_names.get(name)?;
+        let Some(&block) = self.foreign_names.get(name) else {
+            return self.from_deps.get(name).cloned();
+        };
         if self.resolved_blocks.borrow_mut().insert(block)
             && let Some(m) = self.blocks.get(block)
         {
             let mut resolved = self.resolved.borrow_mut();
-            for ff in resolve_foreign_mod(m) {
+            for mut ff in resolve_foreign_mod(m) {
+                self.finish(&mut ff);
                 resolved
                     .entry(ff.name.clone())
                     .or_insert_with(|| Rc::new(ff));
@@ -153,17 +177,7 @@ impl<'a> OwnershipIndex<'a> {
     fn items(&mut self, items: &'a [Item]) {
         for item in items {
             match item {
-                Item::ForeignMod(m) => {
-                    let block = self.blocks.len();
-                    self.blocks.push(m);
-                    for i in &m.items {
-                        if let syn::ForeignItem::Fn(f) = i {
-                            self.foreign_names
-                                .entry(f.sig.ident.to_string())
-                                .or_insert(block);
-                        }
-                    }
-                }
+                Item::ForeignMod(m) => self.add_extern_block(m),
                 Item::Fn(f) => {
                     self.rust_fns.insert(f.sig.ident.to_string());
                     // Extern blocks, fns and structs declared inside a body.
@@ -251,6 +265,23 @@ fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
                         },
                         FnArg::Receiver(_) => None,
                     })
+                    .collect(),
+                owned_out: f
+                    .sig
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| match a {
+                        FnArg::Typed(p) => {
+                            ffi_guard_syntax::types::raw_pointer(&p.ty).is_some_and(|outer| {
+                                outer.mutable
+                                    && ffi_guard_syntax::types::raw_pointer(outer.pointee)
+                                        .is_some_and(|inner| inner.mutable)
+                            })
+                        }
+                        FnArg::Receiver(_) => false,
+                    })
+                    .map(|(i, _)| i)
                     .collect(),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if ffi_guard_syntax::types::raw_pointer(t).is_some()),

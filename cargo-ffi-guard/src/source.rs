@@ -1,0 +1,34 @@
+//! A parsed file of the crate, the lowest layer of the linter's data:
+//! the index (`index.rs`) reads these, and `model::Crate` holds them.
+
+/// A parsed file of the module tree.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Relative to the package root, `/`-separated (`src/ffi/mod.rs`).
+    pub path: String,
+    pub text: String,
+    /// The parsed file. Items found inside macro invocations whose body
+    /// parses as items (`cfg_if! { .. }`, a crate's own `ffi_fn! { .. }`) are
+    /// appended to `ast.items` (and to inline modules' items), after the
+    /// file's own items, so walking `ast.items` sees them too.
+    pub ast: syn::File,
+    /// The module path of the file's top level (`crate::ffi`).
+    pub module: Vec<String>,
+    /// Which target's module tree holds the file (index into `Index::targets`).
+    pub target: usize,
+    /// The index module of the file's top level.
+    pub module_id: usize,
+    /// Where (line, 0-based column) the name of each struct, enum or union
+    /// defined in a macro body other than `cfg_if!` is: such a macro may add
+    /// attributes (a `repr`) that the linter cannot see.
+    pub macro_types: Vec<(usize, usize)>,
+}
+
+/// A file that did not parse: where syn stopped and what it said.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
