@@ -86,10 +86,19 @@ pub fn load_with(
     read_deps: bool,
 ) -> Result<Workspace, WorkspaceError> {
     if read_deps {
+        // The graph of the last run, while Cargo.lock and the manifests are
+        // the same: one `--no-deps` call, as without dependencies.
+        let mut ws = load_meta(manifest_path, workspace, names, false)?;
+        if let Some(graph) = crate::deps::cache::read_graph(&ws) {
+            graph.attach(&mut ws);
+            return Ok(ws);
+        }
         match load_meta(manifest_path, workspace, names, true) {
-            Ok(ws) => return Ok(ws),
+            Ok(full) => {
+                crate::deps::cache::write_graph(&full);
+                return Ok(full);
+            }
             Err(WorkspaceError::Metadata { message, .. }) => {
-                let mut ws = load_meta(manifest_path, workspace, names, false)?;
                 let first = message
                     .lines()
                     .find(|l| l.starts_with("error"))

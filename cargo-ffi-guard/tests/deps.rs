@@ -37,9 +37,12 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
-/// What linting `fixture-app` in `dir` with dependencies read found:
-/// (lint, file, line) of each diagnostic, and (parsed, cached, known fns).
-fn lint_app(dir: &Path) -> (Vec<(String, String, usize)>, (usize, usize, usize)) {
+/// (lint, file, line) of each diagnostic.
+type Found = Vec<(String, String, usize)>;
+
+/// What linting `fixture-app` in `dir` with dependencies read found, and
+/// (dependencies parsed, read from the cache, foreign fns known from them).
+fn lint_app(dir: &Path) -> (Found, (usize, usize, usize)) {
     let ws = workspace::load_with(
         Some(&dir.join("Cargo.toml")),
         false,
@@ -127,6 +130,9 @@ fn the_cache_is_kept_until_a_dependency_changes() {
     let dir = copy("deps", "cache");
     let (first, (parsed, cached, _)) = lint_app(&dir);
     assert_eq!((parsed, cached), (2, 0));
+    // The resolved graph is kept too: the second run asks cargo only for
+    // the workspace (`--no-deps`).
+    assert!(dir.join("target/ffi-guard/graph.json").is_file());
     let (second, (parsed, cached, _)) = lint_app(&dir);
     assert_eq!((parsed, cached), (0, 2));
     assert_eq!(first, second);

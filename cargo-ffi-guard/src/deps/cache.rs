@@ -63,25 +63,134 @@ pub fn read(
     fresh.then_some(s)
 }
 
-/// Write the summary; a cache that cannot be written is only slower.
+/// Write the summary.
 pub fn write(file: &Path, summary: &Summary) {
-    let Some(dir) = file.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(text) = serde_json::to_vec(summary) else {
-        return;
-    };
-    // Written aside and renamed, so a reader never sees half a file.
-    let tmp = file.with_extension(format!("json.{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, file).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Ok(text) = serde_json::to_vec(summary) {
+        write_bytes(file, &text);
     }
 }
 
 /// The summary's version field for a new summary.
 pub fn tool() -> String {
     TOOL.to_owned()
+}
+
+/// The resolved graph of the last run (`target/ffi-guard/graph.json`), kept
+/// while Cargo.lock and the linted packages' manifests are the same, so a
+/// run with dependencies starts one `cargo metadata --no-deps` as one
+/// without them does.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GraphCache {
+    tool: String,
+    key: u64,
+    graph: super::Graph,
+    /// Each linted package's root and its direct dependencies.
+    direct: Vec<(PathBuf, Vec<(usize, bool)>)>,
+}
+
+impl GraphCache {
+    /// Give each package of `ws` its dependencies.
+    pub fn attach(self, ws: &mut crate::workspace::Workspace) {
+        let graph = std::sync::Arc::new(self.graph);
+        for p in &mut ws.packages {
+            let direct = self
+                .direct
+                .iter()
+                .find(|(root, _)| *root == p.root)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_default();
+            p.deps = Some(super::DepsOf {
+                graph: graph.clone(),
+                direct,
+            });
+        }
+    }
+}
+
+fn graph_file(ws: &crate::workspace::Workspace) -> Option<PathBuf> {
+    Some(
+        ws.packages
+            .first()?
+            .target_dir
+            .join("ffi-guard")
+            .join("graph.json"),
+    )
+}
+
+/// What the graph depends on: Cargo.lock, the linted packages' manifests
+/// and those of the graph's packages that have no registry checksum (path
+/// and git packages, whose version may change without Cargo.lock knowing).
+fn graph_key(ws: &crate::workspace::Workspace, graph: &super::Graph) -> Option<u64> {
+    let mut bytes = std::fs::read(ws.root.join("Cargo.lock")).ok()?;
+    let roots = ws.packages.iter().map(|p| &p.root);
+    let unpinned = graph
+        .nodes
+        .iter()
+        .filter(|n| n.checksum.is_none())
+        .map(|n| &n.root);
+    for root in roots.chain(unpinned) {
+        bytes.extend_from_slice(root.to_string_lossy().as_bytes());
+        bytes.extend(std::fs::read(root.join("Cargo.toml")).ok()?);
+    }
+    Some(fnv(&bytes))
+}
+
+/// The cached graph, if it still holds for `ws` (loaded without deps).
+pub fn read_graph(ws: &crate::workspace::Workspace) -> Option<GraphCache> {
+    let text = std::fs::read(graph_file(ws)?).ok()?;
+    let g: GraphCache = serde_json::from_slice(&text).ok()?;
+    let roots_match = ws
+        .packages
+        .iter()
+        .all(|p| g.direct.iter().any(|(r, _)| *r == p.root));
+    (g.tool == TOOL && roots_match && Some(g.key) == graph_key(ws, &g.graph)).then_some(g)
+}
+
+/// Keep the graph of `ws` (loaded with deps) for the next run.
+pub fn write_graph(ws: &crate::workspace::Workspace) {
+    let Some(file) = graph_file(ws) else { return };
+    let Some(graph) = ws.packages.iter().find_map(|p| p.deps.as_ref()) else {
+        return;
+    };
+    let Some(key) = graph_key(ws, &graph.graph) else {
+        return;
+    };
+    let cache = GraphCache {
+        tool: TOOL.to_owned(),
+        key,
+        graph: super::Graph {
+            nodes: graph.graph.nodes.clone(),
+        },
+        direct: ws
+            .packages
+            .iter()
+            .map(|p| {
+                let d = p
+                    .deps
+                    .as_ref()
+                    .map(|d| d.direct.clone())
+                    .unwrap_or_default();
+                (p.root.clone(), d)
+            })
+            .collect(),
+    };
+    let Ok(text) = serde_json::to_vec(&cache) else {
+        return;
+    };
+    write_bytes(&file, &text);
+}
+
+/// Write aside and rename, so a reader never sees half a file; a cache
+/// that cannot be written is only slower.
+fn write_bytes(file: &Path, bytes: &[u8]) {
+    let Some(dir) = file.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = file.with_extension(format!("json.{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, file).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// FNV-1a, 64 bits: a content hash stable across runs and builds.

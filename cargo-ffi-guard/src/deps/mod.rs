@@ -32,13 +32,13 @@ use out_dir::OutInclude;
 use summary::{DeclaredFn, Reader};
 
 /// The packages of a resolved dependency graph, shared by the linted packages.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
     pub nodes: Vec<Node>,
 }
 
 /// One package of the graph.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub id: String,
     pub name: String,
