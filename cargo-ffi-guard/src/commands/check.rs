@@ -44,10 +44,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 &format!("[package.metadata.ffi-guard] of `{}`", p.name),
             )?;
             l.apply_flags(&args.deny, &args.warn, &args.allow)?;
-            crate::deps::conventions::Conventions::default().extend_from_metadata(
-                &p.metadata,
-                &format!("[package.metadata.ffi-guard] of `{}`", p.name),
-            )?;
+            if let Some(table) = p.metadata.get("ffi-guard") {
+                crate::deps::conventions::Conventions::default().extend(
+                    &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+                    table,
+                )?;
+            }
             levels.push(l);
             packages.push(p.clone());
         }

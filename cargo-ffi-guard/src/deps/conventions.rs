@@ -114,16 +114,9 @@ pub struct Conventions {
 }
 
 impl Conventions {
-    /// Read `pairs` and `borrowed` of a `[package.metadata]` or
-    /// `[workspace.metadata]` value's `ffi-guard` table into `self`.
-    pub fn extend_from_metadata(
-        &mut self,
-        metadata: &serde_json::Value,
-        origin: &str,
-    ) -> Result<(), ConfigError> {
-        let Some(table) = metadata.get("ffi-guard") else {
-            return Ok(());
-        };
+    /// Read `pairs` and `borrowed` of the `ffi-guard` table of a
+    /// `[package.metadata]` into `self` (`origin` names it in errors).
+    pub fn extend(&mut self, origin: &str, table: &serde_json::Value) -> Result<(), ConfigError> {
         let wrong = |key: &str, like: &str| ConfigError::Malformed {
             origin: origin.to_owned(),
             key: key.to_owned(),
@@ -180,7 +173,7 @@ mod tests {
             "pairs": [["thing_make", "thing_drop"]],
             "borrowed": ["sqlite3_malloc"],
         }});
-        c.extend_from_metadata(&meta, "test").unwrap();
+        c.extend("test", &meta["ffi-guard"]).unwrap();
         assert_eq!(
             c.role("thing_make"),
             Some(Role::Allocates {
@@ -201,9 +194,9 @@ mod tests {
     #[test]
     fn malformed_configuration_is_an_error() {
         let mut c = Conventions::default();
-        let bad = serde_json::json!({"ffi-guard": {"pairs": [["only_one"]]}});
-        assert!(c.extend_from_metadata(&bad, "test").is_err());
-        let bad = serde_json::json!({"ffi-guard": {"borrowed": "x"}});
-        assert!(c.extend_from_metadata(&bad, "test").is_err());
+        let bad = serde_json::json!({"pairs": [["only_one"]]});
+        assert!(c.extend("test", &bad).is_err());
+        let bad = serde_json::json!({"borrowed": "x"});
+        assert!(c.extend("test", &bad).is_err());
     }
 }

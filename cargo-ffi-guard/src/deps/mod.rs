@@ -150,9 +150,11 @@ pub fn load(cx: Context<'_>, files: &[SourceFile]) -> Known {
     let mut known = Known::default();
     // Malformed configuration is reported (and stops the run) before
     // linting starts; here it only adds what is well formed.
-    let _ = known
-        .conventions
-        .extend_from_metadata(cx.metadata, "[package.metadata.ffi-guard]");
+    if let Some(table) = cx.metadata.get("ffi-guard") {
+        let _ = known
+            .conventions
+            .extend("[package.metadata.ffi-guard]", table);
+    }
     let (fns, missing) = own_bindings(cx, files);
     known.own_bindings = fns;
     known.missing_bindings = missing;

@@ -115,17 +115,7 @@ impl<'a> Reader<'a> {
     /// `file` names it in what is recorded; `conditional` says the items
     /// are under a `#[cfg]` already.
     pub fn declarations(&mut self, file: &str, items: &[Item], conditional: bool) {
-        // Items a macro body added sit inside that macro's span.
-        let macro_lines: Vec<(usize, usize)> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Macro(m) => {
-                    let s = syn::spanned::Spanned::span(m);
-                    Some((s.start().line, s.end().line))
-                }
-                _ => None,
-            })
-            .collect();
+        let macro_lines = macro_lines(items);
         for item in items {
             match item {
                 Item::ForeignMod(m) => {
@@ -164,20 +154,7 @@ impl<'a> Reader<'a> {
             .name
             .as_ref()
             .map_or_else(|| "C".to_owned(), syn::LitStr::value);
-        // A malformed `#[ffi_guard]` is the macro's error to report; the
-        // block still declares its fns, read without options.
-        let owned: Vec<(&ForeignItemFn, Option<ffi_guard_syntax::Ownership>)> =
-            match ffi_guard_syntax::foreign_mod_ownership(m) {
-                Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect(),
-                Err(_) => m
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        syn::ForeignItem::Fn(f) => Some((f, None)),
-                        _ => None,
-                    })
-                    .collect(),
-            };
+        let owned = block_ownership(m);
         for (f, own) in owned {
             let param_names: Vec<String> = f
                 .sig
@@ -242,18 +219,7 @@ impl<'a> Reader<'a> {
                             .and_then(|p| pointee_name(p.pointee))
                     })
                     .collect(),
-                owned_out: param_types
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| {
-                        types::raw_pointer(t).is_some_and(|outer| {
-                            outer.mutable
-                                && types::raw_pointer(outer.pointee)
-                                    .is_some_and(|inner| inner.mutable)
-                        })
-                    })
-                    .map(|(i, _)| i)
-                    .collect(),
+                owned_out: owned_out(&f.sig),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if types::raw_pointer(t).is_some()),
                 slices,
@@ -503,6 +469,56 @@ fn link_name(attrs: &[syn::Attribute]) -> Option<String> {
         },
         _ => None,
     })
+}
+
+/// Every fn of an extern block with its ownership (options and inference).
+/// A malformed `#[ffi_guard]` is the macro's error to report; the block
+/// still declares its fns, read without options.
+pub fn block_ownership(
+    m: &syn::ItemForeignMod,
+) -> Vec<(&ForeignItemFn, Option<ffi_guard_syntax::Ownership>)> {
+    match ffi_guard_syntax::foreign_mod_ownership(m) {
+        Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect(),
+        Err(_) => m
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::ForeignItem::Fn(f) => Some((f, None)),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+/// Positions of the `*mut *mut T` parameters of `sig`: where C may write a
+/// pointer the caller then owns (never `*mut *const T`, a borrowed view).
+pub fn owned_out(sig: &syn::Signature) -> Vec<usize> {
+    let is_out = |t: &Type| {
+        types::raw_pointer(t).is_some_and(|outer| {
+            outer.mutable && types::raw_pointer(outer.pointee).is_some_and(|inner| inner.mutable)
+        })
+    };
+    sig.inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a, syn::FnArg::Typed(p) if is_out(&p.ty)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Where (first and last line) each item macro of `items` is: items a macro
+/// body added sit inside its span.
+pub fn macro_lines(items: &[Item]) -> Vec<(usize, usize)> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Macro(m) => {
+                let s = syn::spanned::Spanned::span(m);
+                Some((s.start().line, s.end().line))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether the attributes hold a `#[cfg]` or `#[cfg_attr]`.

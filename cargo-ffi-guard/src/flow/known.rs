@@ -217,19 +217,7 @@ impl<'a> Known<'a> {
 fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
     let mut out = Vec::new();
     {
-        // A malformed `#[ffi_guard]` is the macro's error to report; the
-        // block still declares foreign functions, read without options.
-        let resolved = match ffi_guard_syntax::foreign_mod_ownership(m) {
-            Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect::<Vec<_>>(),
-            Err(_) => m
-                .items
-                .iter()
-                .filter_map(|i| match i {
-                    syn::ForeignItem::Fn(f) => Some((f, None)),
-                    _ => None,
-                })
-                .collect(),
-        };
+        let resolved = crate::deps::summary::block_ownership(m);
         for (f, own) in resolved {
             let params: Vec<String> = f
                 .sig
@@ -266,23 +254,7 @@ fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
                         FnArg::Receiver(_) => None,
                     })
                     .collect(),
-                owned_out: f
-                    .sig
-                    .inputs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| match a {
-                        FnArg::Typed(p) => {
-                            ffi_guard_syntax::types::raw_pointer(&p.ty).is_some_and(|outer| {
-                                outer.mutable
-                                    && ffi_guard_syntax::types::raw_pointer(outer.pointee)
-                                        .is_some_and(|inner| inner.mutable)
-                            })
-                        }
-                        FnArg::Receiver(_) => false,
-                    })
-                    .map(|(i, _)| i)
-                    .collect(),
+                owned_out: crate::deps::summary::owned_out(&f.sig),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if ffi_guard_syntax::types::raw_pointer(t).is_some()),
                 ..ForeignFn::default()

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use syn::Item;
 
 use crate::context::LintContext;
-use crate::deps::summary::{DeclaredFn, Reader, has_cfg};
+use crate::deps::summary::{DeclaredFn, Reader, has_cfg, macro_lines};
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
 use crate::model::Crate;
@@ -162,16 +162,7 @@ fn own_declarations(krate: &Crate) -> Vec<DeclaredFn> {
 
 /// The paths of `mod x;` modules under `#[cfg]` or from a macro body.
 fn cfg_modules(items: &[Item], module: &[String], out: &mut HashSet<Vec<String>>) {
-    let macro_lines: Vec<(usize, usize)> = items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Macro(m) => {
-                let s = syn::spanned::Spanned::span(m);
-                Some((s.start().line, s.end().line))
-            }
-            _ => None,
-        })
-        .collect();
+    let macro_lines = macro_lines(items);
     for item in items {
         let Item::Mod(m) = item else { continue };
         let mut path = module.to_vec();
