@@ -172,8 +172,9 @@ fn own_bindings(
 ) -> (Vec<DeclaredFn>, Vec<(String, OutInclude)>) {
     let mut missing = Vec::new();
     let mut parsed = Vec::new();
+    let conditional = summary::ConditionalModules::of(files);
     for f in files {
-        for inc in out_dir::includes(&f.ast.items) {
+        for inc in out_dir::includes(&f.ast.items, conditional.holds(f)) {
             match out_dir::find(cx.target_dir, cx.name, &inc.rel) {
                 Some(p) => {
                     if let Some(file) = parse_generated(&p) {
@@ -269,6 +270,7 @@ fn summarize(node: &Node, lib: &Path, target_dir: &Path) -> cache::Summary {
     let mut bindings = Vec::new();
     let mut generated = Vec::new();
     let mut missing_bindings = Vec::new();
+    let conditional = summary::ConditionalModules::of(&files);
     for f in &files {
         // `include!("bindings_zstd.rs")`: checked-in bindings.
         let path = node.root.join(&f.path);
@@ -284,7 +286,7 @@ fn summarize(node: &Node, lib: &Path, target_dir: &Path) -> cache::Summary {
                 generated.push((p.display().to_string(), file));
             }
         }
-        for inc in out_dir::includes(&f.ast.items) {
+        for inc in out_dir::includes(&f.ast.items, conditional.holds(f)) {
             let found = out_dir::find(target_dir, &node.name, &inc.rel);
             bindings.push((inc.rel.clone(), found.clone()));
             match found {

@@ -19,10 +19,11 @@ pub struct OutInclude {
     pub conditional: bool,
 }
 
-/// The `include!`s of `OUT_DIR` files among `items` and their inline modules.
-pub fn includes(items: &[Item]) -> Vec<OutInclude> {
+/// The `include!`s of `OUT_DIR` files among `items` and their inline
+/// modules; `conditional`: the items are under a `#[cfg]` already.
+pub fn includes(items: &[Item], conditional: bool) -> Vec<OutInclude> {
     let mut out = Vec::new();
-    collect(items, false, &mut out, &mut Vec::new());
+    collect(items, conditional, &mut out, &mut Vec::new());
     out
 }
 
@@ -170,7 +171,7 @@ mod tests {
             "include!(concat!(env!(\"OUT_DIR\"), \"/bindings.rs\"));\nmod m { include!(concat!(env!(\"OUT_DIR\"), \"/\", \"x.rs\")); }\ninclude!(\"plain.rs\");\ninclude!(concat!(env!(\"OUT_DIR\"), \"/../up.rs\"));",
         )
         .unwrap();
-        let got: Vec<(String, usize)> = includes(&f.items)
+        let got: Vec<(String, usize)> = includes(&f.items, false)
             .into_iter()
             .map(|i| (i.rel, i.line))
             .collect();

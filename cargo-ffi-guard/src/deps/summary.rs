@@ -521,6 +521,47 @@ pub fn macro_lines(items: &[Item]) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// The file modules declared under `#[cfg]` (or in a macro body): what
+/// they hold may not be compiled on this target.
+#[derive(Debug, Default)]
+pub struct ConditionalModules(std::collections::HashSet<Vec<String>>);
+
+impl ConditionalModules {
+    pub fn of(files: &[crate::model::SourceFile]) -> ConditionalModules {
+        let mut set = std::collections::HashSet::new();
+        for f in files {
+            cfg_modules(&f.ast.items, &f.module, &mut set);
+        }
+        ConditionalModules(set)
+    }
+
+    /// Whether `file`'s module, or one around it, is conditional.
+    pub fn holds(&self, file: &crate::model::SourceFile) -> bool {
+        (1..=file.module.len()).any(|n| self.0.contains(&file.module[..n]))
+    }
+}
+
+/// The paths of `mod x;` modules under `#[cfg]` or from a macro body.
+fn cfg_modules(
+    items: &[Item],
+    module: &[String],
+    out: &mut std::collections::HashSet<Vec<String>>,
+) {
+    let macro_lines = macro_lines(items);
+    for item in items {
+        let Item::Mod(m) = item else { continue };
+        let mut path = module.to_vec();
+        path.push(m.ident.to_string());
+        let line = m.mod_token.span.start().line;
+        if has_cfg(&m.attrs) || macro_lines.iter().any(|(a, b)| (*a..=*b).contains(&line)) {
+            out.insert(path.clone());
+        }
+        if let Some((_, inner)) = &m.content {
+            cfg_modules(inner, &path, out);
+        }
+    }
+}
+
 /// Whether the attributes hold a `#[cfg]` or `#[cfg_attr]`.
 pub fn has_cfg(attrs: &[syn::Attribute]) -> bool {
     attrs

@@ -1,11 +1,9 @@
 //! `clashing_extern_declarations`: one foreign symbol declared with two different signatures.
 
-use std::collections::{HashMap, HashSet};
-
-use syn::Item;
+use std::collections::HashMap;
 
 use crate::context::LintContext;
-use crate::deps::summary::{DeclaredFn, Reader, has_cfg, macro_lines};
+use crate::deps::summary::{ConditionalModules, DeclaredFn, Reader};
 use crate::diag::{Diagnostic, Level, Span};
 use crate::lints::Lint;
 use crate::model::Crate;
@@ -145,34 +143,13 @@ fn span(d: &DeclaredFn) -> Span {
 /// The foreign fns of the crate's sources, with the `#[cfg]`s of the file
 /// modules around them.
 fn own_declarations(krate: &Crate) -> Vec<DeclaredFn> {
-    let mut conditional: HashSet<Vec<String>> = HashSet::new();
-    for f in &krate.files {
-        cfg_modules(&f.ast.items, &f.module, &mut conditional);
-    }
+    let conditional = ConditionalModules::of(&krate.files);
     let mut reader = Reader::default();
     for f in &krate.files {
         reader.aliases(&f.ast.items);
     }
     for f in &krate.files {
-        let cond = (1..=f.module.len()).any(|n| conditional.contains(&f.module[..n]));
-        reader.declarations(&f.path, &f.ast.items, cond);
+        reader.declarations(&f.path, &f.ast.items, conditional.holds(f));
     }
     reader.fns
-}
-
-/// The paths of `mod x;` modules under `#[cfg]` or from a macro body.
-fn cfg_modules(items: &[Item], module: &[String], out: &mut HashSet<Vec<String>>) {
-    let macro_lines = macro_lines(items);
-    for item in items {
-        let Item::Mod(m) = item else { continue };
-        let mut path = module.to_vec();
-        path.push(m.ident.to_string());
-        let line = m.mod_token.span.start().line;
-        if has_cfg(&m.attrs) || macro_lines.iter().any(|(a, b)| (*a..=*b).contains(&line)) {
-            out.insert(path.clone());
-        }
-        if let Some((_, inner)) = &m.content {
-            cfg_modules(inner, &path, out);
-        }
-    }
 }
