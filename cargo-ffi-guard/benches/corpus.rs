@@ -5,6 +5,12 @@
 //!
 //! `corpus/lint_all` is what `cargo ffi-guard check` does per package after
 //! `cargo metadata`: read, parse, index and lint, two packages at a time.
+//!
+//! `deps/*` is the whole of `check` per crate, `cargo metadata` included,
+//! one crate after another: `no_deps` (`--no-deps`), `cached` (dependencies
+//! read, their summaries in the cache) and `uncached` (the cache removed
+//! before each round: every dependency parsed). A crate whose dependencies
+//! are not on disk is linted as with `--no-deps` in all three.
 
 use std::path::PathBuf;
 
@@ -48,6 +54,66 @@ fn bench(c: &mut Criterion) {
             proc_macro2::extra::invalidate_current_thread_spans();
             reports.len()
         })
+    });
+    g.finish();
+    deps(c);
+}
+
+/// The manifests of the corpus list.
+fn manifests() -> Vec<PathBuf> {
+    let Some(list) = std::env::var_os("FFI_GUARD_CORPUS_LIST") else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(list)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(|d| PathBuf::from(d).join("Cargo.toml"))
+        .collect()
+}
+
+/// `check` on each crate of the corpus, with and without its dependencies.
+fn check_each(manifests: &[PathBuf], read_deps: bool) -> usize {
+    let mut n = 0;
+    for m in manifests {
+        let Ok(ws) = workspace::load_with(Some(m), false, &[], read_deps) else {
+            continue;
+        };
+        let levels = vec![Levels::default(); ws.packages.len()];
+        let (reports, errors) = lint_packages(&ws.packages, &levels);
+        assert!(errors.is_empty(), "{errors:?}");
+        n += reports.len();
+    }
+    proc_macro2::extra::invalidate_current_thread_spans();
+    n
+}
+
+fn deps(c: &mut Criterion) {
+    let manifests = manifests();
+    if manifests.is_empty() {
+        return;
+    }
+    let caches: Vec<PathBuf> = manifests
+        .iter()
+        .filter_map(|m| workspace::load(Some(m), false, &[]).ok())
+        .flat_map(|ws| ws.packages)
+        .map(|p| p.target_dir.join("ffi-guard").join("deps"))
+        .collect();
+    let mut g = c.benchmark_group("deps");
+    g.sample_size(10);
+    g.bench_function("no_deps", |b| b.iter(|| check_each(&manifests, false)));
+    check_each(&manifests, true);
+    g.bench_function("cached", |b| b.iter(|| check_each(&manifests, true)));
+    g.bench_function("uncached", |b| {
+        b.iter_batched(
+            || {
+                for c in &caches {
+                    let _ = std::fs::remove_dir_all(c);
+                }
+            },
+            |()| check_each(&manifests, true),
+            criterion::BatchSize::PerIteration,
+        )
     });
     g.finish();
 }

@@ -18,6 +18,12 @@ pub enum ConfigError {
     },
     #[error("{origin}: `{key}` must be a list of lint names, like `{key} = [\"missing_repr_c\"]`")]
     NotAList { origin: String, key: String },
+    #[error("{origin}: `{key}` must be {like}")]
+    Malformed {
+        origin: String,
+        key: String,
+        like: String,
+    },
 }
 
 /// The level of every lint.

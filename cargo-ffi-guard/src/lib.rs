@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod deps;
 pub mod diag;
 pub mod emit;
 pub mod engine;
@@ -108,6 +109,9 @@ pub struct CheckArgs {
     /// Record today's findings in this baseline file (and exit 0)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Read only the crate's own sources, not its dependencies' declarations
+    #[arg(long)]
+    pub no_deps: bool,
 }
 
 /// `--message-format`: cargo's names for its output formats.

@@ -23,6 +23,9 @@ pub struct Crate {
     pub index: Index,
     /// `[package.metadata]` (the `headers` table of `headers/` reads it).
     pub metadata: serde_json::Value,
+    /// What is known from outside the crate's sources: its dependencies'
+    /// declarations, its own generated bindings, C library conventions.
+    pub deps: crate::deps::Known,
 }
 
 /// The parts of a fn that the lints read, wherever the fn is declared.

@@ -1,8 +1,9 @@
 //! `cargo metadata` -> packages -> module trees -> parsed files.
 //!
 //! Nothing here builds, runs a build script or expands a proc macro: the
-//! only process started is `cargo metadata --no-deps --offline`, and every
-//! file is read as text and parsed with syn.
+//! only process started is `cargo metadata --offline` (with `--no-deps`
+//! unless the dependencies are read, see `crate::deps`), and every file is
+//! read as text and parsed with syn.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,9 @@ pub struct Workspace {
     /// `[workspace.metadata]`.
     pub metadata: serde_json::Value,
     pub packages: Vec<PackageSpec>,
+    /// Why the dependencies are not read although they were asked for
+    /// (not on disk): said once, then linted as with `--no-deps`.
+    pub deps_note: Option<String>,
 }
 
 /// One package to lint.
@@ -51,6 +55,10 @@ pub struct PackageSpec {
     pub targets: Vec<TargetSpec>,
     /// `[package.metadata]`.
     pub metadata: serde_json::Value,
+    /// Cargo's target directory, where build outputs and the cache are.
+    pub target_dir: PathBuf,
+    /// The dependencies to read; `None` with `--no-deps`.
+    pub deps: Option<crate::deps::DepsOf>,
 }
 
 /// One target (crate root) of a package.
@@ -68,8 +76,61 @@ pub fn load(
     workspace: bool,
     names: &[String],
 ) -> Result<Workspace, WorkspaceError> {
+    load_with(manifest_path, workspace, names, false)
+}
+
+/// [`load`], and with `read_deps` the resolved dependency graph too (still
+/// `--offline`: sources already on disk, no build). When cargo cannot
+/// resolve it offline (dependencies not on disk), the workspace is loaded as
+/// with `--no-deps` and `deps_note` says why.
+pub fn load_with(
+    manifest_path: Option<&Path>,
+    workspace: bool,
+    names: &[String],
+    read_deps: bool,
+) -> Result<Workspace, WorkspaceError> {
+    if read_deps {
+        // The graph of the last run, while Cargo.lock and the manifests are
+        // the same: one `--no-deps` call, as without dependencies.
+        let mut ws = load_meta(manifest_path, workspace, names, false)?;
+        if let Some(graph) = crate::deps::cache::read_graph(&ws) {
+            graph.attach(&mut ws);
+            return Ok(ws);
+        }
+        match load_meta(manifest_path, workspace, names, true) {
+            Ok(full) => {
+                crate::deps::cache::write_graph(&full);
+                return Ok(full);
+            }
+            Err(WorkspaceError::Metadata { message, .. }) => {
+                let first = message
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("cargo cannot resolve them offline")
+                    .trim_start_matches("error: ");
+                ws.deps_note = Some(format!(
+                    "the dependencies of `{}` are not all on disk ({first}); linting without them, as with `--no-deps` (`cargo fetch` once makes them readable)",
+                    ws.root.display()
+                ));
+                return Ok(ws);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    load_meta(manifest_path, workspace, names, false)
+}
+
+fn load_meta(
+    manifest_path: Option<&Path>,
+    workspace: bool,
+    names: &[String],
+    with_deps: bool,
+) -> Result<Workspace, WorkspaceError> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
-    cmd.no_deps().other_options(vec!["--offline".to_owned()]);
+    if !with_deps {
+        cmd.no_deps();
+    }
+    cmd.other_options(vec!["--offline".to_owned()]);
     // The package the user points at: the manifest given, or the nearest
     // Cargo.toml above the current directory (as cargo picks it).
     let (shown, pointed) = match manifest_path {
@@ -126,9 +187,16 @@ pub fn load(
         // A virtual manifest: every member.
         members.clone()
     };
+    let target_dir = meta.target_directory.as_std_path().to_path_buf();
+    let graph = with_deps.then(|| dep_graph(&meta));
     let packages = chosen
         .into_iter()
         .map(|p| PackageSpec {
+            target_dir: target_dir.clone(),
+            deps: graph.as_ref().map(|(g, ids)| crate::deps::DepsOf {
+                graph: g.clone(),
+                direct: direct_deps(&meta, &p.id, ids),
+            }),
             name: p.name.to_string(),
             id: p.id.repr.clone(),
             manifest_path: p.manifest_path.as_std_path().to_path_buf(),
@@ -153,7 +221,103 @@ pub fn load(
         root: meta.workspace_root.as_std_path().to_path_buf(),
         metadata: meta.workspace_metadata.clone(),
         packages,
+        deps_note: None,
     })
+}
+
+/// The resolved packages as a graph, and each package id's node.
+fn dep_graph(
+    meta: &cargo_metadata::Metadata,
+) -> (
+    std::sync::Arc<crate::deps::Graph>,
+    std::collections::HashMap<String, usize>,
+) {
+    let checksums =
+        crate::deps::cache::lock_checksums(&meta.workspace_root.as_std_path().join("Cargo.lock"));
+    let ids: std::collections::HashMap<String, usize> = meta
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.repr.clone(), i))
+        .collect();
+    let mut nodes: Vec<crate::deps::Node> = meta
+        .packages
+        .iter()
+        .map(|p| crate::deps::Node {
+            id: p.id.repr.clone(),
+            name: p.name.to_string(),
+            version: p.version.to_string(),
+            lib: p
+                .targets
+                .iter()
+                .find(|t| {
+                    t.is_lib()
+                        || t.kind.iter().any(|k| {
+                            matches!(
+                                k.to_string().as_str(),
+                                "rlib" | "dylib" | "staticlib" | "cdylib"
+                            )
+                        })
+                })
+                .map(|t| t.src_path.as_std_path().to_path_buf()),
+            root: p
+                .manifest_path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), |d| d.as_std_path().to_path_buf()),
+            checksum: p.source.as_ref().and_then(|s| {
+                checksums
+                    .get(&(p.name.to_string(), p.version.to_string(), s.repr.clone()))
+                    .cloned()
+            }),
+            deps: Vec::new(),
+        })
+        .collect();
+    if let Some(resolve) = &meta.resolve {
+        for n in &resolve.nodes {
+            let Some(&i) = ids.get(&n.id.repr) else {
+                continue;
+            };
+            nodes[i].deps = n
+                .deps
+                .iter()
+                .filter(|d| {
+                    d.dep_kinds
+                        .iter()
+                        .any(|k| k.kind == cargo_metadata::DependencyKind::Normal)
+                })
+                .filter_map(|d| Some((d.name.clone(), *ids.get(&d.pkg.repr)?)))
+                .collect();
+        }
+    }
+    (std::sync::Arc::new(crate::deps::Graph { nodes }), ids)
+}
+
+/// The direct normal and dev dependencies of package `id` (build
+/// dependencies serve only the build script, which is not linted).
+fn direct_deps(
+    meta: &cargo_metadata::Metadata,
+    id: &cargo_metadata::PackageId,
+    ids: &std::collections::HashMap<String, usize>,
+) -> Vec<(usize, bool)> {
+    let Some(node) = meta
+        .resolve
+        .as_ref()
+        .and_then(|r| r.nodes.iter().find(|n| &n.id == id))
+    else {
+        return Vec::new();
+    };
+    node.deps
+        .iter()
+        .filter_map(|d| {
+            let kinds: Vec<_> = d
+                .dep_kinds
+                .iter()
+                .filter(|k| k.kind != cargo_metadata::DependencyKind::Build)
+                .collect();
+            let platform_specific = kinds.iter().all(|k| k.target.is_some());
+            (!kinds.is_empty()).then_some((*ids.get(&d.pkg.repr)?, platform_specific))
+        })
+        .collect()
 }
 
 /// The Cargo.toml that `--manifest-path` means: the file itself, or the
@@ -203,7 +367,31 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
         &targets,
     );
     krate.metadata = pkg.metadata.clone();
+    krate.deps = crate::deps::load(
+        crate::deps::Context {
+            name: &pkg.name,
+            target_dir: &pkg.target_dir,
+            metadata: &pkg.metadata,
+            deps: pkg.deps.as_ref(),
+        },
+        &krate.files,
+    );
     krate
+}
+
+/// Read and parse the module tree of one crate root (a dependency's lib),
+/// without indexing it. Files that cannot be read or parsed are left out.
+pub fn read_module_tree(root: &Path, src_path: &Path) -> Vec<SourceFile> {
+    let mut loader = Loader {
+        root,
+        seen: HashSet::new(),
+        files: Vec::new(),
+        errors: Vec::new(),
+        target: 0,
+        target_label: String::new(),
+    };
+    loader.load_file(src_path, vec!["crate".to_owned()], true, None);
+    loader.files
 }
 
 /// A crate of one in-memory file, `src/lib.rs`: the front end without the
@@ -250,6 +438,7 @@ fn finish(
         parse_errors,
         index,
         metadata: serde_json::Value::Null,
+        deps: crate::deps::Known::default(),
     }
 }
 
@@ -541,7 +730,12 @@ fn find_mods(
         });
         match &m.content {
             Some((_, inner)) => {
-                let dir = child_dir.join(&name);
+                // `#[path = "."] mod m { mod a; }`: the path names the
+                // directory of the inline module's children.
+                let dir = match &path_attr {
+                    Some(p) => child_dir.join(p),
+                    None => child_dir.join(&name),
+                };
                 find_mods(inner, inner.len(), &dir, &dir, &child, lenient, out);
             }
             None => {

@@ -143,8 +143,13 @@ fn const_ness_of_a_pointee_is_a_warning() {
         1,
         "{levels:?}"
     );
-    // Every diagnostic names the header and line of the C declaration.
-    for d in &outcome.diagnostics {
+    // Every header diagnostic names the header and line of the C declaration
+    // (the fixture's `link_name` twin is `clashing_extern_declarations`'s).
+    for d in outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.lint.ends_with("_mismatch"))
+    {
         assert!(
             d.related[0].span.file.ends_with("include/api.h"),
             "{:?}",

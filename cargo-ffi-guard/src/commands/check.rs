@@ -33,6 +33,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         true
     };
     let workspaces = load_all(args)?;
+    for ws in &workspaces {
+        if let Some(note) = &ws.deps_note {
+            eprintln!("note: {note}");
+        }
+    }
     let mut packages = Vec::new();
     let mut levels = Vec::new();
     let mut ws_roots = Vec::new();
@@ -57,6 +62,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 &format!("[package.metadata.ffi-guard] of `{}`", p.name),
             )
             .map_err(anyhow::Error::msg)?;
+            if let Some(table) = p.metadata.get("ffi-guard") {
+                crate::deps::conventions::Conventions::default().extend(
+                    &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+                    table,
+                )?;
+            }
             levels.push(l);
             packages.push(p.clone());
             ws_roots.push(ws.root.clone());
@@ -189,14 +200,21 @@ fn cargo_check_stream(args: &CheckArgs) -> anyhow::Result<bool> {
 /// crate's lint.
 fn load_all(args: &CheckArgs) -> anyhow::Result<Vec<workspace::Workspace>> {
     if args.manifest_path.is_empty() {
-        return Ok(vec![workspace::load(None, args.workspace, &args.packages)?]);
+        return Ok(vec![workspace::load_with(
+            None,
+            args.workspace,
+            &args.packages,
+            !args.no_deps,
+        )?]);
     }
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = args
             .manifest_path
             .iter()
             .map(|m| {
-                let h = s.spawn(move || workspace::load(Some(m), args.workspace, &args.packages));
+                let h = s.spawn(move || {
+                    workspace::load_with(Some(m), args.workspace, &args.packages, !args.no_deps)
+                });
                 (m, h)
             })
             .collect();
@@ -292,6 +310,13 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
             started.elapsed(),
             workspace::PARSE_NS.with(|c| c.get()) / 1_000_000,
             workspace::EXPAND_NS.with(|c| c.get()) / 1_000_000,
+        );
+        eprintln!(
+            "{}: dependencies: {} parsed, {} cached, {} foreign fns known from them",
+            p.name,
+            krate.deps.parsed,
+            krate.deps.cached,
+            krate.deps.dependency_fn_count()
         );
     }
     let outcome = engine::run_lints(&krate, levels);

@@ -361,7 +361,16 @@ impl<'a> Ctx<'a> {
                     .map(|v| (v.name.clone(), !v.val.carried.is_empty()))
             {
                 // C writes a pointer into the local: it is C's now.
-                let kind = if ffi_guard_syntax::alloc_prefix(&ff.name).is_some() {
+                let kind = if let Some(free) = &ff.out_free_with
+                    && ff.owned_out.contains(&i)
+                {
+                    // An allocating out-parameter (conventions, naming rule):
+                    // the caller owns what C wrote, like a returned allocation.
+                    Kind::CAlloc {
+                        func: ff.name.clone(),
+                        free_with: Some(free.clone()),
+                    }
+                } else if ffi_guard_syntax::alloc_prefix(&ff.name).is_some() {
                     Kind::CAlloc {
                         func: ff.name.clone(),
                         free_with: None,
@@ -372,11 +381,21 @@ impl<'a> Ctx<'a> {
                         ty: ff.out_pointees.get(i).cloned().flatten(),
                     }
                 };
+                let owned = matches!(
+                    kind,
+                    Kind::CAlloc {
+                        free_with: Some(_),
+                        ..
+                    }
+                );
                 let o = self.new_obj(kind, first_span(a), &var);
                 // A struct C filled in (no pointer of Rust's put in it
                 // before): the pointers in its fields are C's memory.
                 if !carried {
                     self.c_filled.insert(o);
+                }
+                if owned {
+                    self.leak_candidates.push((o, var.clone()));
                 }
                 if let Some(var) = env.var_mut(&n) {
                     var.val.obj = Some(o);

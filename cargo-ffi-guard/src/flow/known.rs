@@ -35,6 +35,11 @@ pub struct ForeignFn {
     pub ret_pointee: Option<String>,
     /// For `*mut *mut T` parameters (out-parameters), `T`.
     pub out_pointees: Vec<Option<String>>,
+    /// Positions of `*mut *mut T` parameters (not `*mut *const T`).
+    pub owned_out: Vec<usize>,
+    /// `Some(F)`: what C writes through `owned_out` is the caller's,
+    /// released with `F` (C library conventions, or the naming rule).
+    pub out_free_with: Option<String>,
 }
 
 /// The crate-wide facts the dataflow reads.
@@ -49,6 +54,14 @@ pub struct Known<'a> {
     blocks: Vec<&'a syn::ItemForeignMod>,
     resolved: RefCell<HashMap<String, Rc<ForeignFn>>>,
     resolved_blocks: RefCell<HashSet<usize>>,
+    /// Foreign fns declared outside the crate's sources (its dependencies,
+    /// its generated bindings), resolved when the index is built.
+    from_deps: HashMap<String, Rc<ForeignFn>>,
+    /// C library conventions and the package's `pairs`/`borrowed`.
+    conventions: Option<&'a crate::deps::conventions::Conventions>,
+    /// `PREFIX` of every known `PREFIX_new|_open|..`: `PREFIX_free|_close|..`
+    /// of one pointer releases it.
+    alloc_prefixes: HashSet<String>,
     /// Names of the crate's own free functions (to tell `foo()` from a foreign `foo()`).
     pub rust_fns: HashSet<String>,
     /// Field name -> the pointee or owned type of that field, when every
@@ -76,11 +89,70 @@ pub struct Known<'a> {
 
 impl<'a> Known<'a> {
     pub fn build(krate: &'a Crate) -> Known<'a> {
-        let mut known = Known::default();
+        let mut known = Known {
+            conventions: Some(&krate.deps.conventions),
+            ..Known::default()
+        };
         for file in &krate.files {
             known.items(&file.ast.items);
         }
+        known.add_declared(krate.deps.declared());
         known
+    }
+
+    /// The other entry for foreign fns: declarations read outside the
+    /// crate's sources (`crate::deps`). The crate's own declaration of a
+    /// name wins; among these, the first.
+    pub fn add_declared<'d>(
+        &mut self,
+        fns: impl Iterator<Item = &'d crate::deps::summary::DeclaredFn>,
+    ) {
+        let mut added = Vec::new();
+        let fns: Vec<_> = fns.collect();
+        let names = self.foreign_names.keys().map(String::as_str);
+        let names = names.chain(fns.iter().map(|d| d.name.as_str()));
+        self.alloc_prefixes = names
+            .filter_map(ffi_guard_syntax::alloc_prefix)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for d in fns {
+            if self.foreign_names.contains_key(&d.name) || self.from_deps.contains_key(&d.name) {
+                continue;
+            }
+            self.from_deps.insert(d.name.clone(), Rc::default());
+            added.push(crate::deps::ownership::foreign_fn(d));
+        }
+        for mut ff in added {
+            self.finish(&mut ff);
+            self.from_deps.insert(ff.name.clone(), Rc::new(ff));
+        }
+    }
+
+    /// Conventions and the out-parameter naming rule, once per foreign fn.
+    /// A crate's own declaration that says nothing about ownership takes
+    /// what a dependency's declaration of the same name says.
+    fn finish(&self, ff: &mut ForeignFn) {
+        if ff.alloc_free_with.is_none()
+            && ff.frees.is_empty()
+            && ff.consumes.is_empty()
+            && let Some(dep) = self.from_deps.get(&ff.name)
+        {
+            ff.alloc_free_with.clone_from(&dep.alloc_free_with);
+            ff.out_free_with.clone_from(&dep.out_free_with);
+            ff.frees.clone_from(&dep.frees);
+            ff.consumes.clone_from(&dep.consumes);
+        }
+        if ff.frees.is_empty()
+            && ff.params.len() == 1
+            && ffi_guard_syntax::release_prefix(&ff.name)
+                .is_some_and(|p| self.alloc_prefixes.contains(p))
+        {
+            ff.frees = vec![0];
+        }
+        if let Some(c) = self.conventions {
+            crate::deps::ownership::apply(ff, c, |r| self.is_foreign(r));
+        }
     }
 
     /// The one place foreign fns become known: every fn of an extern block,
@@ -100,17 +172,20 @@ impl<'a> Known<'a> {
 
     /// Whether the crate declares a foreign fn of that name.
     pub fn is_foreign(&self, name: &str) -> bool {
-        self.foreign_names.contains_key(name)
+        self.foreign_names.contains_key(name) || self.from_deps.contains_key(name)
     }
 
     /// What the foreign fn of that name allocates, releases and reads.
     pub fn foreign(&self, name: &str) -> Option<Rc<ForeignFn>> {
-        let block = *self.foreign_names.get(name)?;
+        let Some(&block) = self.foreign_names.get(name) else {
+            return self.from_deps.get(name).cloned();
+        };
         if self.resolved_blocks.borrow_mut().insert(block)
             && let Some(m) = self.blocks.get(block)
         {
             let mut resolved = self.resolved.borrow_mut();
-            for ff in resolve_foreign_mod(m) {
+            for mut ff in resolve_foreign_mod(m) {
+                self.finish(&mut ff);
                 resolved
                     .entry(ff.name.clone())
                     .or_insert_with(|| Rc::new(ff));
@@ -198,19 +273,7 @@ impl<'a> Known<'a> {
 fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
     let mut out = Vec::new();
     {
-        // A malformed `#[ffi_guard]` is the macro's error to report; the
-        // block still declares foreign functions, read without options.
-        let resolved = match ffi_guard_syntax::foreign_mod_ownership(m) {
-            Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect::<Vec<_>>(),
-            Err(_) => m
-                .items
-                .iter()
-                .filter_map(|i| match i {
-                    syn::ForeignItem::Fn(f) => Some((f, None)),
-                    _ => None,
-                })
-                .collect(),
-        };
+        let resolved = crate::deps::summary::block_ownership(m);
         for (f, own) in resolved {
             let params: Vec<String> = f
                 .sig
@@ -247,6 +310,7 @@ fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
                         FnArg::Receiver(_) => None,
                     })
                     .collect(),
+                owned_out: crate::deps::summary::owned_out(&f.sig),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if ffi_guard_syntax::types::raw_pointer(t).is_some()),
                 ..ForeignFn::default()

@@ -31,7 +31,7 @@ mod detect;
 mod domain;
 mod errno;
 mod facts;
-mod known;
+pub(crate) mod known;
 mod methods;
 mod summaries;
 mod syntax;

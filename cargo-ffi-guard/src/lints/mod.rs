@@ -5,6 +5,8 @@
 use crate::context::LintContext;
 use crate::diag::{Diagnostic, Level};
 
+pub mod bindings_not_read;
+pub mod clashing_extern_declarations;
 pub mod dangling_cstring_ptr;
 pub mod double_free;
 pub mod errno_clobbered;
@@ -57,6 +59,8 @@ pub static ALL: &[&Lint] = &[
     &layout_mismatch::LINT,
     &signature_mismatch::LINT,
     &constant_mismatch::LINT,
+    &clashing_extern_declarations::LINT,
+    &bindings_not_read::LINT,
 ];
 
 /// The lint of that name.
