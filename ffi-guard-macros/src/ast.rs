@@ -129,6 +129,8 @@ pub struct Param {
 /// (`__private::param`); `Pointer` is the plain check of every raw pointer.
 pub enum Check {
     Pointer(Ident),
+    /// A parameter whose type may be a raw pointer behind an alias.
+    MaybePointer(Ident),
     NonNull(Ident),
     Slice(Ident, Ident),
     Text(Ident, Ident),

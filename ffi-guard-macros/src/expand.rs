@@ -227,6 +227,14 @@ fn check(c: &Check, rt: &TokenStream) -> TokenStream {
             let ps = lit(p);
             return quote!(__g.soft_release(#p, #ps););
         }
+        Check::MaybePointer(p) => {
+            let ps = lit(p);
+            return quote!({
+                #[allow(unused_imports)]
+                use #rt::param::{ViaOther as _, ViaPointer as _};
+                (&#rt::param::Probe(&#p)).announce(&mut __g, #ps);
+            });
+        }
         Check::NonNull(p) => (quote!(nonnull), quote!(nonnull), p),
         Check::Cstr(p) => (quote!(cstr), quote!(cstr), p),
         Check::Release(p) => (quote!(release), quote!(free), p),

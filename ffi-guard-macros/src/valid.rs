@@ -568,8 +568,15 @@ fn checks(params: &[(Ident, Type)], own: &Ownership) -> Vec<Check> {
     };
     let mut out: Vec<Check> = params
         .iter()
-        .filter(|(_, ty)| types::raw_pointer(ty).is_some_and(|p| is_sized_pointee(p.pointee)))
-        .map(|(n, _)| Check::Pointer(n.clone()))
+        .filter_map(|(n, ty)| match types::raw_pointer(ty) {
+            Some(p) if is_sized_pointee(p.pointee) => Some(Check::Pointer(n.clone())),
+            Some(_) => None,
+            // `z_streamp`, `voidpf`: a pointer once the alias is resolved.
+            None if !surely_not_pointer(ty) && types::type_name(ty).is_some() => {
+                Some(Check::MaybePointer(n.clone()))
+            }
+            None => None,
+        })
         .collect();
     out.extend(own.nonnull.iter().map(|p| Check::NonNull(param(p))));
     out.extend(

@@ -274,6 +274,57 @@ pub mod param {
         }
     }
 
+    /// A parameter whose type the macro cannot see (an alias such as
+    /// `z_streamp`): checked as a raw pointer if it is one once the alias is
+    /// resolved, and not at all otherwise. `(&Probe(&p)).announce(..)` picks
+    /// [`ViaPointer`] for a raw pointer and falls back to [`ViaOther`]
+    /// (method resolution tries the receiver before its reference).
+    #[derive(Debug)]
+    pub struct Probe<'a, T>(pub &'a T);
+
+    /// A guard that can take a plain pointer argument (imports and exports).
+    pub trait Announce {
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str);
+    }
+
+    /// [`Probe`] of a raw pointer: the plain pointer check.
+    pub trait ViaPointer {
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str);
+    }
+    impl<T> ViaPointer for Probe<'_, *const T> {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str) {
+            g.pointer_arg(*self.0, param);
+        }
+    }
+    impl<T> ViaPointer for Probe<'_, *mut T> {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str) {
+            g.pointer_arg(*self.0, param);
+        }
+    }
+
+    /// [`Probe`] of anything else: nothing to check.
+    pub trait ViaOther {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, _g: &mut G, _param: &'static str) {}
+    }
+    impl<T> ViaOther for &Probe<'_, T> {}
+
+    impl Announce for super::Call {
+        #[inline(always)]
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.pointer(p, param);
+        }
+    }
+
+    impl Announce for super::Export {
+        #[inline(always)]
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.pointer(p, param);
+        }
+    }
+
     /// What an `alloc_out` out-parameter holds after the call (0: nothing).
     ///
     /// # Safety
@@ -376,15 +427,22 @@ mod checked {
         }
         /// An inferred release whose allocation is declared in another
         /// block: releases `p` only when its allocation names this function
-        /// (see `pairing.rs`); for any other pointer, a plain call.
+        /// (see `pairing.rs`) or it is a live Rust heap block; for any other
+        /// pointer, a plain call.
         #[inline(always)]
         pub fn soft_release<P: RawPtr>(&mut self, p: P, param: &'static str) {
             crate::pairing::note_release(self.g.info);
             let addr = p.addr();
-            if addr != 0
-                && crate::ledger::get(addr)
-                    .is_some_and(|e| crate::pairing::soft_release_takes(self.g.info.name, &e))
-            {
+            // Its own pairs' pointers; and a live Rust heap block, which no C
+            // release may take whatever it pairs with (`allocator_mismatch`).
+            let takes = || match crate::ledger::get(addr) {
+                Some(e) => crate::pairing::soft_release_takes(self.g.info.name, &e),
+                None => matches!(
+                    crate::alloc::block_of(addr),
+                    crate::alloc::Block::Live { .. }
+                ),
+            };
+            if addr != 0 && takes() {
                 self.g.release::<P::Pointee>(addr, param, false);
             }
         }

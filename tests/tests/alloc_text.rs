@@ -53,3 +53,23 @@ fn a_str_with_its_length_and_a_c_string_are_fine() {
     assert_eq!(unsafe { text_count(s.as_ptr().cast(), 0) }, 0);
     cp.assert_clean();
 }
+
+#[ffi_guard]
+unsafe extern "C" {
+    // Inferred soft release: `xdb_close`'s allocation is declared elsewhere.
+    fn xdb_close(d: *mut std::ffi::c_void) -> c_int;
+}
+
+#[test]
+fn a_rust_block_released_by_a_soft_release_is_a_mismatch() {
+    let b = vec![0u8; 32].into_boxed_slice();
+    let p = Box::into_raw(b).cast::<std::ffi::c_void>();
+    let mut line = 0;
+    let f = one_finding(|| {
+        line = line!() + 1;
+        unsafe { xdb_close(p) };
+    });
+    assert_finding(&f, FindingKind::AllocatorMismatch, "xdb_close", line);
+    // SAFETY: the release was refused; the block is still Rust's.
+    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p.cast::<u8>(), 32)) });
+}

@@ -44,3 +44,26 @@ fn main() {
         start.assert_clean();
     }
 }
+
+/// Parameters behind aliases get the plain pointer check when they are
+/// pointers, and none otherwise (a struct by value is not moved by it).
+mod probes {
+    use ffi_guard_rt::ffi_guard;
+
+    #[repr(C)]
+    #[derive(Debug)]
+    pub struct ByValue {
+        pub x: i32,
+    }
+    pub type Handle = *mut ByValue;
+
+    #[ffi_guard]
+    unsafe extern "C" {
+        pub fn uses_both(h: Handle, v: ByValue, n: super::uInt) -> i32;
+    }
+
+    #[allow(dead_code)]
+    pub fn call(h: Handle) -> i32 {
+        unsafe { uses_both(h, ByValue { x: 1 }, 2) }
+    }
+}
