@@ -95,6 +95,8 @@ pub struct Owned {
     pub out: Vec<(Ident, LitStr)>,
     /// Inferred out-parameters whose release is in another block.
     pub tentative_out: Vec<(Ident, Vec<LitStr>)>,
+    /// The release counts only when the call returns 0 (`sqlite3_close`).
+    pub release_kept_on_error: bool,
 }
 
 /// A guarded export or callback, validated.

@@ -277,6 +277,12 @@ fn record_owned(owned: &Owned, alloc: bool, rt: &TokenStream) -> TokenStream {
             None => out.extend(quote!(__g.returned(__r);)),
         }
     }
+    if owned.release_kept_on_error {
+        // The release failed and the object lives on: it is live again.
+        out.extend(quote!(if __r != 0 {
+            __g.release_failed();
+        }));
+    }
     if let Some(names) = &owned.tentative {
         out.extend(quote!(__g.returned_tentative(__r, &[#(#names),*]);));
     }

@@ -621,6 +621,7 @@ fn owned(own: &Ownership, alloc_fn: Option<&Ident>) -> Owned {
             .iter()
             .map(|(p, names)| (p.clone(), lits(names)))
             .collect(),
+        release_kept_on_error: own.release_kept_on_error,
     }
 }
 

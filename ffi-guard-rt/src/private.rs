@@ -480,6 +480,12 @@ mod checked {
                 crate::ledger::insert_live(out, self.g.info.name, Some(free_with), self.g.site);
             }
         }
+        /// A release that reported failure and kept its object
+        /// (`sqlite3_close` returning `SQLITE_BUSY`): the pointer is live again.
+        #[cold]
+        pub fn release_failed(&mut self) {
+            self.g.rollback();
+        }
         /// `alloc_out` inferred across blocks (see [`Call::returned_tentative`]).
         #[inline(always)]
         pub fn returned_out_tentative(&mut self, out: usize, names: &'static [&'static str]) {
@@ -705,6 +711,8 @@ mod unchecked {
         pub fn returned_out(&mut self, _out: usize, _free_with: &'static str) {}
         #[inline(always)]
         pub fn returned_out_tentative(&mut self, _out: usize, _names: &'static [&'static str]) {}
+        #[inline(always)]
+        pub fn release_failed(&mut self) {}
         #[inline(always)]
         pub fn done(self) {}
     }

@@ -63,6 +63,7 @@ const SQLITE_MALLOC: &str = "https://www.sqlite.org/c3ref/free.html: memory obta
 const SQLITE_MPRINTF: &str = "https://www.sqlite.org/c3ref/mprintf.html: the strings returned by sqlite3_mprintf() and sqlite3_vmprintf() are obtained from sqlite3_malloc() and must be released with sqlite3_free()";
 const SQLITE_OPEN: &str = "https://www.sqlite.org/c3ref/open.html: a database connection handle is usually returned in *ppDb, even if an error occurs; it should be released by passing it to sqlite3_close() when it is no longer required";
 const SQLITE_CLOSE: &str = "https://www.sqlite.org/c3ref/close.html: sqlite3_close() and sqlite3_close_v2() destroy a sqlite3 object";
+const SQLITE_CLOSE_BUSY: &str = "https://www.sqlite.org/c3ref/close.html: if sqlite3_close() is called with unfinalized prepared statements, it returns SQLITE_BUSY and the database connection remains open";
 const SQLITE_PREPARE: &str = "https://www.sqlite.org/c3ref/prepare.html: *ppStmt is left pointing to a compiled prepared statement, or NULL; the calling procedure is responsible for deleting it with sqlite3_finalize()";
 const SQLITE_FINALIZE: &str =
     "https://www.sqlite.org/c3ref/finalize.html: sqlite3_finalize() deletes a prepared statement";
@@ -524,6 +525,15 @@ fn is_fn_name(s: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
+/// Releases that may fail and leave their object alive, reporting it by a
+/// non-zero result: the release counts only when the call returns 0.
+pub static KEPT_ON_ERROR: &[(&str, &str)] = &[("sqlite3_close", SQLITE_CLOSE_BUSY)];
+
+/// Whether the release `name` keeps its object when it returns non-zero.
+pub fn release_kept_on_error(name: &str) -> bool {
+    KEPT_ON_ERROR.iter().any(|(n, _)| *n == name)
+}
+
 /// The table and a package's configuration, asked by fn name.
 #[derive(Debug, Clone, Default)]
 pub struct Conventions {
@@ -679,6 +689,8 @@ mod tests {
             assert_eq!(role(b), Some(Role::Borrowed), "{b}");
         }
         assert_eq!(role("sqlite3_backup_init"), None);
+        assert!(release_kept_on_error("sqlite3_close"));
+        assert!(!release_kept_on_error("sqlite3_close_v2"));
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct Ownership {
     pub soft_frees: Vec<Ident>,
     /// The conventions say the result is borrowed: it never leaks.
     pub borrowed: bool,
+    /// The release may fail and keep its object (`sqlite3_close` with
+    /// unfinalized statements): it counts only when the call returns 0.
+    pub release_kept_on_error: bool,
 }
 
 const ALLOC_SUFFIXES: &[&str] = &["_new", "_create", "_alloc", "_open", "_dup", "_clone"];
@@ -416,6 +419,12 @@ pub fn resolve_block_with(
         if let Some(p) = sig.inputs.first().and_then(param_name) {
             out[r].soft_frees.push(p.clone());
         }
+    }
+    for (o, sig) in out.iter_mut().zip(&sigs) {
+        let releases = !o.frees.is_empty() || !o.soft_frees.is_empty();
+        o.release_kept_on_error = releases
+            && crate::conventions::release_kept_on_error(&sig.ident.unraw_string())
+            && matches!(&sig.output, syn::ReturnType::Type(_, ty) if types::is_integer(ty));
     }
     out
 }
@@ -868,6 +877,12 @@ mod tests {
             [(quote::format_ident!("ppDb"), "sqlite3_close_v2".to_string())]
         );
         assert_eq!(names(&get(&m, "sqlite3_close_v2").frees), ["arg1"]);
+        assert!(!get(&m, "sqlite3_close_v2").release_kept_on_error);
+        let c = block(
+            parse_quote! { extern "C" { pub fn sqlite3_close(arg1: *mut sqlite3) -> c_int; } },
+        );
+        assert!(get(&c, "sqlite3_close").release_kept_on_error);
+        assert_eq!(names(&get(&c, "sqlite3_close").soft_frees), ["arg1"]);
     }
 
     #[test]
