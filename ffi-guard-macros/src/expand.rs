@@ -248,6 +248,7 @@ fn check(c: &Check, rt: &TokenStream) -> TokenStream {
             let (pm, nm) = (marker(p), marker(n));
             let ptr = checked(method.clone(), p);
             let len = checked(len, n);
+            let method = respan(method, p.span());
             return quote_spanned!(p.span()=> {
                 #pm
                 #nm
@@ -258,10 +259,30 @@ fn check(c: &Check, rt: &TokenStream) -> TokenStream {
     let ps = lit(p);
     let m = marker(p);
     let arg = checked(check, p);
+    let method = respan(method, p.span());
     quote_spanned!(p.span()=> {
         #m
         __g.#method(#arg, #ps);
     })
+}
+
+/// `tokens` at `span`: interpolated tokens keep their own span inside
+/// `quote_spanned!`, and the compiler reports a failed bound at the span of
+/// the path and method it comes through.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut inner = Group::new(g.delimiter(), respan(g.stream(), span));
+                inner.set_span(span);
+                t = TokenTree::Group(inner);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 /// After the call: the pointers it handed to the caller.
@@ -269,11 +290,14 @@ fn record_owned(owned: &Owned, alloc: bool, rt: &TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     if alloc {
         match &owned.alloc_checked {
-            Some(f) => out.extend(quote_spanned!(f.span()=> {
-                #[allow(non_camel_case_types, dead_code)]
-                struct #f {}
-                __g.returned(#rt::param::alloc_result::<#f, _>(&__r));
-            })),
+            Some(f) => {
+                let rt = respan(rt.clone(), f.span());
+                out.extend(quote_spanned!(f.span()=> {
+                    #[allow(non_camel_case_types, dead_code)]
+                    struct #f {}
+                    __g.returned(#rt::param::alloc_result::<#f, _>(&__r));
+                }));
+            }
             None => out.extend(quote!(__g.returned(__r);)),
         }
     }
