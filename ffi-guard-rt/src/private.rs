@@ -461,10 +461,7 @@ mod checked {
             param: &'static str,
             len: &'static str,
         ) {
-            match n {
-                Some(n) => self.g.slice::<u8>(p.addr(), n, param, len),
-                None => self.g.cstr::<u8>(p.addr(), param),
-            }
+            text(&mut self.g, p.addr(), n, param, len);
         }
         /// `alloc(free = F)` inferred across blocks: the returned pointer is
         /// live, released by any guarded release, a leak only once one of
@@ -476,9 +473,7 @@ mod checked {
         /// `alloc_out(pp, free = F)`: `out` is what the call left in `*pp`.
         #[inline(always)]
         pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
-            if out != 0 {
-                crate::ledger::insert_live(out, self.g.info.name, Some(free_with), self.g.site);
-            }
+            owned_out(&self.g, out, free_with);
         }
         /// A release that reported failure and kept its object
         /// (`sqlite3_close` returning `SQLITE_BUSY`): the pointer is live again.
@@ -536,6 +531,23 @@ mod checked {
                 self.g.rollback();
             }
             ok
+        }
+    }
+
+    /// `text(p, n)` at `addr`.
+    #[inline(always)]
+    fn text(g: &mut Guard, addr: usize, n: Option<usize>, param: &'static str, len: &'static str) {
+        match n {
+            Some(n) => g.slice::<u8>(addr, n, param, len),
+            None => g.cstr::<u8>(addr, param),
+        }
+    }
+
+    /// `alloc_out(pp, free = F)`: what the call left in `*pp`, owned.
+    #[inline(always)]
+    fn owned_out(g: &Guard, out: usize, free_with: &'static str) {
+        if out != 0 {
+            crate::ledger::insert_live(out, g.info.name, Some(free_with), g.site);
         }
     }
 
@@ -597,18 +609,13 @@ mod checked {
             param: &'static str,
             len: &'static str,
         ) {
-            match n {
-                Some(n) => self.g.slice::<u8>(p.addr(), n, param, len),
-                None => self.g.cstr::<u8>(p.addr(), param),
-            }
+            text(&mut self.g, p.addr(), n, param, len);
         }
         /// `alloc_out(pp, free = F)` on an export: what the body left in `*pp`
         /// is C's, released with `F`.
         #[inline(always)]
         pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
-            if out != 0 {
-                crate::ledger::insert_live(out, self.g.info.name, Some(free_with), self.g.site);
-            }
+            owned_out(&self.g, out, free_with);
         }
         /// `false`: skip the body and return the error value. Never panics,
         /// in any mode (abort mode aborts when the finding is recorded).

@@ -86,335 +86,163 @@ const CF_CREATE: &str = "https://developer.apple.com/library/archive/documentati
 const CF_GET: &str = "https://developer.apple.com/library/archive/documentation/CoreFoundation/Conceptual/CFMemoryMgmt/Concepts/Ownership.html: the Get Rule: an object from a function whose name contains Get is not owned by the caller";
 const WIN32_CLOSE: &str = "https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-closehandle: CloseHandle closes an open object handle (a failed CreateFile returns INVALID_HANDLE_VALUE, not null, so no creator is listed)";
 
+const CLOSE: &str = "sqlite3_close|sqlite3_close_v2";
+const FINALIZE: &str = "sqlite3_finalize";
+
 /// The built-in table, in lookup order: the first matching entry wins.
 pub static BUILTIN: &[Convention] = &[
     // SQLite.
-    c(
-        "SQLite",
-        "sqlite3_malloc",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MALLOC,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_malloc64",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MALLOC,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_realloc",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MALLOC,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_realloc64",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MALLOC,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_mprintf",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MPRINTF,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_vmprintf",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_MPRINTF,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_expanded_sql",
-        Spec::Allocates("sqlite3_free"),
-        SQLITE_SQL,
-    ),
-    c("SQLite", "sqlite3_free", Spec::Releases, SQLITE_MALLOC),
-    c(
-        "SQLite",
-        "sqlite3_open",
-        Spec::AllocatesOut(1, "sqlite3_close|sqlite3_close_v2"),
-        SQLITE_OPEN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_open16",
-        Spec::AllocatesOut(1, "sqlite3_close|sqlite3_close_v2"),
-        SQLITE_OPEN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_open_v2",
-        Spec::AllocatesOut(1, "sqlite3_close|sqlite3_close_v2"),
-        SQLITE_OPEN,
-    ),
-    c("SQLite", "sqlite3_close", Spec::Releases, SQLITE_CLOSE),
-    c("SQLite", "sqlite3_close_v2", Spec::Releases, SQLITE_CLOSE),
-    c(
-        "SQLite",
-        "sqlite3_prepare",
-        Spec::AllocatesOut(3, "sqlite3_finalize"),
-        SQLITE_PREPARE,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_prepare_v2",
-        Spec::AllocatesOut(3, "sqlite3_finalize"),
-        SQLITE_PREPARE,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_prepare16",
-        Spec::AllocatesOut(3, "sqlite3_finalize"),
-        SQLITE_PREPARE,
-    ),
-    c(
+    owned("SQLite", "sqlite3_malloc", "sqlite3_free", SQLITE_MALLOC),
+    owned("SQLite", "sqlite3_malloc64", "sqlite3_free", SQLITE_MALLOC),
+    owned("SQLite", "sqlite3_realloc", "sqlite3_free", SQLITE_MALLOC),
+    owned("SQLite", "sqlite3_realloc64", "sqlite3_free", SQLITE_MALLOC),
+    owned("SQLite", "sqlite3_mprintf", "sqlite3_free", SQLITE_MPRINTF),
+    owned("SQLite", "sqlite3_vmprintf", "sqlite3_free", SQLITE_MPRINTF),
+    owned("SQLite", "sqlite3_expanded_sql", "sqlite3_free", SQLITE_SQL),
+    releases("SQLite", "sqlite3_free", SQLITE_MALLOC),
+    owned_out("SQLite", "sqlite3_open", 1, CLOSE, SQLITE_OPEN),
+    owned_out("SQLite", "sqlite3_open16", 1, CLOSE, SQLITE_OPEN),
+    owned_out("SQLite", "sqlite3_open_v2", 1, CLOSE, SQLITE_OPEN),
+    releases("SQLite", "sqlite3_close", SQLITE_CLOSE),
+    releases("SQLite", "sqlite3_close_v2", SQLITE_CLOSE),
+    owned_out("SQLite", "sqlite3_prepare", 3, FINALIZE, SQLITE_PREPARE),
+    owned_out("SQLite", "sqlite3_prepare_v2", 3, FINALIZE, SQLITE_PREPARE),
+    owned_out("SQLite", "sqlite3_prepare16", 3, FINALIZE, SQLITE_PREPARE),
+    owned_out(
         "SQLite",
         "sqlite3_prepare16_v2",
-        Spec::AllocatesOut(3, "sqlite3_finalize"),
+        3,
+        FINALIZE,
         SQLITE_PREPARE,
     ),
-    c(
-        "SQLite",
-        "sqlite3_prepare_v3",
-        Spec::AllocatesOut(4, "sqlite3_finalize"),
-        SQLITE_PREPARE,
-    ),
-    c(
+    owned_out("SQLite", "sqlite3_prepare_v3", 4, FINALIZE, SQLITE_PREPARE),
+    owned_out(
         "SQLite",
         "sqlite3_prepare16_v3",
-        Spec::AllocatesOut(4, "sqlite3_finalize"),
+        4,
+        FINALIZE,
         SQLITE_PREPARE,
     ),
-    c(
-        "SQLite",
-        "sqlite3_finalize",
-        Spec::Releases,
-        SQLITE_FINALIZE,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_text*",
-        Spec::Borrowed,
-        SQLITE_COLUMN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_blob",
-        Spec::Borrowed,
-        SQLITE_COLUMN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_name*",
-        Spec::Borrowed,
-        SQLITE_NAME,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_decltype*",
-        Spec::Borrowed,
-        SQLITE_NAME,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_database_name*",
-        Spec::Borrowed,
-        SQLITE_NAME,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_table_name*",
-        Spec::Borrowed,
-        SQLITE_NAME,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_origin_name*",
-        Spec::Borrowed,
-        SQLITE_NAME,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_column_value",
-        Spec::Borrowed,
-        SQLITE_COLUMN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_value_text*",
-        Spec::Borrowed,
-        SQLITE_COLUMN,
-    ),
-    c(
-        "SQLite",
-        "sqlite3_value_blob",
-        Spec::Borrowed,
-        SQLITE_COLUMN,
-    ),
-    c("SQLite", "sqlite3_errmsg*", Spec::Borrowed, SQLITE_ERRMSG),
-    c("SQLite", "sqlite3_errstr", Spec::Borrowed, SQLITE_ERRMSG),
-    c("SQLite", "sqlite3_sql", Spec::Borrowed, SQLITE_SQL),
-    c(
-        "SQLite",
-        "sqlite3_normalized_sql",
-        Spec::Borrowed,
-        SQLITE_SQL,
-    ),
-    c("SQLite", "sqlite3_db_handle", Spec::Borrowed, SQLITE_MISC),
-    c("SQLite", "sqlite3_next_stmt", Spec::Borrowed, SQLITE_MISC),
-    c("SQLite", "sqlite3_db_filename", Spec::Borrowed, SQLITE_MISC),
-    c("SQLite", "sqlite3_libversion", Spec::Borrowed, SQLITE_MISC),
-    c("SQLite", "sqlite3_sourceid", Spec::Borrowed, SQLITE_MISC),
+    releases("SQLite", "sqlite3_finalize", SQLITE_FINALIZE),
+    borrowed("SQLite", "sqlite3_column_text*", SQLITE_COLUMN),
+    borrowed("SQLite", "sqlite3_column_blob", SQLITE_COLUMN),
+    borrowed("SQLite", "sqlite3_column_name*", SQLITE_NAME),
+    borrowed("SQLite", "sqlite3_column_decltype*", SQLITE_NAME),
+    borrowed("SQLite", "sqlite3_column_database_name*", SQLITE_NAME),
+    borrowed("SQLite", "sqlite3_column_table_name*", SQLITE_NAME),
+    borrowed("SQLite", "sqlite3_column_origin_name*", SQLITE_NAME),
+    borrowed("SQLite", "sqlite3_column_value", SQLITE_COLUMN),
+    borrowed("SQLite", "sqlite3_value_text*", SQLITE_COLUMN),
+    borrowed("SQLite", "sqlite3_value_blob", SQLITE_COLUMN),
+    borrowed("SQLite", "sqlite3_errmsg*", SQLITE_ERRMSG),
+    borrowed("SQLite", "sqlite3_errstr", SQLITE_ERRMSG),
+    borrowed("SQLite", "sqlite3_sql", SQLITE_SQL),
+    borrowed("SQLite", "sqlite3_normalized_sql", SQLITE_SQL),
+    borrowed("SQLite", "sqlite3_db_handle", SQLITE_MISC),
+    borrowed("SQLite", "sqlite3_next_stmt", SQLITE_MISC),
+    borrowed("SQLite", "sqlite3_db_filename", SQLITE_MISC),
+    borrowed("SQLite", "sqlite3_libversion", SQLITE_MISC),
+    borrowed("SQLite", "sqlite3_sourceid", SQLITE_MISC),
     // OpenSSL.
-    c(
+    owned(
         "OpenSSL",
         "CRYPTO_malloc",
-        Spec::Allocates("CRYPTO_free|OPENSSL_free"),
+        "CRYPTO_free|OPENSSL_free",
         OPENSSL_FREE,
     ),
-    c(
+    owned(
         "OpenSSL",
         "CRYPTO_zalloc",
-        Spec::Allocates("CRYPTO_free|OPENSSL_free"),
+        "CRYPTO_free|OPENSSL_free",
         OPENSSL_FREE,
     ),
-    c(
+    owned(
         "OpenSSL",
         "CRYPTO_strdup",
-        Spec::Allocates("CRYPTO_free|OPENSSL_free"),
+        "CRYPTO_free|OPENSSL_free",
         OPENSSL_FREE,
     ),
-    c(
+    owned(
         "OpenSSL",
         "BN_bn2hex",
-        Spec::Allocates("CRYPTO_free|OPENSSL_free"),
+        "CRYPTO_free|OPENSSL_free",
         OPENSSL_FREE,
     ),
-    c(
+    owned(
         "OpenSSL",
         "BN_bn2dec",
-        Spec::Allocates("CRYPTO_free|OPENSSL_free"),
+        "CRYPTO_free|OPENSSL_free",
         OPENSSL_FREE,
     ),
-    c("OpenSSL", "CRYPTO_free", Spec::Releases, OPENSSL_FREE),
-    c("OpenSSL", "OPENSSL_free", Spec::Releases, OPENSSL_FREE),
-    c("OpenSSL", "*_get0_*", Spec::Borrowed, OPENSSL_GET0),
+    releases("OpenSSL", "CRYPTO_free", OPENSSL_FREE),
+    releases("OpenSSL", "OPENSSL_free", OPENSSL_FREE),
+    borrowed("OpenSSL", "*_get0_*", OPENSSL_GET0),
     // libgit2: `git_T_free` releases what `git_T **out` received.
-    c("libgit2", "git_*_free", Spec::Releases, GIT2_FREE),
+    releases("libgit2", "git_*_free", GIT2_FREE),
     // curl.
-    c(
-        "curl",
-        "curl_easy_init",
-        Spec::Allocates("curl_easy_cleanup"),
-        CURL_EASY,
-    ),
-    c(
+    owned("curl", "curl_easy_init", "curl_easy_cleanup", CURL_EASY),
+    owned(
         "curl",
         "curl_easy_duphandle",
-        Spec::Allocates("curl_easy_cleanup"),
+        "curl_easy_cleanup",
         CURL_EASY,
     ),
-    c("curl", "curl_easy_cleanup", Spec::Releases, CURL_EASY),
-    c(
-        "curl",
-        "curl_multi_init",
-        Spec::Allocates("curl_multi_cleanup"),
-        CURL_MULTI,
-    ),
-    c("curl", "curl_multi_cleanup", Spec::Releases, CURL_MULTI),
-    c(
-        "curl",
-        "curl_url",
-        Spec::Allocates("curl_url_cleanup"),
-        CURL_URL,
-    ),
-    c(
-        "curl",
-        "curl_url_dup",
-        Spec::Allocates("curl_url_cleanup"),
-        CURL_URL,
-    ),
-    c("curl", "curl_url_cleanup", Spec::Releases, CURL_URL),
-    c(
-        "curl",
-        "curl_easy_escape",
-        Spec::Allocates("curl_free"),
-        CURL_FREE,
-    ),
-    c(
-        "curl",
-        "curl_easy_unescape",
-        Spec::Allocates("curl_free"),
-        CURL_FREE,
-    ),
-    c(
-        "curl",
-        "curl_escape",
-        Spec::Allocates("curl_free"),
-        CURL_FREE,
-    ),
-    c(
-        "curl",
-        "curl_unescape",
-        Spec::Allocates("curl_free"),
-        CURL_FREE,
-    ),
-    c("curl", "curl_free", Spec::Releases, CURL_FREE),
-    c("curl", "curl_version", Spec::Borrowed, CURL_FREE),
+    releases("curl", "curl_easy_cleanup", CURL_EASY),
+    owned("curl", "curl_multi_init", "curl_multi_cleanup", CURL_MULTI),
+    releases("curl", "curl_multi_cleanup", CURL_MULTI),
+    owned("curl", "curl_url", "curl_url_cleanup", CURL_URL),
+    owned("curl", "curl_url_dup", "curl_url_cleanup", CURL_URL),
+    releases("curl", "curl_url_cleanup", CURL_URL),
+    owned("curl", "curl_easy_escape", "curl_free", CURL_FREE),
+    owned("curl", "curl_easy_unescape", "curl_free", CURL_FREE),
+    owned("curl", "curl_escape", "curl_free", CURL_FREE),
+    owned("curl", "curl_unescape", "curl_free", CURL_FREE),
+    releases("curl", "curl_free", CURL_FREE),
+    borrowed("curl", "curl_version", CURL_FREE),
     // zstd.
-    c(
-        "zstd",
-        "ZSTD_create*",
-        Spec::Allocates("ZSTD_free*"),
-        ZSTD_CREATE,
-    ),
-    c("zstd", "ZSTD_free*", Spec::Releases, ZSTD_CREATE),
+    owned("zstd", "ZSTD_create*", "ZSTD_free*", ZSTD_CREATE),
+    releases("zstd", "ZSTD_free*", ZSTD_CREATE),
     // GLib.
-    c("GLib", "g_malloc", Spec::Allocates("g_free"), GLIB_ALLOC),
-    c("GLib", "g_malloc0", Spec::Allocates("g_free"), GLIB_ALLOC),
-    c("GLib", "g_strdup", Spec::Allocates("g_free"), GLIB_ALLOC),
-    c("GLib", "g_strndup", Spec::Allocates("g_free"), GLIB_ALLOC),
-    c(
-        "GLib",
-        "g_strdup_printf",
-        Spec::Allocates("g_free"),
-        GLIB_ALLOC,
-    ),
-    c("GLib", "g_free", Spec::Releases, GLIB_FREE),
+    owned("GLib", "g_malloc", "g_free", GLIB_ALLOC),
+    owned("GLib", "g_malloc0", "g_free", GLIB_ALLOC),
+    owned("GLib", "g_strdup", "g_free", GLIB_ALLOC),
+    owned("GLib", "g_strndup", "g_free", GLIB_ALLOC),
+    owned("GLib", "g_strdup_printf", "g_free", GLIB_ALLOC),
+    releases("GLib", "g_free", GLIB_FREE),
     // Core Foundation: the Create Rule and the Get Rule.
-    c("Core Foundation", "CFRelease", Spec::Releases, CF_CREATE),
-    c(
-        "Core Foundation",
-        "CF*Create*",
-        Spec::Allocates("CFRelease"),
-        CF_CREATE,
-    ),
-    c(
-        "Core Foundation",
-        "CF*Copy*",
-        Spec::Allocates("CFRelease"),
-        CF_CREATE,
-    ),
-    c("Core Foundation", "CF*Get*", Spec::Borrowed, CF_GET),
+    releases("Core Foundation", "CFRelease", CF_CREATE),
+    owned("Core Foundation", "CF*Create*", "CFRelease", CF_CREATE),
+    owned("Core Foundation", "CF*Copy*", "CFRelease", CF_CREATE),
+    borrowed("Core Foundation", "CF*Get*", CF_GET),
     // Win32.
-    c("Win32", "CloseHandle", Spec::Releases, WIN32_CLOSE),
+    releases("Win32", "CloseHandle", WIN32_CLOSE),
 ];
 
-const fn c(
-    library: &'static str,
-    pattern: &'static str,
-    role: Spec,
-    reason: &'static str,
-) -> Convention {
+type S = &'static str;
+
+const fn c(library: S, pattern: S, role: Spec, reason: S) -> Convention {
     Convention {
         library,
         pattern,
         role,
         reason,
     }
+}
+
+const fn owned(lib: S, pat: S, free: S, why: S) -> Convention {
+    c(lib, pat, Spec::Allocates(free), why)
+}
+
+const fn owned_out(lib: S, pat: S, param: usize, free: S, why: S) -> Convention {
+    c(lib, pat, Spec::AllocatesOut(param, free), why)
+}
+
+const fn releases(lib: S, pat: S, why: S) -> Convention {
+    c(lib, pat, Spec::Releases, why)
+}
+
+const fn borrowed(lib: S, pat: S, why: S) -> Convention {
+    c(lib, pat, Spec::Borrowed, why)
 }
 
 /// A package's own conventions: `[package.metadata.ffi-guard]` `pairs` and `borrowed`.
