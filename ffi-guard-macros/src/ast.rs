@@ -79,6 +79,24 @@ pub struct Import {
     pub checks: Vec<Check>,
     pub skip: bool,
     pub on_refused: Refused,
+    /// What the call hands to the caller, recorded after it.
+    pub owned: Owned,
+}
+
+/// Ownership that a call hands out, recorded after the call (empty with `skip`).
+#[derive(Default)]
+pub struct Owned {
+    /// `alloc(free = F)`: the fn's name, for the compile-time check of its
+    /// result type (an inferred alloc returns a pointer by construction).
+    pub alloc_checked: Option<Ident>,
+    /// An inferred allocation whose release is in another block: its release names.
+    pub tentative: Option<Vec<LitStr>>,
+    /// `alloc_out(pp, free = F)`.
+    pub out: Vec<(Ident, LitStr)>,
+    /// Inferred out-parameters whose release is in another block.
+    pub tentative_out: Vec<(Ident, Vec<LitStr>)>,
+    /// The release counts only when the call returns 0 (`sqlite3_close`).
+    pub release_kept_on_error: bool,
 }
 
 /// A guarded export or callback, validated.
@@ -94,6 +112,7 @@ pub struct Export {
     pub alloc_free_with: Option<LitStr>,
     pub checks: Vec<Check>,
     pub skip: bool,
+    pub owned: Owned,
     /// What the fn returns when its body panics or an argument is refused.
     pub on_error: OnError,
     /// The type the `on_error` value is checked against (the return type).
@@ -108,12 +127,19 @@ pub struct Param {
 }
 
 /// One runtime call before the foreign call, in the order they are made.
+/// Every option's parameter goes through the compile-time check of its type
+/// (`__private::param`); `Pointer` is the plain check of every raw pointer.
 pub enum Check {
     Pointer(Ident),
+    /// A parameter whose type may be a raw pointer behind an alias.
+    MaybePointer(Ident),
     NonNull(Ident),
     Slice(Ident, Ident),
+    Text(Ident, Ident),
     Cstr(Ident),
     Release(Ident),
+    /// An inferred release whose allocation is in another block.
+    SoftRelease(Ident),
     Consume(Ident),
 }
 

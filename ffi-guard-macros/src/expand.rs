@@ -6,7 +6,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ForeignItem, ItemForeignMod, LitStr};
 
-use crate::ast::{Block, Check, Export, Import, OnError, Refused, Returns};
+use crate::ast::{Block, Check, Export, Import, OnError, Owned, Refused, Returns};
 use crate::valid::lit;
 
 /// The raw block of renamed declarations, then one wrapper per fn.
@@ -49,6 +49,7 @@ pub fn export(e: &Export) -> TokenStream {
         alloc_free_with,
         checks,
         skip,
+        owned,
         on_error,
         ret,
         rt,
@@ -69,7 +70,7 @@ pub fn export(e: &Export) -> TokenStream {
         OnError::Unit => quote!(()),
         OnError::Value(_) => quote!(__ffi_guard_err()),
     };
-    let checks = checks.iter().map(check);
+    let checks = checks.iter().map(|c| check(c, rt));
     let proceed = (!skip).then(|| quote!(if !__g.proceed() { return #err; }));
     let output = match &sig.output {
         syn::ReturnType::Default => TokenStream::new(),
@@ -80,9 +81,7 @@ pub fn export(e: &Export) -> TokenStream {
     } else {
         quote!({ #(#stmts)* })
     };
-    let returned = alloc_free_with
-        .is_some()
-        .then(|| quote!(__g.returned(__r);));
+    let returned = record_owned(owned, alloc_free_with.is_some(), rt);
     let inner = quote! {
         #info
         let mut __g = #rt::Export::new(&__FFI_GUARD_FN, #site);
@@ -151,6 +150,7 @@ fn import(i: &Import, cfgs: &[syn::Attribute], rt: &TokenStream) -> TokenStream 
         checks,
         skip,
         on_refused,
+        owned,
     } = i;
     let unsafety = (!safe).then(|| quote!(unsafe));
     let names: Vec<_> = params.iter().map(|p| &p.name).collect();
@@ -165,7 +165,7 @@ fn import(i: &Import, cfgs: &[syn::Attribute], rt: &TokenStream) -> TokenStream 
         }
     } else {
         let info = fn_info(rt, name, alloc_free_with.as_ref());
-        let checks = checks.iter().map(check);
+        let checks = checks.iter().map(|c| check(c, rt));
         let proceed = match on_refused {
             Refused::Unit => quote!(if !__g.proceed() {
                 return;
@@ -173,11 +173,9 @@ fn import(i: &Import, cfgs: &[syn::Attribute], rt: &TokenStream) -> TokenStream 
             Refused::Value(v) => quote!(if !__g.proceed() { return #v; }),
             Refused::Impossible => quote!(__g.proceed();),
         };
-        let returned = alloc_free_with
-            .is_some()
-            .then(|| quote!(__g.returned(__r);));
+        let returned = record_owned(owned, alloc_free_with.is_some(), rt);
         let call_and_record = match returns {
-            Returns::Unit => quote! { #call; #errno __g.done(); },
+            Returns::Unit => quote! { #call; #errno #returned __g.done(); },
             Returns::Never => quote! { __g.done(); #call },
             Returns::Value => quote! { let __r = #call; #errno #returned __g.done(); __r },
         };
@@ -211,20 +209,126 @@ fn fn_info(rt: &TokenStream, name: &LitStr, free_with: Option<&LitStr>) -> Token
     }
 }
 
-fn check(c: &Check) -> TokenStream {
-    let (method, p) = match c {
-        Check::Pointer(p) => (quote!(pointer), p),
-        Check::NonNull(p) => (quote!(nonnull), p),
-        Check::Cstr(p) => (quote!(cstr), p),
-        Check::Release(p) => (quote!(release), p),
-        Check::Consume(p) => (quote!(consume), p),
-        Check::Slice(p, n) => {
+/// One check before the call. An option's parameter goes through its
+/// compile-time check (`__private::param`), with a marker type named after
+/// the parameter so that the message names it. The whole call is spanned at
+/// the parameter as the option names it, so that a wrong type is one error
+/// there.
+fn check(c: &Check, rt: &TokenStream) -> TokenStream {
+    let marker = |p: &syn::Ident| quote_spanned!(p.span()=> #[allow(non_camel_case_types, dead_code)] struct #p {});
+    let checked =
+        |f: TokenStream, p: &syn::Ident| quote_spanned!(p.span()=> #rt::param::#f::<#p, _>(&#p));
+    let (method, check, p) = match c {
+        Check::Pointer(p) => {
+            let ps = lit(p);
+            return quote!(__g.pointer(#p, #ps););
+        }
+        Check::SoftRelease(p) => {
+            let ps = lit(p);
+            return quote!(__g.soft_release(#p, #ps););
+        }
+        Check::MaybePointer(p) => {
+            let ps = lit(p);
+            return quote!({
+                #[allow(unused_imports)]
+                use #rt::param::{ViaOther as _, ViaPointer as _};
+                (&#rt::param::Probe(&#p)).announce(&mut __g, #ps);
+            });
+        }
+        Check::NonNull(p) => (quote!(nonnull), quote!(nonnull), p),
+        Check::Cstr(p) => (quote!(cstr), quote!(cstr), p),
+        Check::Release(p) => (quote!(release), quote!(free), p),
+        Check::Consume(p) => (quote!(consume), quote!(consume), p),
+        Check::Slice(p, n) | Check::Text(p, n) => {
             let (ps, ns) = (lit(p), lit(n));
-            return quote!(__g.slice(#p, #n as usize, #ps, #ns););
+            let (method, len) = match c {
+                Check::Slice(..) => (quote!(slice), quote!(slice_len)),
+                _ => (quote!(text), quote!(text_len)),
+            };
+            let (pm, nm) = (marker(p), marker(n));
+            let ptr = checked(method.clone(), p);
+            let len = checked(len, n);
+            let method = respan(method, p.span());
+            return quote_spanned!(p.span()=> {
+                #pm
+                #nm
+                __g.#method(#ptr, #len, #ps, #ns);
+            });
         }
     };
     let ps = lit(p);
-    quote!(__g.#method(#p, #ps);)
+    let m = marker(p);
+    let arg = checked(check, p);
+    let method = respan(method, p.span());
+    quote_spanned!(p.span()=> {
+        #m
+        __g.#method(#arg, #ps);
+    })
+}
+
+/// `tokens` at `span`: interpolated tokens keep their own span inside
+/// `quote_spanned!`, and the compiler reports a failed bound at the span of
+/// the path and method it comes through.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut inner = Group::new(g.delimiter(), respan(g.stream(), span));
+                inner.set_span(span);
+                t = TokenTree::Group(inner);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
+/// After the call: the pointers it handed to the caller.
+fn record_owned(owned: &Owned, alloc: bool, rt: &TokenStream) -> TokenStream {
+    let mut out = TokenStream::new();
+    if alloc {
+        match &owned.alloc_checked {
+            Some(f) => {
+                let rt = respan(rt.clone(), f.span());
+                out.extend(quote_spanned!(f.span()=> {
+                    #[allow(non_camel_case_types, dead_code)]
+                    struct #f {}
+                    __g.returned(#rt::param::alloc_result::<#f, _>(&__r));
+                }));
+            }
+            None => out.extend(quote!(__g.returned(__r);)),
+        }
+    }
+    if owned.release_kept_on_error {
+        // The release failed and the object lives on: it is live again.
+        out.extend(quote!(if __r != 0 {
+            __g.release_failed();
+        }));
+    }
+    if let Some(names) = &owned.tentative {
+        out.extend(quote!(__g.returned_tentative(__r, &[#(#names),*]);));
+    }
+    for (pp, free) in &owned.out {
+        let read = quote_spanned!(pp.span()=> #rt::param::alloc_out::<#pp, _>(&#pp));
+        out.extend(quote_spanned!(pp.span()=> {
+            #[allow(non_camel_case_types, dead_code)]
+            struct #pp {}
+            // SAFETY: the foreign call wrote `*pp` or left it as it was.
+            __g.returned_out(unsafe { #read }, #free);
+        }));
+    }
+    for (pp, names) in &owned.tentative_out {
+        let read = quote_spanned!(pp.span()=> #rt::param::alloc_out::<#pp, _>(&#pp));
+        out.extend(quote!({
+            #[allow(non_camel_case_types, dead_code)]
+            struct #pp {}
+            // SAFETY: the foreign call wrote `*pp` or left it as it was.
+            __g.returned_out_tentative(unsafe { #read }, &[#(#names),*]);
+        }));
+    }
+    out
 }
 
 /// Removes `#[ffi_guard...]` / `#[path::ffi_guard...]` attributes from raw
@@ -304,8 +408,18 @@ mod tests {
             )),
             "{out}"
         );
-        assert!(out.contains(&squash(r#"__g.cstr(s, "s");"#)), "{out}");
-        assert!(out.contains(&squash(r#"__g.release(p, "p");"#)), "{out}");
+        assert!(
+            out.contains(&squash(
+                r#"struct s {} __g.cstr(::ffi_guard_rt::__private::param::cstr::<s, _>(&s), "s");"#
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains(&squash(
+                r#"struct p {} __g.release(::ffi_guard_rt::__private::param::free::<p, _>(&p), "p");"#
+            )),
+            "{out}"
+        );
         assert!(
             out.contains(&squash(
                 r#"#[link_name = "strdup"] fn __ffi_guard_raw_strdup"#
@@ -326,14 +440,60 @@ mod tests {
             },
         ));
         let want = squash(
-            r#"__g.pointer(w, "w"); __g.pointer(buf, "buf"); __g.nonnull(buf, "buf");
-               __g.slice(buf, len as usize, "buf", "len");
+            r#"__g.pointer(w, "w"); __g.pointer(buf, "buf");
+               { #[allow(non_camel_case_types, dead_code)] struct buf {}
+                 __g.nonnull(rt::__private::param::nonnull::<buf, _>(&buf), "buf"); }
+               { #[allow(non_camel_case_types, dead_code)] struct buf {}
+                 #[allow(non_camel_case_types, dead_code)] struct len {}
+                 __g.slice(rt::__private::param::slice::<buf, _>(&buf),
+                           rt::__private::param::slice_len::<len, _>(&len), "buf", "len"); }
                if !__g.proceed() { return 0; }"#,
         );
         assert!(out.contains(&want), "{out}");
         assert!(out.contains(&squash(
             "rt::__private::Call::new(&__FFI_GUARD_FN, rt::__private::Location::caller())"
         )));
+    }
+
+    #[test]
+    fn owned_results_are_recorded_after_the_call() {
+        let out = squash(&expand_block(
+            quote!(),
+            parse_quote! {
+                extern "C" {
+                    #[ffi_guard(alloc_out(ppDb, free = db_close), text(zSql, nByte))]
+                    fn db_open(zSql: *const c_char, nByte: c_int, ppDb: *mut *mut Db) -> c_int;
+                    fn db_close(db: *mut Db) -> c_int;
+                    fn widget_new() -> *mut Widget;
+                }
+            },
+        ));
+        let want = squash(
+            r#"let __r = unsafe { __ffi_guard_raw_db_open(zSql, nByte, ppDb) };
+               ::ffi_guard_rt::__private::capture_errno();
+               { #[allow(non_camel_case_types, dead_code)] struct ppDb {}
+                 __g.returned_out(unsafe { ::ffi_guard_rt::__private::param::alloc_out::<ppDb, _>(&ppDb) }, "db_close"); }
+               __g.done(); __r"#,
+        );
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains(&squash(
+            r#"__g.text(::ffi_guard_rt::__private::param::text::<zSql, _>(&zSql),
+                        ::ffi_guard_rt::__private::param::text_len::<nByte, _>(&nByte), "zSql", "nByte");"#
+        )), "{out}");
+        // db_close releases what db_open's out-parameter received.
+        assert!(
+            out.contains(&squash(
+                r#"__g.release(::ffi_guard_rt::__private::param::free::<db, _>(&db), "db");"#
+            )),
+            "{out}"
+        );
+        // widget_free is declared in no block seen here: a tentative pair.
+        assert!(
+            out.contains(&squash(
+                r#"__g.returned_tentative(__r, &["widget_free", "widget_destroy""#
+            )),
+            "{out}"
+        );
     }
 
     #[test]
@@ -394,7 +554,11 @@ mod tests {
         )));
         let want = squash(
             r#"let __ffi_guard_err = || -> i32 { -1 };
-               __g.pointer(buf, "buf"); __g.slice(buf, len as usize, "buf", "len");
+               __g.pointer(buf, "buf");
+               { #[allow(non_camel_case_types, dead_code)] struct buf {}
+                 #[allow(non_camel_case_types, dead_code)] struct len {}
+                 __g.slice(::ffi_guard_rt::__private::param::slice::<buf, _>(&buf),
+                           ::ffi_guard_rt::__private::param::slice_len::<len, _>(&len), "buf", "len"); }
                if !__g.proceed() { return __ffi_guard_err(); }"#,
         );
         assert!(out.contains(&want), "{out}");

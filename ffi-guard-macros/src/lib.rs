@@ -6,6 +6,7 @@
 //! `ffi-guard-syntax`, shared with the linter.
 
 mod ast;
+mod conventions;
 mod expand;
 mod valid;
 

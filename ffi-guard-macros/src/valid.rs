@@ -12,7 +12,7 @@ use syn::{
     ReturnType, Type,
 };
 
-use crate::ast::{Block, Check, Export, Import, OnError, Param, Refused, Returns};
+use crate::ast::{Block, Check, Export, Import, OnError, Owned, Param, Refused, Returns};
 
 /// Validates a guarded `extern` block against its options.
 pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
@@ -64,11 +64,21 @@ pub fn block(args: TokenStream, m: ItemForeignMod) -> syn::Result<Block> {
         });
     }
 
+    let conventions = crate::conventions::of_package()?;
     let pairs: Vec<_> = decls.iter().map(|d| (&d.f.sig, &d.opts)).collect();
-    let resolved = ffi_guard_syntax::resolve_block(&pairs, block_opts.infer);
+    let resolved = ffi_guard_syntax::resolve_block_with(&pairs, block_opts.infer, &conventions);
     let sigs: Vec<&syn::Signature> = decls.iter().map(|d| &d.f.sig).collect();
-    for alloc in decls.iter().filter_map(|d| d.opts.alloc.as_ref()) {
-        errors.extend(check_release_named(alloc, &sigs, &resolved).err());
+    for d in &decls {
+        let named = d.opts.alloc.iter().map(|a| (&a.free, "alloc(free = "));
+        let named = named.chain(
+            d.opts
+                .alloc_out
+                .iter()
+                .map(|a| (&a.free, "alloc_out(.., free = ")),
+        );
+        for (free, shown) in named {
+            errors.extend(check_release_named(free, shown, &sigs, &resolved).err());
+        }
     }
 
     let mut imports = Vec::new();
@@ -181,7 +191,9 @@ pub fn export(args: TokenStream, f: ItemFn) -> syn::Result<Export> {
         .collect();
     let checks = checks(&params, &own);
     let name = lit(&sig.ident);
+    let owned = owned(&own, opts.alloc.as_ref().map(|_| &sig.ident));
     Ok(Export {
+        owned,
         vis: f.vis,
         unsafe_body: sig.unsafety.is_some(),
         name,
@@ -234,6 +246,12 @@ fn import(
         .map(|p| (p.name.clone(), p.ty.clone()))
         .collect();
 
+    let mut own = own;
+    if !own.soft_frees.is_empty() && refused(sig, opts, &own).is_err() {
+        // Inference never makes a compile error: a soft release whose fn
+        // has no value to return when refused is left unchecked.
+        own.soft_frees.clear();
+    }
     let on_refused = refused(sig, opts, &own)?;
 
     let (mut raw_attrs, mut wrapper_attrs) = (Vec::new(), Vec::new());
@@ -280,6 +298,7 @@ fn import(
             .map(|s| LitStr::new(s, Span::call_site())),
         skip: own.skip,
         on_refused,
+        owned: owned(&own, opts.alloc.as_ref().map(|_| &raw.sig.ident)),
     };
     raw.attrs = raw_attrs;
     raw.vis = syn::Visibility::Inherited;
@@ -302,12 +321,16 @@ fn refused(sig: &syn::Signature, opts: &FnOptions, own: &Ownership) -> syn::Resu
     if let Some(v) = default_value(ty, false) {
         return Ok(Refused::Value(v));
     }
-    let released = own.frees.first().map(|p| ("free", p));
+    let released = own
+        .frees
+        .first()
+        .or(own.soft_frees.first())
+        .map(|p| ("free", p));
     let Some((what, p)) = released.or_else(|| own.consumes.first().map(|p| ("consume", p))) else {
         return Ok(Refused::Impossible);
     };
     let inferred = if opts.free.is_empty() && opts.consume.is_empty() {
-        " (inferred: an allocating fn of this block names it as its release)"
+        " (inferred: an allocating fn names it as its release)"
     } else {
         ""
     };
@@ -351,8 +374,11 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
             format!("`{shown}` names no parameter of `{fn_name}`; {expected}"),
         ))
     };
+    // What the signature shows is judged here; a type the macro cannot see
+    // through (an alias: `z_streamp`, `uInt`) is judged by the compiler,
+    // through the traits of `__private::param`, with the same words.
     let pointer = |shown: &str, p: &Ident, ty: &Type| -> syn::Result<()> {
-        if types::raw_pointer(ty).is_some() {
+        if !surely_not_pointer(ty) {
             return Ok(());
         }
         Err(syn::Error::new(
@@ -360,6 +386,19 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
             format!(
                 "`{shown}` needs a raw pointer parameter, but `{}` has type `{}`",
                 p.unraw(),
+                show(ty)
+            ),
+        ))
+    };
+    let integer = |shown: &str, n: &Ident, ty: &Type| -> syn::Result<()> {
+        if !surely_not_integer(ty) {
+            return Ok(());
+        }
+        Err(syn::Error::new(
+            n.span(),
+            format!(
+                "`{shown}` needs an integer length, but `{}` has type `{}`",
+                n.unraw(),
                 show(ty)
             ),
         ))
@@ -379,18 +418,30 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
             }
         }
     }
-    for s in &opts.slice {
-        let shown = format!("slice({}, {})", s.ptr.unraw(), s.len.unraw());
+    let pairs = opts
+        .slice
+        .iter()
+        .map(|s| ("slice", s))
+        .chain(opts.text.iter().map(|s| ("text", s)));
+    for (option, s) in pairs {
+        let shown = format!("{option}({}, {})", s.ptr.unraw(), s.len.unraw());
         match lookup(&shown, &s.ptr) {
             Ok(ty) => errors.extend(pointer(&shown, &s.ptr, ty).err()),
             Err(e) => errors.push(e),
         }
         match lookup(&shown, &s.len) {
-            Ok(ty) if !types::is_integer(ty) => errors.push(syn::Error::new(
-                s.len.span(),
+            Ok(ty) => errors.extend(integer(&shown, &s.len, ty).err()),
+            Err(e) => errors.push(e),
+        }
+    }
+    for a in &opts.alloc_out {
+        let shown = format!("alloc_out({}, free = ..)", a.param.unraw());
+        match lookup(&shown, &a.param) {
+            Ok(ty) if !could_be_out_param(ty) => errors.push(syn::Error::new(
+                a.param.span(),
                 format!(
-                    "`{shown}` needs an integer length, but `{}` has type `{}`",
-                    s.len.unraw(),
+                    "`{shown}` needs an out-parameter `*mut *mut T`, but `{}` has type `{}`",
+                    a.param.unraw(),
                     show(ty)
                 ),
             )),
@@ -399,17 +450,14 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
         }
     }
     if let Some(alloc) = &opts.alloc {
-        let returns = match &sig.output {
-            ReturnType::Default => None,
-            ReturnType::Type(_, ty) if types::raw_pointer(ty).is_some() => Some(None),
-            ReturnType::Type(_, ty) => Some(Some(&**ty)),
+        let found = match &sig.output {
+            ReturnType::Default => Some("returns nothing".to_string()),
+            ReturnType::Type(_, ty) if surely_not_pointer(ty) => {
+                Some(format!("returns `{}`", show(ty)))
+            }
+            ReturnType::Type(..) => None,
         };
-        let found = match returns {
-            None => "returns nothing".to_string(),
-            Some(Some(ty)) => format!("returns `{}`", show(ty)),
-            Some(None) => String::new(),
-        };
-        if !found.is_empty() {
+        if let Some(found) = found {
             errors.push(syn::Error::new(
                 alloc.span,
                 format!("`alloc(free = ..)` needs a fn that returns a raw pointer, but `{fn_name}` {found}"),
@@ -419,27 +467,29 @@ fn check_options(sig: &syn::Signature, opts: &FnOptions) -> syn::Result<()> {
     errors.finish()
 }
 
-/// `alloc(free = F)` where `F` is declared in the same block: `F` must
-/// release something and must not be `skip`, or every pointer of the `alloc`
-/// would be reported as leaked although the program frees it.
+/// `alloc(free = F)` or `alloc_out(pp, free = F)` where `F` is declared in
+/// the same block: `F` must release something and must not be `skip`, or
+/// every pointer of the `alloc` would be reported as leaked although the
+/// program frees it.
 fn check_release_named(
-    alloc: &ffi_guard_syntax::AllocOpt,
+    free: &syn::Path,
+    shown: &str,
     sigs: &[&syn::Signature],
     resolved: &[Ownership],
 ) -> syn::Result<()> {
-    if alloc.free.segments.len() != 1 {
+    if free.segments.len() != 1 {
         return Ok(());
     }
-    let name = alloc.free_name();
+    let name = free.segments[0].ident.unraw().to_string();
     let Some(i) = sigs.iter().position(|s| s.ident.unraw() == name) else {
         return Ok(());
     };
     let own = &resolved[i];
     if own.skip {
         return Err(syn::Error::new_spanned(
-            &alloc.free,
+            free,
             format!(
-                "`alloc(free = {name})` names `{name}`, which is `skip`: the runtime never sees it release, \
+                "`{shown}{name})` names `{name}`, which is `skip`: the runtime never sees it release, \
                  so every pointer would be reported as leaked; remove `skip` from `{name}`"
             ),
         ));
@@ -458,9 +508,9 @@ fn check_release_named(
         })
         .unwrap_or_else(|| "p".to_string());
     Err(syn::Error::new_spanned(
-        &alloc.free,
+        free,
         format!(
-            "`alloc(free = {name})` names `{name}`, which releases nothing in this block; \
+            "`{shown}{name})` names `{name}`, which releases nothing in this block; \
              add `#[ffi_guard(free({param}))]` to `{name}`"
         ),
     ))
@@ -503,19 +553,30 @@ fn checks(params: &[(Ident, Type)], own: &Ownership) -> Vec<Check> {
     }
     // Options name parameters by their user-written ident; the calls use the
     // signature's binding, found by name.
+    // The binding's name at the option's span: errors about the option's
+    // parameter point at the option.
     let param = |p: &Ident| {
         let wanted = p.unraw().to_string();
-        params
+        let mut found = params
             .iter()
             .map(|(n, _)| n)
             .find(|n| n.unraw() == wanted)
             .cloned()
-            .unwrap_or_else(|| p.clone())
+            .unwrap_or_else(|| p.clone());
+        found.set_span(p.span());
+        found
     };
     let mut out: Vec<Check> = params
         .iter()
-        .filter(|(_, ty)| types::raw_pointer(ty).is_some_and(|p| is_sized_pointee(p.pointee)))
-        .map(|(n, _)| Check::Pointer(n.clone()))
+        .filter_map(|(n, ty)| match types::raw_pointer(ty) {
+            Some(p) if is_sized_pointee(p.pointee) => Some(Check::Pointer(n.clone())),
+            Some(_) => None,
+            // `z_streamp`, `voidpf`: a pointer once the alias is resolved.
+            None if !surely_not_pointer(ty) && types::type_name(ty).is_some() => {
+                Some(Check::MaybePointer(n.clone()))
+            }
+            None => None,
+        })
         .collect();
     out.extend(own.nonnull.iter().map(|p| Check::NonNull(param(p))));
     out.extend(
@@ -523,10 +584,80 @@ fn checks(params: &[(Ident, Type)], own: &Ownership) -> Vec<Check> {
             .iter()
             .map(|(p, n)| Check::Slice(param(p), param(n))),
     );
+    out.extend(
+        own.texts
+            .iter()
+            .map(|(p, n)| Check::Text(param(p), param(n))),
+    );
     out.extend(own.cstrs.iter().map(|p| Check::Cstr(param(p))));
     out.extend(own.frees.iter().map(|p| Check::Release(param(p))));
+    out.extend(own.soft_frees.iter().map(|p| Check::SoftRelease(param(p))));
     out.extend(own.consumes.iter().map(|p| Check::Consume(param(p))));
     out
+}
+
+/// What the call hands out, recorded after it. `alloc_fn`: the fn's name
+/// when its `alloc` is explicit (its result type is then checked).
+fn owned(own: &Ownership, alloc_fn: Option<&Ident>) -> Owned {
+    if own.skip {
+        return Owned::default();
+    }
+    let lits = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| LitStr::new(n, Span::call_site()))
+            .collect::<Vec<_>>()
+    };
+    Owned {
+        alloc_checked: alloc_fn.cloned(),
+        tentative: own.tentative_alloc.as_deref().map(lits),
+        out: own
+            .alloc_out
+            .iter()
+            .map(|(p, f)| (p.clone(), LitStr::new(f, Span::call_site())))
+            .collect(),
+        tentative_out: own
+            .tentative_alloc_out
+            .iter()
+            .map(|(p, names)| (p.clone(), lits(names)))
+            .collect(),
+        release_kept_on_error: own.release_kept_on_error,
+    }
+}
+
+/// A type that the signature shows is no raw pointer: a primitive scalar, a
+/// reference, an array, a tuple, a fn pointer, `!`. A path that is not a
+/// primitive may be an alias of a pointer: the compiler decides.
+fn surely_not_pointer(ty: &Type) -> bool {
+    if types::raw_pointer(ty).is_some() {
+        return false;
+    }
+    types::scalar(ty).is_some() || !matches!(strip(ty), Type::Path(_) | Type::Macro(_))
+}
+
+/// A type that the signature shows is no integer (see [`surely_not_pointer`]).
+fn surely_not_integer(ty: &Type) -> bool {
+    if types::is_integer(ty) {
+        return false;
+    }
+    types::scalar(ty).is_some() || !matches!(strip(ty), Type::Path(_) | Type::Macro(_))
+}
+
+/// `*mut *mut T`, `*mut *const T`, or a path the compiler must judge.
+fn could_be_out_param(ty: &Type) -> bool {
+    match types::raw_pointer(ty) {
+        Some(outer) => outer.mutable && !surely_not_pointer(outer.pointee),
+        None => !surely_not_pointer(ty),
+    }
+}
+
+fn strip(mut ty: &Type) -> &Type {
+    while let Type::Paren(syn::TypeParen { elem, .. }) | Type::Group(syn::TypeGroup { elem, .. }) =
+        ty
+    {
+        ty = elem;
+    }
+    ty
 }
 
 /// The value a return type has when nothing better is known: null, `None`,

@@ -34,6 +34,8 @@ mod check;
 mod guard;
 #[cfg(feature = "checks")]
 mod ledger;
+#[cfg(feature = "checks")]
+mod pairing;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -101,6 +101,9 @@ pub struct FnInfo {
     /// it (see `panic.rs`), settled on the first call.
     #[cfg_attr(not(feature = "checks"), allow(dead_code))]
     pub(crate) catch: core::sync::atomic::AtomicU8,
+    /// What `pairing.rs` registered about this fn already.
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
+    pub(crate) noted: core::sync::atomic::AtomicU8,
 }
 
 impl FnInfo {
@@ -109,7 +112,227 @@ impl FnInfo {
             name,
             free_with,
             catch: core::sync::atomic::AtomicU8::new(0),
+            noted: core::sync::atomic::AtomicU8::new(0),
         }
+    }
+}
+
+/// The compile-time checks of the options' parameters: an option accepts any
+/// parameter type that is a raw pointer (or, for a length, an integer) once
+/// aliases are resolved (`z_streamp`, `uInt`, `sqlite3_uint64`), and names
+/// the option and the parameter when it is not. The expansion calls these
+/// with a marker type named after the parameter, so that `{Param}` in the
+/// message reads as the parameter's name.
+pub mod param {
+    use super::RawPtr;
+
+    macro_rules! pointer_param {
+        ($(#[$doc:meta])* $trait:ident, $f:ident, $msg:literal) => {
+            $(#[$doc])*
+            #[diagnostic::on_unimplemented(message = $msg, label = "not a raw pointer")]
+            pub trait $trait<Param> {
+                type Ptr: RawPtr;
+                fn get(&self) -> Self::Ptr;
+            }
+            impl<T, Param> $trait<Param> for *const T {
+                type Ptr = *const T;
+                #[inline(always)]
+                fn get(&self) -> *const T {
+                    *self
+                }
+            }
+            impl<T, Param> $trait<Param> for *mut T {
+                type Ptr = *mut T;
+                #[inline(always)]
+                fn get(&self) -> *mut T {
+                    *self
+                }
+            }
+            #[inline(always)]
+            pub fn $f<Param, V: $trait<Param>>(v: &V) -> V::Ptr {
+                v.get()
+            }
+        };
+    }
+
+    pointer_param!(
+        /// `free(p)`.
+        Free, free, "`free({Param})` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// `consume(p)`.
+        Consume, consume, "`consume({Param})` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// `cstr(p)`.
+        Cstr, cstr, "`cstr({Param})` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// `nonnull(p)`.
+        Nonnull, nonnull, "`nonnull({Param})` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// The pointer of `slice(p, n)`.
+        Slice, slice, "`slice({Param}, ..)` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// The pointer of `text(p, n)`.
+        Text, text, "`text({Param}, ..)` needs a raw pointer parameter, but `{Param}` has type `{Self}`"
+    );
+    pointer_param!(
+        /// The result of an `alloc(free = F)` fn (`Param` is the fn).
+        AllocResult, alloc_result, "`alloc(free = ..)` needs a fn that returns a raw pointer, but `{Param}` returns `{Self}`"
+    );
+
+    /// The length of `slice(p, n)`, in elements.
+    #[diagnostic::on_unimplemented(
+        message = "`slice(.., {Param})` needs an integer length, but `{Param}` has type `{Self}`",
+        label = "not an integer"
+    )]
+    pub trait SliceLen<Param> {
+        fn get(&self) -> usize;
+    }
+
+    /// The length of `text(p, n)` in bytes; `None` (a negative `n`): NUL-terminated.
+    #[diagnostic::on_unimplemented(
+        message = "`text(.., {Param})` needs an integer length, but `{Param}` has type `{Self}`",
+        label = "not an integer"
+    )]
+    pub trait TextLen<Param> {
+        fn get(&self) -> Option<usize>;
+    }
+
+    macro_rules! lengths {
+        (unsigned: $($u:ty),*; signed: $($i:ty),*) => {
+            $(
+                impl<Param> SliceLen<Param> for $u {
+                    #[inline(always)]
+                    fn get(&self) -> usize { *self as usize }
+                }
+                impl<Param> TextLen<Param> for $u {
+                    #[inline(always)]
+                    fn get(&self) -> Option<usize> { Some(*self as usize) }
+                }
+            )*
+            $(
+                impl<Param> SliceLen<Param> for $i {
+                    // A negative length reads as a huge one: `length_overflow`.
+                    #[inline(always)]
+                    fn get(&self) -> usize { *self as usize }
+                }
+                impl<Param> TextLen<Param> for $i {
+                    #[inline(always)]
+                    fn get(&self) -> Option<usize> { (*self >= 0).then_some(*self as usize) }
+                }
+            )*
+        };
+    }
+    lengths!(unsigned: u8, u16, u32, u64, u128, usize; signed: i8, i16, i32, i64, i128, isize);
+
+    #[inline(always)]
+    pub fn slice_len<Param, V: SliceLen<Param>>(v: &V) -> usize {
+        v.get()
+    }
+
+    #[inline(always)]
+    pub fn text_len<Param, V: TextLen<Param>>(v: &V) -> Option<usize> {
+        v.get()
+    }
+
+    /// The out-parameter of `alloc_out(pp, free = F)`.
+    #[diagnostic::on_unimplemented(
+        message = "`alloc_out({Param}, free = ..)` needs an out-parameter `*mut *mut T`, but `{Param}` has type `{Self}`",
+        label = "not a `*mut *mut T`"
+    )]
+    pub trait AllocOut<Param> {
+        /// The pointer the call left in `*pp` (0 when `pp` is null).
+        ///
+        /// # Safety
+        /// `pp` is null or points to a pointer that the foreign call wrote.
+        unsafe fn written(&self) -> usize;
+    }
+    impl<T, Param> AllocOut<Param> for *mut *mut T {
+        #[inline(always)]
+        unsafe fn written(&self) -> usize {
+            if self.is_null() {
+                0
+            } else {
+                // SAFETY: the caller's contract.
+                unsafe { self.read() as usize }
+            }
+        }
+    }
+    impl<T, Param> AllocOut<Param> for *mut *const T {
+        #[inline(always)]
+        unsafe fn written(&self) -> usize {
+            if self.is_null() {
+                0
+            } else {
+                // SAFETY: the caller's contract.
+                unsafe { self.read() as usize }
+            }
+        }
+    }
+
+    /// A parameter whose type the macro cannot see (an alias such as
+    /// `z_streamp`): checked as a raw pointer if it is one once the alias is
+    /// resolved, and not at all otherwise. `(&Probe(&p)).announce(..)` picks
+    /// [`ViaPointer`] for a raw pointer and falls back to [`ViaOther`]
+    /// (method resolution tries the receiver before its reference).
+    #[derive(Debug)]
+    pub struct Probe<'a, T>(pub &'a T);
+
+    /// A guard that can take a plain pointer argument (imports and exports).
+    pub trait Announce {
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str);
+    }
+
+    /// [`Probe`] of a raw pointer: the plain pointer check.
+    pub trait ViaPointer {
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str);
+    }
+    impl<T> ViaPointer for Probe<'_, *const T> {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str) {
+            g.pointer_arg(*self.0, param);
+        }
+    }
+    impl<T> ViaPointer for Probe<'_, *mut T> {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, g: &mut G, param: &'static str) {
+            g.pointer_arg(*self.0, param);
+        }
+    }
+
+    /// [`Probe`] of anything else: nothing to check.
+    pub trait ViaOther {
+        #[inline(always)]
+        fn announce<G: Announce>(&self, _g: &mut G, _param: &'static str) {}
+    }
+    impl<T> ViaOther for &Probe<'_, T> {}
+
+    impl Announce for super::Call {
+        #[inline(always)]
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.pointer(p, param);
+        }
+    }
+
+    impl Announce for super::Export {
+        #[inline(always)]
+        fn pointer_arg<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            self.pointer(p, param);
+        }
+    }
+
+    /// What an `alloc_out` out-parameter holds after the call (0: nothing).
+    ///
+    /// # Safety
+    /// `pp` is null or points to a pointer that the foreign call wrote.
+    #[inline(always)]
+    pub unsafe fn alloc_out<Param, V: AllocOut<Param>>(pp: &V) -> usize {
+        // SAFETY: the caller's contract.
+        unsafe { pp.written() }
     }
 }
 
@@ -199,12 +422,69 @@ mod checked {
         /// `free(p)`: `p` must be live and owned by an `alloc` whose `free` is this function.
         #[inline(always)]
         pub fn release<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            crate::pairing::note_release(self.g.info);
             self.g.release::<P::Pointee>(p.addr(), param, false);
+        }
+        /// An inferred release whose allocation is declared in another
+        /// block: releases `p` only when its allocation names this function
+        /// (see `pairing.rs`) or it is a live Rust heap block; for any other
+        /// pointer, a plain call.
+        #[inline(always)]
+        pub fn soft_release<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            crate::pairing::note_release(self.g.info);
+            let addr = p.addr();
+            // Its own pairs' pointers; and a live Rust heap block, which no C
+            // release may take whatever it pairs with (`allocator_mismatch`).
+            let takes = || match crate::ledger::get(addr) {
+                Some(e) => crate::pairing::soft_release_takes(self.g.info.name, &e),
+                None => matches!(
+                    crate::alloc::block_of(addr),
+                    crate::alloc::Block::Live { .. }
+                ),
+            };
+            if addr != 0 && takes() {
+                self.g.release::<P::Pointee>(addr, param, false);
+            }
         }
         /// `consume(p)`: ownership of `p` passes to C.
         #[inline(always)]
         pub fn consume<P: RawPtr>(&mut self, p: P, param: &'static str) {
             self.g.consume::<P::Pointee>(p.addr(), param);
+        }
+        /// `text(p, n)`: `n` bytes at `p`, or a C string when `n` is `None`
+        /// (negative).
+        #[inline(always)]
+        pub fn text<P: RawPtr>(
+            &mut self,
+            p: P,
+            n: Option<usize>,
+            param: &'static str,
+            len: &'static str,
+        ) {
+            text(&mut self.g, p.addr(), n, param, len);
+        }
+        /// `alloc(free = F)` inferred across blocks: the returned pointer is
+        /// live, released by any guarded release, a leak only once one of
+        /// `names` was called (see `pairing.rs`).
+        #[inline(always)]
+        pub fn returned_tentative<P: RawPtr>(&mut self, r: P, names: &'static [&'static str]) {
+            tentative(&self.g, r.addr(), names);
+        }
+        /// `alloc_out(pp, free = F)`: `out` is what the call left in `*pp`.
+        #[inline(always)]
+        pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
+            owned_out(&self.g, out, free_with);
+        }
+        /// A release that reported failure and kept its object
+        /// (`sqlite3_close` returning `SQLITE_BUSY`): the pointer is live again.
+        #[cold]
+        pub fn release_failed(&mut self) {
+            self.g.rollback();
+        }
+        /// `alloc_out` inferred across blocks (see [`Call::returned_tentative`]).
+        #[inline(always)]
+        pub fn returned_out_tentative(&mut self, out: usize, names: &'static [&'static str]) {
+            tentative(&self.g, out, names);
         }
         /// After validation: `false` means do not call (report mode, a release of
         /// memory that is not live). In panic mode a finding panics here, at the
@@ -254,6 +534,32 @@ mod checked {
         }
     }
 
+    /// `text(p, n)` at `addr`.
+    #[inline(always)]
+    fn text(g: &mut Guard, addr: usize, n: Option<usize>, param: &'static str, len: &'static str) {
+        match n {
+            Some(n) => g.slice::<u8>(addr, n, param, len),
+            None => g.cstr::<u8>(addr, param),
+        }
+    }
+
+    /// `alloc_out(pp, free = F)`: what the call left in `*pp`, owned.
+    #[inline(always)]
+    fn owned_out(g: &Guard, out: usize, free_with: &'static str) {
+        if out != 0 {
+            crate::ledger::insert_live(out, g.info.name, Some(free_with), g.site);
+        }
+    }
+
+    /// A pointer from a tentative pair: live, with no release of its own.
+    #[inline]
+    fn tentative(g: &Guard, addr: usize, names: &'static [&'static str]) {
+        if addr != 0 {
+            crate::pairing::note_owner(g.info, names);
+            crate::ledger::insert_live(addr, g.info.name, None, g.site);
+        }
+    }
+
     /// The per-call state of an export wrapper. Never panics.
     #[derive(Debug)]
     pub struct Export {
@@ -287,11 +593,29 @@ mod checked {
         /// already took back; `free(NULL)` skips the body without a finding.
         #[inline(always)]
         pub fn release<P: RawPtr>(&mut self, p: P, param: &'static str) {
+            crate::pairing::note_release(self.g.info);
             self.g.release::<P::Pointee>(p.addr(), param, true);
         }
         #[inline(always)]
         pub fn consume<P: RawPtr>(&mut self, p: P, param: &'static str) {
             self.g.consume::<P::Pointee>(p.addr(), param);
+        }
+        /// `text(p, n)` (see [`Call::text`]).
+        #[inline(always)]
+        pub fn text<P: RawPtr>(
+            &mut self,
+            p: P,
+            n: Option<usize>,
+            param: &'static str,
+            len: &'static str,
+        ) {
+            text(&mut self.g, p.addr(), n, param, len);
+        }
+        /// `alloc_out(pp, free = F)` on an export: what the body left in `*pp`
+        /// is C's, released with `F`.
+        #[inline(always)]
+        pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
+            owned_out(&self.g, out, free_with);
         }
         /// `false`: skip the body and return the error value. Never panics,
         /// in any mode (abort mode aborts when the finding is recorded).
@@ -371,12 +695,31 @@ mod unchecked {
         #[inline(always)]
         pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
         #[inline(always)]
+        pub fn soft_release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn text<P: RawPtr>(
+            &mut self,
+            _p: P,
+            _n: Option<usize>,
+            _param: &'static str,
+            _len: &'static str,
+        ) {
+        }
+        #[inline(always)]
         #[track_caller]
         pub fn proceed(&mut self) -> bool {
             true
         }
         #[inline(always)]
         pub fn returned<P: RawPtr>(&mut self, _r: P) {}
+        #[inline(always)]
+        pub fn returned_tentative<P: RawPtr>(&mut self, _r: P, _names: &'static [&'static str]) {}
+        #[inline(always)]
+        pub fn returned_out(&mut self, _out: usize, _free_with: &'static str) {}
+        #[inline(always)]
+        pub fn returned_out_tentative(&mut self, _out: usize, _names: &'static [&'static str]) {}
+        #[inline(always)]
+        pub fn release_failed(&mut self) {}
         #[inline(always)]
         pub fn done(self) {}
     }
@@ -409,6 +752,17 @@ mod unchecked {
         pub fn release<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
         #[inline(always)]
         pub fn consume<P: RawPtr>(&mut self, _p: P, _param: &'static str) {}
+        #[inline(always)]
+        pub fn text<P: RawPtr>(
+            &mut self,
+            _p: P,
+            _n: Option<usize>,
+            _param: &'static str,
+            _len: &'static str,
+        ) {
+        }
+        #[inline(always)]
+        pub fn returned_out(&mut self, _out: usize, _free_with: &'static str) {}
         #[inline(always)]
         pub fn proceed(&mut self) -> bool {
             true

@@ -67,8 +67,11 @@ impl Checkpoint {
             let _g = crate::reentrancy::Ignore::new();
             let mut v = crate::report::findings_since(self.thread, self.epoch);
             let (thread, epoch) = (self.thread, self.epoch);
-            let leaks =
-                crate::ledger::leaks(|e| e.epoch >= epoch && thread.is_none_or(|t| t == e.thread));
+            let leaks = crate::ledger::leaks(|e| {
+                e.epoch >= epoch
+                    && thread.is_none_or(|t| t == e.thread)
+                    && crate::pairing::leak_reportable(e)
+            });
             v.extend(crate::report::leak_findings(&leaks));
             v
         }

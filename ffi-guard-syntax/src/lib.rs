@@ -31,18 +31,20 @@
 //! - [`types`]: path-insensitive type classification (`c_char` under any
 //!   path, integers including C aliases, buffer pointees, raw pointers).
 
+pub mod conventions;
 pub mod foreign;
 pub mod infer;
 pub mod options;
 pub mod types;
 
+pub use conventions::{Config, ConfigError, Conventions, Role};
 pub use foreign::{foreign_fns, normalize_safe_fns, parse_safe_fn};
 pub use infer::{
-    Ownership, alloc_prefix, export_ownership, foreign_mod_ownership, inferred_cstrs,
-    inferred_slices, is_length_name, paired_release, release_prefix, resolve_block,
-    resolve_explicit,
+    Ownership, alloc_prefix, export_ownership, foreign_mod_ownership, foreign_mod_ownership_with,
+    inferred_cstrs, inferred_slices, is_length_name, is_length_of, paired_release, release_prefix,
+    resolve_block, resolve_block_with, resolve_explicit,
 };
 pub use options::{
-    AllocOpt, BlockOptions, FnOptions, Options, Place, SliceOpt, find_attr, is_ffi_guard_attr,
-    parse_attr, parse_attrs, parse_options,
+    AllocOpt, AllocOutOpt, BlockOptions, FnOptions, Options, Place, SliceOpt, find_attr,
+    is_ffi_guard_attr, parse_attr, parse_attrs, parse_options,
 };

@@ -23,14 +23,25 @@ impl Place {
     pub fn valid_options(self) -> &'static [&'static str] {
         match self {
             Place::Block => &["infer", "crate"],
-            Place::ForeignFn => &FN_OPTIONS[..9],
+            Place::ForeignFn => &FN_OPTIONS[..FN_OPTIONS.len() - 1],
             Place::Export => &FN_OPTIONS,
         }
     }
 }
 
-const FN_OPTIONS: [&str; 10] = [
-    "alloc", "free", "consume", "slice", "cstr", "nonnull", "skip", "on_error", "on_panic", "crate",
+const FN_OPTIONS: [&str; 12] = [
+    "alloc",
+    "free",
+    "consume",
+    "slice",
+    "cstr",
+    "nonnull",
+    "alloc_out",
+    "text",
+    "skip",
+    "on_error",
+    "on_panic",
+    "crate",
 ];
 
 /// The per-function options, as written (no inference applied).
@@ -48,6 +59,10 @@ pub struct FnOptions {
     pub cstr: Vec<Ident>,
     /// `nonnull(p, ...)`.
     pub nonnull: Vec<Ident>,
+    /// `alloc_out(pp, free = F)`, once per out-parameter.
+    pub alloc_out: Vec<AllocOutOpt>,
+    /// `text(p, n)`: `n` bytes, or a C string when `n` is negative.
+    pub text: Vec<SliceOpt>,
     /// `skip`: no checks at all.
     pub skip: bool,
     /// `on_error = EXPR` (or its other spelling `on_panic = EXPR`).
@@ -66,15 +81,36 @@ pub struct AllocOpt {
 impl AllocOpt {
     /// The release function's name as the runtime records it: the last path segment.
     pub fn free_name(&self) -> String {
-        self.free
-            .segments
-            .last()
-            .map(|s| s.ident.unraw().to_string())
-            .unwrap_or_default()
+        last_segment(&self.free)
     }
 }
 
-/// `slice(p, n)`: `p` points to `n` elements of its pointee type.
+/// `alloc_out(pp, free = F)`: a non-null pointer that the call leaves in
+/// `*pp` is owned by the caller and must be released with `F`.
+#[derive(Debug, Clone)]
+pub struct AllocOutOpt {
+    /// The out-parameter, a `*mut *mut T`.
+    pub param: Ident,
+    /// The release function `F`.
+    pub free: Path,
+}
+
+impl AllocOutOpt {
+    /// The release function's name as the runtime records it: the last path segment.
+    pub fn free_name(&self) -> String {
+        last_segment(&self.free)
+    }
+}
+
+fn last_segment(path: &Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.unraw().to_string())
+        .unwrap_or_default()
+}
+
+/// `slice(p, n)`: `p` points to `n` elements of its pointee type (also the
+/// shape of `text(p, n)`).
 #[derive(Debug, Clone)]
 pub struct SliceOpt {
     pub ptr: Ident,
@@ -166,6 +202,8 @@ mod kw {
     syn::custom_keyword!(on_error);
     syn::custom_keyword!(on_panic);
     syn::custom_keyword!(infer);
+    syn::custom_keyword!(alloc_out);
+    syn::custom_keyword!(text);
 }
 
 /// Options already seen in one list, keyed by option (and parameter for the
@@ -201,15 +239,27 @@ fn parse_list(input: ParseStream<'_>, place: Place) -> syn::Result<Options> {
             seen.insert("alloc".into(), span, "alloc")?;
             let content;
             syn::parenthesized!(content in input);
-            content.parse::<kw::free>().map_err(|e| {
-                syn::Error::new(e.span(), "expected `free = F` inside `alloc(...)`: the function that releases the result")
-            })?;
-            content.parse::<Token![=]>()?;
-            let free: Path = content.parse()?;
-            if !content.is_empty() {
-                return Err(content.error("expected only `free = F` inside `alloc(...)`"));
-            }
+            let free = free_path(&content, "alloc")?;
             out.func.alloc = Some(AllocOpt { span, free });
+            checks_span.get_or_insert(span);
+        } else if lookahead.peek(kw::alloc_out) {
+            input.parse::<kw::alloc_out>()?;
+            let content;
+            syn::parenthesized!(content in input);
+            let shape = || "expected `alloc_out(pp, free = F)`: the out-parameter and the function that releases what the call leaves in it";
+            let param = content
+                .call(Ident::parse_any)
+                .map_err(|e| syn::Error::new(e.span(), shape()))?;
+            content
+                .parse::<Token![,]>()
+                .map_err(|e| syn::Error::new(e.span(), shape()))?;
+            seen.insert(
+                format!("alloc_out({param})"),
+                param.span(),
+                &format!("alloc_out({param}, ..)"),
+            )?;
+            let free = free_path(&content, "alloc_out")?;
+            out.func.alloc_out.push(AllocOutOpt { param, free });
             checks_span.get_or_insert(span);
         } else if lookahead.peek(kw::free)
             || lookahead.peek(kw::consume)
@@ -233,25 +283,35 @@ fn parse_list(input: ParseStream<'_>, place: Place) -> syn::Result<Options> {
             };
             list.extend(params);
             checks_span.get_or_insert(span);
-        } else if lookahead.peek(kw::slice) {
-            input.parse::<kw::slice>()?;
+        } else if lookahead.peek(kw::slice) || lookahead.peek(kw::text) {
+            input.call(Ident::parse_any)?;
             let content;
             syn::parenthesized!(content in input);
             let args =
                 Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
             let mut args = args.into_iter();
             let (Some(ptr), Some(len), None) = (args.next(), args.next(), args.next()) else {
+                let what = if name_str == "slice" {
+                    "a pointer parameter and its length parameter"
+                } else {
+                    "a pointer parameter and its length in bytes (negative: NUL-terminated)"
+                };
                 return Err(syn::Error::new(
                     span,
-                    "expected `slice(p, n)`: a pointer parameter and its length parameter",
+                    format!("expected `{name_str}(p, n)`: {what}"),
                 ));
             };
             seen.insert(
-                format!("slice({ptr})"),
+                format!("{name_str}({ptr})"),
                 ptr.span(),
-                &format!("slice({ptr}, ..)"),
+                &format!("{name_str}({ptr}, ..)"),
             )?;
-            out.func.slice.push(SliceOpt { ptr, len });
+            let list = if name_str == "slice" {
+                &mut out.func.slice
+            } else {
+                &mut out.func.text
+            };
+            list.push(SliceOpt { ptr, len });
             checks_span.get_or_insert(span);
         } else if lookahead.peek(kw::skip) {
             input.parse::<kw::skip>()?;
@@ -295,7 +355,7 @@ fn parse_list(input: ParseStream<'_>, place: Place) -> syn::Result<Options> {
     if let (Some(skip), Some(_)) = (skip_span, checks_span) {
         return Err(syn::Error::new(
             skip,
-            "`skip` turns every check off; remove it or the other checks (alloc, free, consume, slice, cstr, nonnull)",
+            "`skip` turns every check off; remove it or the other checks (alloc, free, consume, slice, cstr, nonnull, alloc_out, text)",
         ));
     }
     Ok(out)
@@ -320,6 +380,24 @@ fn misplaced(name: &Ident, place: Place) -> syn::Error {
         _ => format!("unknown option `{name_str}`; expected one of: {valid}"),
     };
     syn::Error::new(name.span(), msg)
+}
+
+/// `free = F` inside `alloc(...)` or after the parameter of `alloc_out(pp, ...)`.
+fn free_path(content: ParseStream<'_>, option: &str) -> syn::Result<Path> {
+    content.parse::<kw::free>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "expected `free = F` inside `{option}(...)`: the function that releases the result"
+            ),
+        )
+    })?;
+    content.parse::<Token![=]>()?;
+    let free: Path = content.parse()?;
+    if !content.is_empty() {
+        return Err(content.error(format!("expected only `free = F` inside `{option}(...)`")));
+    }
+    Ok(free)
 }
 
 /// `(a, b, ...)`: at least one parameter name.
@@ -400,6 +478,48 @@ mod tests {
     }
 
     #[test]
+    fn parses_alloc_out_and_text() {
+        let o = fn_opts(quote!(
+            alloc_out(ppDb, free = sqlite3_close),
+            text(zSql, nByte),
+            alloc_out(ppStmt, free = ffi::sqlite3_finalize)
+        ))
+        .unwrap();
+        assert_eq!(o.alloc_out.len(), 2);
+        assert_eq!(o.alloc_out[0].param, "ppDb");
+        assert_eq!(o.alloc_out[0].free_name(), "sqlite3_close");
+        assert_eq!(o.alloc_out[1].free_name(), "sqlite3_finalize");
+        assert_eq!(
+            (o.text[0].ptr.to_string(), o.text[0].len.to_string()),
+            ("zSql".into(), "nByte".into())
+        );
+        assert!(
+            err(quote!(alloc_out(pp)), Place::ForeignFn)
+                .starts_with("expected `alloc_out(pp, free = F)`")
+        );
+        assert!(
+            err(quote!(alloc_out(pp, f)), Place::ForeignFn)
+                .starts_with("expected `free = F` inside `alloc_out(...)`")
+        );
+        assert!(err(quote!(text(p)), Place::ForeignFn).starts_with("expected `text(p, n)`"));
+        assert_eq!(
+            err(
+                quote!(alloc_out(pp, free = f), alloc_out(pp, free = g)),
+                Place::ForeignFn
+            ),
+            "duplicate option `alloc_out(pp, ..)`"
+        );
+        assert_eq!(
+            err(quote!(text(p, n), text(p, m)), Place::ForeignFn),
+            "duplicate option `text(p, ..)`"
+        );
+        assert!(
+            err(quote!(skip, text(p, n)), Place::ForeignFn)
+                .starts_with("`skip` turns every check off")
+        );
+    }
+
+    #[test]
     fn empty_list_is_default() {
         let o = parse_options(TokenStream::new(), Place::Block).unwrap();
         assert!(o.block.infer);
@@ -454,7 +574,7 @@ mod tests {
     fn unknown_option_lists_valid_ones() {
         assert_eq!(
             err(quote!(alloca(free = f)), Place::ForeignFn),
-            "unknown option `alloca`; expected one of: alloc, free, consume, slice, cstr, nonnull, skip, on_error, on_panic"
+            "unknown option `alloca`; expected one of: alloc, free, consume, slice, cstr, nonnull, alloc_out, text, skip, on_error, on_panic"
         );
         assert_eq!(
             err(quote!(bogus), Place::Block),

@@ -324,7 +324,9 @@ mod imp {
     impl Writer {
         fn write(&mut self) -> Written {
             let mut findings = store().grouped();
-            findings.extend(leak_findings(&ledger::leaks(|_| true)));
+            findings.extend(leak_findings(&ledger::leaks(
+                crate::pairing::leak_reportable,
+            )));
             let first = self.printed.is_empty() && self.path.is_none();
             if findings.is_empty() {
                 if let Some(dir) = report_dir().filter(|_| first) {
