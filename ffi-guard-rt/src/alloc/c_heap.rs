@@ -331,6 +331,7 @@ mod imp {
 
     pub(crate) fn set_observing(_on: bool) {}
 
+    /// Nothing to mark where C's heap is not observed.
     pub(crate) struct RustSide;
 
     impl RustSide {
@@ -338,6 +339,11 @@ mod imp {
         pub(crate) fn enter() -> RustSide {
             RustSide
         }
+    }
+
+    impl Drop for RustSide {
+        #[inline(always)]
+        fn drop(&mut self) {}
     }
 }
 

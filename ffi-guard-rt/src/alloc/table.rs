@@ -116,15 +116,7 @@ impl Table {
 
     /// Records a live block `[start, start + size)` that C's `malloc` family
     /// handed out.
-    #[cfg_attr(
-        not(all(
-            feature = "c-heap",
-            target_os = "linux",
-            target_env = "gnu",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )),
-        allow(dead_code, reason = "only the observer of C's heap calls it")
-    )]
+    #[cfg_attr(not(feature = "c-heap"), allow(dead_code))] // `alloc::c_heap` calls it
     #[inline]
     pub(crate) fn insert_c(&self, start: usize, size: usize) {
         self.insert_side(start, size, true);
@@ -169,15 +161,7 @@ impl Table {
 
     /// C's `free` of the block at `start` (`size`: what the table was told
     /// at its `insert_c`). A Rust block that C frees directly is gone too.
-    #[cfg_attr(
-        not(all(
-            feature = "c-heap",
-            target_os = "linux",
-            target_env = "gnu",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )),
-        allow(dead_code, reason = "only the observer of C's heap calls it")
-    )]
+    #[cfg_attr(not(feature = "c-heap"), allow(dead_code))] // `alloc::c_heap` calls it
     #[inline]
     pub(crate) fn free_c(&self, start: usize, size: usize) {
         let class = class_of(size);
