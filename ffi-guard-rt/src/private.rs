@@ -245,31 +245,34 @@ pub mod param {
         label = "not a `*mut *mut T`"
     )]
     pub trait AllocOut<Param> {
-        /// The pointer the call left in `*pp` (0 when `pp` is null).
+        /// The pointer the call left in `*pp` (0 when `pp` is null), with
+        /// its pointee type's name for the same-object rule.
         ///
         /// # Safety
         /// `pp` is null or points to a pointer that the foreign call wrote.
-        unsafe fn written(&self) -> usize;
+        unsafe fn written(&self) -> (usize, &'static str);
     }
     impl<T, Param> AllocOut<Param> for *mut *mut T {
         #[inline(always)]
-        unsafe fn written(&self) -> usize {
+        unsafe fn written(&self) -> (usize, &'static str) {
+            let name = std::any::type_name::<T>();
             if self.is_null() {
-                0
+                (0, name)
             } else {
                 // SAFETY: the caller's contract.
-                unsafe { self.read() as usize }
+                (unsafe { self.read() as usize }, name)
             }
         }
     }
     impl<T, Param> AllocOut<Param> for *mut *const T {
         #[inline(always)]
-        unsafe fn written(&self) -> usize {
+        unsafe fn written(&self) -> (usize, &'static str) {
+            let name = std::any::type_name::<T>();
             if self.is_null() {
-                0
+                (0, name)
             } else {
                 // SAFETY: the caller's contract.
-                unsafe { self.read() as usize }
+                (unsafe { self.read() as usize }, name)
             }
         }
     }
@@ -330,7 +333,7 @@ pub mod param {
     /// # Safety
     /// `pp` is null or points to a pointer that the foreign call wrote.
     #[inline(always)]
-    pub unsafe fn alloc_out<Param, V: AllocOut<Param>>(pp: &V) -> usize {
+    pub unsafe fn alloc_out<Param, V: AllocOut<Param>>(pp: &V) -> (usize, &'static str) {
         // SAFETY: the caller's contract.
         unsafe { pp.written() }
     }
@@ -382,7 +385,7 @@ mod checked {
     use core::panic::Location;
 
     use super::{FnInfo, RawPtr};
-    use crate::guard::{FOUND, Guard, REFUSE, SKIP};
+    use crate::guard::{Guard, Verdict};
     use crate::mode::{self, Mode};
 
     /// The per-call state of an import wrapper.
@@ -468,11 +471,15 @@ mod checked {
         /// `names` was called (see `pairing.rs`).
         #[inline(always)]
         pub fn returned_tentative<P: RawPtr>(&mut self, r: P, names: &'static [&'static str]) {
-            tentative(&self.g, r.addr(), names);
+            tentative(
+                &self.g,
+                (r.addr(), std::any::type_name::<P::Pointee>()),
+                names,
+            );
         }
         /// `alloc_out(pp, free = F)`: `out` is what the call left in `*pp`.
         #[inline(always)]
-        pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
+        pub fn returned_out(&mut self, out: (usize, &'static str), free_with: &'static str) {
             owned_out(&self.g, out, free_with);
         }
         /// A release that reported failure and kept its object
@@ -483,7 +490,11 @@ mod checked {
         }
         /// `alloc_out` inferred across blocks (see [`Call::returned_tentative`]).
         #[inline(always)]
-        pub fn returned_out_tentative(&mut self, out: usize, names: &'static [&'static str]) {
+        pub fn returned_out_tentative(
+            &mut self,
+            out: (usize, &'static str),
+            names: &'static [&'static str],
+        ) {
             tentative(&self.g, out, names);
         }
         /// After validation: `false` means do not call (report mode, a release of
@@ -500,7 +511,7 @@ mod checked {
         /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
         #[inline(always)]
         pub fn returned<P: RawPtr>(&mut self, r: P) {
-            self.g.returned(r.addr());
+            self.g.returned::<P::Pointee>(r.addr());
         }
         /// Ends the call. Releases and consumes were committed by `proceed`,
         /// before the foreign call, so that no other thread can take the same
@@ -515,13 +526,16 @@ mod checked {
                 return true;
             }
             self.g.evaluate();
-            if self.g.verdict & FOUND != 0 {
+            if self.g.verdict.has(Verdict::FOUND) {
                 // Abort mode never gets here: recording the finding aborted.
-                if mode::current() == Mode::Panic {
+                // A thread that is already unwinding (a guarded release in a
+                // `Drop` during a panic) goes on as in report mode: a second
+                // panic would abort the process.
+                if mode::current() == Mode::Panic && !std::thread::panicking() {
                     self.g.rollback();
                     self.g.panic_now();
                 }
-                if self.g.verdict & REFUSE != 0 {
+                if self.g.verdict.has(Verdict::REFUSE) {
                     self.g.rollback();
                     return false;
                 }
@@ -545,18 +559,22 @@ mod checked {
 
     /// `alloc_out(pp, free = F)`: what the call left in `*pp`, owned.
     #[inline(always)]
-    fn owned_out(g: &Guard, out: usize, free_with: &'static str) {
+    fn owned_out(g: &Guard, (out, pointee): (usize, &'static str), free_with: &'static str) {
         if out != 0 {
-            crate::ledger::insert_live(out, g.info.name, Some(free_with), g.site);
+            crate::ledger::insert_live(out, g.info.name, Some(free_with), g.site, pointee);
         }
     }
 
     /// A pointer from a tentative pair: live, with no release of its own.
     #[inline]
-    fn tentative(g: &Guard, addr: usize, names: &'static [&'static str]) {
+    fn tentative(
+        g: &Guard,
+        (addr, pointee): (usize, &'static str),
+        names: &'static [&'static str],
+    ) {
         if addr != 0 {
             crate::pairing::note_owner(g.info, names);
-            crate::ledger::insert_live(addr, g.info.name, None, g.site);
+            crate::ledger::insert_live(addr, g.info.name, None, g.site, pointee);
         }
     }
 
@@ -614,7 +632,7 @@ mod checked {
         /// `alloc_out(pp, free = F)` on an export: what the body left in `*pp`
         /// is C's, released with `F`.
         #[inline(always)]
-        pub fn returned_out(&mut self, out: usize, free_with: &'static str) {
+        pub fn returned_out(&mut self, out: (usize, &'static str), free_with: &'static str) {
             owned_out(&self.g, out, free_with);
         }
         /// `false`: skip the body and return the error value. Never panics,
@@ -635,7 +653,7 @@ mod checked {
         /// `alloc(free = F)` on an export: the pointer handed to C is live.
         #[inline(always)]
         pub fn returned<P: RawPtr>(&mut self, r: P) {
-            self.g.returned(r.addr());
+            self.g.returned::<P::Pointee>(r.addr());
         }
 
         #[inline(never)]
@@ -645,7 +663,9 @@ mod checked {
             let g = &mut self.g;
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 g.evaluate();
-                if g.verdict & (FOUND | REFUSE | SKIP) != 0 {
+                if g.verdict
+                    .has(Verdict::FOUND | Verdict::REFUSE | Verdict::SKIP)
+                {
                     g.rollback();
                     return false;
                 }
@@ -715,9 +735,14 @@ mod unchecked {
         #[inline(always)]
         pub fn returned_tentative<P: RawPtr>(&mut self, _r: P, _names: &'static [&'static str]) {}
         #[inline(always)]
-        pub fn returned_out(&mut self, _out: usize, _free_with: &'static str) {}
+        pub fn returned_out(&mut self, _out: (usize, &'static str), _free_with: &'static str) {}
         #[inline(always)]
-        pub fn returned_out_tentative(&mut self, _out: usize, _names: &'static [&'static str]) {}
+        pub fn returned_out_tentative(
+            &mut self,
+            _out: (usize, &'static str),
+            _names: &'static [&'static str],
+        ) {
+        }
         #[inline(always)]
         pub fn release_failed(&mut self) {}
         #[inline(always)]
@@ -762,7 +787,7 @@ mod unchecked {
         ) {
         }
         #[inline(always)]
-        pub fn returned_out(&mut self, _out: usize, _free_with: &'static str) {}
+        pub fn returned_out(&mut self, _out: (usize, &'static str), _free_with: &'static str) {}
         #[inline(always)]
         pub fn proceed(&mut self) -> bool {
             true
