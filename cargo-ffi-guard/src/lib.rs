@@ -11,7 +11,10 @@ pub mod flow;
 pub mod index;
 pub mod lints;
 pub mod model;
+pub mod parse;
 pub mod reports;
+pub mod source;
+pub mod span_map;
 pub mod surface;
 pub mod workspace;
 

@@ -189,8 +189,8 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
             krate.files.len(),
             krate.files.iter().map(|f| f.text.len()).sum::<usize>(),
             started.elapsed(),
-            workspace::PARSE_NS.with(|c| c.get()) / 1_000_000,
-            workspace::EXPAND_NS.with(|c| c.get()) / 1_000_000,
+            crate::parse::PARSE_NS.with(|c| c.get()) / 1_000_000,
+            crate::parse::EXPAND_NS.with(|c| c.get()) / 1_000_000,
         );
     }
     let outcome = engine::run_lints(&krate, levels);
@@ -202,7 +202,9 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
             }
             if let Some(f) = krate.files.iter().find(|f| &f.path == file) {
                 texts.insert(file.clone(), f.text.clone());
-            } else if let Ok(t) = std::fs::read_to_string(p.root.join(file)) {
+            } else if let Ok(t) = read_inside(p, file) {
+                // A file that was not parsed (`Cargo.toml`, a file that is
+                // not Rust tokens): read with the same checks as any source.
                 texts.insert(file.clone(), t);
             }
         }
@@ -220,6 +222,13 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
         std::mem::forget(krate);
     }
     (report, outcome.internal_errors)
+}
+
+/// The text of `file` (relative to the package root), only when it is a
+/// regular file inside the workspace root: never a FIFO, never a secret.
+fn read_inside(p: &PackageSpec, file: &str) -> Result<String, crate::source::Unread> {
+    let fence = crate::source::canonical_root(&p.workspace_root);
+    crate::source::read(&crate::source::resolve(&p.root.join(file), &fence)?)
 }
 
 /// Write every machine-applicable edit. Identical edits (one type used in

@@ -15,6 +15,7 @@ pub mod missing_repr_c;
 pub mod no_mangle_rust_abi;
 pub mod panic_across_ffi;
 pub mod parse_error;
+pub mod path_outside_workspace;
 pub mod ptr_len_mismatch;
 pub mod str_as_cstr;
 pub mod unguarded_extern;
@@ -48,6 +49,7 @@ pub static ALL: &[&Lint] = &[
     &no_mangle_rust_abi::LINT,
     &unguarded_extern::LINT,
     &parse_error::LINT,
+    &path_outside_workspace::LINT,
 ];
 
 /// The lint of that name.
