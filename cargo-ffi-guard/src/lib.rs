@@ -88,6 +88,10 @@ pub struct CheckArgs {
     /// Apply machine-applicable fixes, then lint again
     #[arg(long)]
     pub fix: bool,
+    /// The cargo that runs `cargo metadata` (default: `$CARGO`, else `cargo`
+    /// on PATH); on untrusted code, a toolchain's own cargo, not rustup's proxy
+    #[arg(long, value_name = "PATH")]
+    pub cargo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -25,6 +25,8 @@ pub enum WorkspaceError {
         "`{0}` is not inside a crate (no Cargo.toml there or in any parent directory); run in a crate or pass `--manifest-path path/to/Cargo.toml`"
     )]
     NoManifestFound(PathBuf),
+    #[error("cannot run `{cargo}` for `cargo metadata`: {error}; pass `--cargo` the path of a cargo binary")]
+    CannotRunCargo { cargo: String, error: String },
     #[error("`cargo metadata` failed for `{path}`:\n{message}")]
     Metadata { path: String, message: String },
     #[error("package `{name}` is not a member of this workspace; members: {members}")]
@@ -68,8 +70,26 @@ pub fn load(
     workspace: bool,
     names: &[String],
 ) -> Result<Workspace, WorkspaceError> {
+    load_with(manifest_path, workspace, names, None)
+}
+
+/// [`load`], running `cargo metadata` with the cargo at `cargo` when given
+/// (`--cargo`): the only program `check` starts.
+pub fn load_with(
+    manifest_path: Option<&Path>,
+    workspace: bool,
+    names: &[String],
+    cargo: Option<&Path>,
+) -> Result<Workspace, WorkspaceError> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps().other_options(vec!["--offline".to_owned()]);
+    if let Some(cargo) = cargo {
+        cmd.cargo_path(cargo);
+    }
+    let program = cargo.map_or_else(
+        || std::env::var_os("CARGO").map_or_else(|| "cargo".to_owned(), |c| c.to_string_lossy().into_owned()),
+        |c| c.display().to_string(),
+    );
     // The package the user points at: the manifest given, or the nearest
     // Cargo.toml above the current directory (as cargo picks it).
     let (shown, pointed) = match manifest_path {
@@ -88,11 +108,18 @@ pub fn load(
         }
     };
     let pointed = std::fs::canonicalize(&pointed).unwrap_or(pointed);
-    let meta = cmd.exec().map_err(|e| WorkspaceError::Metadata {
-        path: shown.display().to_string(),
-        message: match e {
-            cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_owned(),
-            other => other.to_string(),
+    let meta = cmd.exec().map_err(|e| match e {
+        cargo_metadata::Error::Io(error) => WorkspaceError::CannotRunCargo {
+            cargo: program,
+            error: error.to_string(),
+        },
+        cargo_metadata::Error::CargoMetadata { stderr } => WorkspaceError::Metadata {
+            path: shown.display().to_string(),
+            message: stderr.trim().to_owned(),
+        },
+        other => WorkspaceError::Metadata {
+            path: shown.display().to_string(),
+            message: other.to_string(),
         },
     })?;
     let members: Vec<&cargo_metadata::Package> = meta.workspace_packages();

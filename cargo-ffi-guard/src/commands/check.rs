@@ -88,14 +88,26 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 /// crate's lint.
 fn load_all(args: &CheckArgs) -> anyhow::Result<Vec<workspace::Workspace>> {
     if args.manifest_path.is_empty() {
-        return Ok(vec![workspace::load(None, args.workspace, &args.packages)?]);
+        return Ok(vec![workspace::load_with(
+            None,
+            args.workspace,
+            &args.packages,
+            args.cargo.as_deref(),
+        )?]);
     }
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = args
             .manifest_path
             .iter()
             .map(|m| {
-                let h = s.spawn(move || workspace::load(Some(m), args.workspace, &args.packages));
+                let h = s.spawn(move || {
+                    workspace::load_with(
+                        Some(m),
+                        args.workspace,
+                        &args.packages,
+                        args.cargo.as_deref(),
+                    )
+                });
                 (m, h)
             })
             .collect();
