@@ -345,7 +345,10 @@ mod tests {
     #[test]
     fn an_unknown_key_names_the_known_keys() {
         let e = metadata(serde_json::json!({ "dney": ["missing_repr_c"] })).unwrap_err();
-        assert!(e.contains("unknown key `dney` in here; did you mean `deny`?"), "{e}");
+        assert!(
+            e.contains("unknown key `dney` in here; did you mean `deny`?"),
+            "{e}"
+        );
         assert!(
             e.contains("known keys: deny, warn, allow, test, pairs, borrowed, headers"),
             "{e}"
@@ -395,7 +398,8 @@ mod tests {
         assert!(e.contains("both in `--deny` and in `--allow`"), "{e}");
         // Across levels, the nearer one wins, as before.
         let mut l = metadata(serde_json::json!({ "deny": ["panic_across_ffi"] })).unwrap();
-        l.apply_flags(&[], &[], &["panic_across_ffi".into()]).unwrap();
+        l.apply_flags(&[], &[], &["panic_across_ffi".into()])
+            .unwrap();
         assert_eq!(l.get("panic_across_ffi"), Level::Allow);
     }
 

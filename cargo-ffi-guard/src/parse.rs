@@ -61,7 +61,11 @@ thread_local! {
 /// rustc and syn skip it; the newline stays, so lines keep their numbers).
 /// A shadow of the same text (see `workspace`) must be built from this.
 pub fn lexed_part(text: &str) -> (&str, Option<String>) {
-    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let rest = &text[bom..];
     if rest.starts_with("#!") && !rest[2..].trim_start().starts_with('[') {
         let end = rest.find('\n').unwrap_or(rest.len());
@@ -277,7 +281,10 @@ fn nesting(text: &str) -> usize {
 }
 
 fn memchr(b: &[u8], from: usize, c: u8) -> usize {
-    b[from..].iter().position(|&x| x == c).map_or(b.len(), |p| from + p)
+    b[from..]
+        .iter()
+        .position(|&x| x == c)
+        .map_or(b.len(), |p| from + p)
 }
 
 /// The index after the closing `"` of a string whose body starts at `i`.
@@ -298,7 +305,8 @@ fn raw_string_start(b: &[u8], i: usize) -> Option<(usize, usize)> {
     let prev_ident = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
     let prefixed = i > 0 && (b[i - 1] == b'b' || b[i - 1] == b'c');
     let before_prefix = i > 1 && (b[i - 2].is_ascii_alphanumeric() || b[i - 2] == b'_');
-    if prev_ident && !(prefixed && !before_prefix) {
+    // Inside an identifier, unless that identifier is just the `b`/`c` prefix.
+    if prev_ident && (!prefixed || before_prefix) {
         return None;
     }
     let mut j = i + 1;
@@ -472,7 +480,8 @@ mod tests {
 
     #[test]
     fn a_broken_statement_loses_its_item_only() {
-        let p = parse("fn a() {}\nstatic X: u8 = ;\nfn b() { let x = 1 über; }\nfn c() {}\n").unwrap();
+        let p =
+            parse("fn a() {}\nstatic X: u8 = ;\nfn b() { let x = 1 über; }\nfn c() {}\n").unwrap();
         assert_eq!(names(&p), ["a", "c"]);
         let lines: Vec<_> = p.lost.iter().map(|l| l.lines).collect();
         assert_eq!(lines, [(2, 2), (3, 3)]);
@@ -512,7 +521,10 @@ mod tests {
 
     #[test]
     fn nesting_skips_strings_comments_and_chars() {
-        assert_eq!(nesting("f(\"((\", '(', r#\"(\"#, /* ( /* ( */ */ 'a) // (\n"), 1);
+        assert_eq!(
+            nesting("f(\"((\", '(', r#\"(\"#, /* ( /* ( */ */ 'a) // (\n"),
+            1
+        );
         assert_eq!(nesting("{ { } ( [ ] ) }"), 3);
         assert_eq!(nesting("fn f<'a>(x: &'a u8) -> (u8) {}"), 1);
     }
@@ -521,7 +533,9 @@ mod tests {
     fn a_shebang_line_is_skipped_and_lines_kept() {
         let p = parse("#!/usr/bin/env run\nfn a() {}\n").unwrap();
         assert_eq!(names(&p), ["a"]);
-        let syn::Item::Fn(f) = &p.ast.items[0] else { panic!() };
+        let syn::Item::Fn(f) = &p.ast.items[0] else {
+            panic!()
+        };
         assert_eq!(f.sig.ident.span().start().line, 2);
     }
 }

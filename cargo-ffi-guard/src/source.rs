@@ -21,12 +21,18 @@ pub enum Unread {
     /// Nothing at that path.
     Missing,
     /// The path, symlinks resolved, is outside the workspace root.
-    Outside { resolved: PathBuf },
+    Outside {
+        resolved: PathBuf,
+    },
     /// A symlink loop (or a chain too long to follow).
     SymlinkLoop,
     /// Something that is not a regular file: `a directory`, `a FIFO`, ...
-    NotAFile { what: &'static str },
-    TooLarge { bytes: u64 },
+    NotAFile {
+        what: &'static str,
+    },
+    TooLarge {
+        bytes: u64,
+    },
     NotUtf8,
     Io(String),
 }
@@ -119,7 +125,9 @@ fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 fn classify(e: &std::io::Error) -> Unread {
     match e.kind() {
         std::io::ErrorKind::NotFound => Unread::Missing,
-        std::io::ErrorKind::IsADirectory => Unread::NotAFile { what: "a directory" },
+        std::io::ErrorKind::IsADirectory => Unread::NotAFile {
+            what: "a directory",
+        },
         _ if is_loop(e) => Unread::SymlinkLoop,
         _ => Unread::Io(e.to_string()),
     }
@@ -162,7 +170,8 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("ffi-guard-source-{name}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("ffi-guard-source-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         canonical_root(&d)
@@ -172,8 +181,15 @@ mod tests {
     fn a_path_out_of_the_root_is_refused_before_it_is_opened() {
         let root = scratch("outside");
         let up = root.join("../../../../../../../../../../etc/passwd");
-        for p in [up.as_path(), Path::new("/etc/passwd"), Path::new("/proc/self/environ")] {
-            assert!(matches!(resolve(p, &root), Err(Unread::Outside { .. })), "{p:?}");
+        for p in [
+            up.as_path(),
+            Path::new("/etc/passwd"),
+            Path::new("/proc/self/environ"),
+        ] {
+            assert!(
+                matches!(resolve(p, &root), Err(Unread::Outside { .. })),
+                "{p:?}"
+            );
         }
     }
 
@@ -182,19 +198,32 @@ mod tests {
     fn links_out_loops_fifos_and_directories_are_named() {
         let root = scratch("kinds");
         std::os::unix::fs::symlink("/etc/passwd", root.join("out.rs")).unwrap();
-        assert!(matches!(resolve(&root.join("out.rs"), &root), Err(Unread::Outside { .. })));
+        assert!(matches!(
+            resolve(&root.join("out.rs"), &root),
+            Err(Unread::Outside { .. })
+        ));
         std::os::unix::fs::symlink(root.join("b.rs"), root.join("a.rs")).unwrap();
         std::os::unix::fs::symlink(root.join("a.rs"), root.join("b.rs")).unwrap();
         assert_eq!(resolve(&root.join("a.rs"), &root), Err(Unread::SymlinkLoop));
         std::fs::create_dir(root.join("dir.rs")).unwrap();
         let dir = resolve(&root.join("dir.rs"), &root).unwrap();
-        assert_eq!(read(&dir), Err(Unread::NotAFile { what: "a directory" }));
+        assert_eq!(
+            read(&dir),
+            Err(Unread::NotAFile {
+                what: "a directory"
+            })
+        );
         let fifo = root.join("pipe.rs");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
             let started = std::time::Instant::now();
             let fifo = resolve(&fifo, &root).unwrap();
-            assert_eq!(read(&fifo), Err(Unread::NotAFile { what: "a FIFO (named pipe)" }));
+            assert_eq!(
+                read(&fifo),
+                Err(Unread::NotAFile {
+                    what: "a FIFO (named pipe)"
+                })
+            );
             assert!(started.elapsed() < std::time::Duration::from_secs(2));
         }
         assert_eq!(resolve(&root.join("none.rs"), &root), Err(Unread::Missing));

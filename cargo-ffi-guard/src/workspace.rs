@@ -25,7 +25,9 @@ pub enum WorkspaceError {
         "`{0}` is not inside a crate (no Cargo.toml there or in any parent directory); run in a crate or pass `--manifest-path path/to/Cargo.toml`"
     )]
     NoManifestFound(PathBuf),
-    #[error("cannot run `{cargo}` for `cargo metadata`: {error}; pass `--cargo` the path of a cargo binary")]
+    #[error(
+        "cannot run `{cargo}` for `cargo metadata`: {error}; pass `--cargo` the path of a cargo binary"
+    )]
     CannotRunCargo { cargo: String, error: String },
     #[error("`cargo metadata` failed for `{path}`:\n{message}")]
     Metadata { path: String, message: String },
@@ -87,7 +89,10 @@ pub fn load_with(
         cmd.cargo_path(cargo);
     }
     let program = cargo.map_or_else(
-        || std::env::var_os("CARGO").map_or_else(|| "cargo".to_owned(), |c| c.to_string_lossy().into_owned()),
+        || {
+            std::env::var_os("CARGO")
+                .map_or_else(|| "cargo".to_owned(), |c| c.to_string_lossy().into_owned())
+        },
         |c| c.display().to_string(),
     );
     // The package the user points at: the manifest given, or the nearest
@@ -213,8 +218,7 @@ pub fn load_crate(pkg: &PackageSpec) -> Crate {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_PARSE_THREADS);
-    let parallel = workers > 1 && roots.iter().any(|j| j.text.len() > PARALLEL_MIN_BYTES);
-    if parallel {
+    if workers > 1 {
         if let Some(()) = loader.parse_on_workers(roots, workers) {
             return loader.finish(pkg);
         }
@@ -274,9 +278,6 @@ fn finish(
 
 /// Parse threads per crate (the lint threads of other packages run too).
 const MAX_PARSE_THREADS: usize = 4;
-/// A crate whose root files are all smaller than this is parsed on one
-/// thread: starting workers would cost more than it saves.
-const PARALLEL_MIN_BYTES: usize = 16 << 10;
 /// Modules nested deeper than this (inline or through files) are not read:
 /// module paths are kept per module, so memory grows with the square of
 /// the depth. Real crates stay under ten.
@@ -335,7 +336,8 @@ fn parse_job(job: Job, check: bool) -> FileOut {
     let parsed = match parse::parse(&job.text) {
         Ok(parsed) => parsed,
         Err(lost) => {
-            out.errors.push(lost_error(&job.rel, lost, Problem::WholeFile));
+            out.errors
+                .push(lost_error(&job.rel, lost, Problem::WholeFile));
             return out;
         }
     };
@@ -351,7 +353,10 @@ fn parse_job(job: Job, check: bool) -> FileOut {
     let child_dir = if job.mod_rs {
         dir.clone()
     } else {
-        let stem = job.path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let stem = job
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
         dir.join(stem.unwrap_or_default())
     };
     find_mods(
@@ -439,7 +444,8 @@ impl Loader {
     fn roots(&mut self, pkg: &PackageSpec) -> Vec<Job> {
         let mut jobs = Vec::new();
         for (t, target) in pkg.targets.iter().enumerate() {
-            self.targets.push((target.name.clone(), target.kind.clone()));
+            self.targets
+                .push((target.name.clone(), target.kind.clone()));
             let label = format!("{} target `{}`", target.kind, target.name);
             let at = Site::Manifest { label };
             jobs.extend(self.admit(&target.src_path, vec!["crate".to_owned()], true, t, &at));
@@ -510,7 +516,9 @@ impl Loader {
             Site::Decl { from, line, column } => (from.clone(), *line, *column),
         };
         let what = match at {
-            Site::Manifest { label } => format!("the root file of the {label} declared in Cargo.toml, `{rel}`,"),
+            Site::Manifest { label } => {
+                format!("the root file of the {label} declared in Cargo.toml, `{rel}`,")
+            }
             Site::Decl { .. } => format!("`{rel}`"),
         };
         let (problem, path, line, column) = match why {
@@ -699,7 +707,9 @@ impl Loader {
 
 /// Where a file was asked for: the manifest (a target's root) or a `mod`.
 enum Site {
-    Manifest { label: String },
+    Manifest {
+        label: String,
+    },
     Decl {
         from: String,
         line: usize,
@@ -790,5 +800,78 @@ fn find_mods(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every item's name and position, file by file.
+    fn positions(files: &[SourceFile]) -> Vec<(String, Vec<(String, usize, usize)>)> {
+        let mut out: Vec<_> = files
+            .iter()
+            .map(|f| {
+                let items = f
+                    .ast
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        syn::Item::Fn(f) => Some(&f.sig.ident),
+                        syn::Item::Struct(s) => Some(&s.ident),
+                        _ => None,
+                    })
+                    .map(|id| {
+                        let p = id.span().start();
+                        (id.to_string(), p.line, p.column)
+                    })
+                    .collect();
+                (f.path.clone(), items)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn trees_parsed_on_workers_read_the_same_on_the_linting_thread() {
+        let dir = std::env::temp_dir().join(format!("ffi-guard-workers-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src/b")).unwrap();
+        let files = [
+            ("src/lib.rs", "//! ünïcödé 🦀\nmod a;\nmod b;\npub fn root() {}\n"),
+            ("src/a.rs", "\u{feff}#!/shebang\npub struct Ä;\n  pub fn a_fn() { let _ = \"€€\"; }\n"),
+            ("src/b/mod.rs", "mod c;\n\n\n    pub fn b_fn() {}\n"),
+            ("src/b/c.rs", "pub fn c1() {}\npub fn c2(x: Box<FnMut() -> u8 + 'static>) {}\npub fn c3() {}\n"),
+        ];
+        for (p, t) in files {
+            std::fs::write(dir.join(p), t).unwrap();
+        }
+        let pkg = PackageSpec {
+            name: "w".to_owned(),
+            root: dir.clone(),
+            workspace_root: dir.clone(),
+            targets: vec![TargetSpec {
+                name: "w".to_owned(),
+                kind: "lib".to_owned(),
+                src_path: dir.join("src/lib.rs"),
+            }],
+            metadata: serde_json::Value::Null,
+        };
+        let mut parallel = Loader::new(&pkg);
+        let roots = parallel.roots(&pkg);
+        assert_eq!(parallel.parse_on_workers(roots, 2), Some(()));
+        let mut here = Loader::new(&pkg);
+        let roots = here.roots(&pkg);
+        here.parse_here(roots);
+        let (p, h) = (positions(&parallel.files), positions(&here.files));
+        assert_eq!(p.len(), 4);
+        assert_eq!(p, h);
+        let lost = |l: &Loader| -> Vec<(String, usize, usize)> {
+            l.errors.iter().map(|e| (e.path.clone(), e.line, e.column)).collect()
+        };
+        assert_eq!(lost(&parallel), lost(&here));
+        assert_eq!(lost(&here).len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

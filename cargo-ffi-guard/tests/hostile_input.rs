@@ -108,7 +108,7 @@ fn files_outside_the_workspace_are_never_read() {
         let o = check(&dir, &["--format", format]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         let all = text(&o);
-        assert_eq!(all.matches("path_outside_workspace").count() >= 3, true, "{all}");
+        assert!(all.matches("path_outside_workspace").count() >= 3, "{all}");
         assert!(!all.contains("hunter2"), "{all}");
         assert!(!all.contains(first), "{all}");
     }
@@ -121,7 +121,11 @@ fn a_lib_path_or_a_root_symlink_out_of_the_workspace_is_refused() {
     let started = Instant::now();
     let o = check(&dir, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("error[path_outside_workspace]"), "{}", text(&o));
+    assert!(
+        text(&o).contains("error[path_outside_workspace]"),
+        "{}",
+        text(&o)
+    );
     assert!(text(&o).contains("Cargo.toml"), "{}", text(&o));
     let _ = fs::remove_dir_all(&dir);
 
@@ -165,10 +169,19 @@ fn fifos_directories_loops_and_huge_files_are_named_not_waited_on() {
     let elapsed = started.elapsed();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("`src/pipe.rs` is a FIFO (named pipe), not a file"), "{out}");
-    assert!(out.contains("`src/folder.rs` is a directory, not a file"), "{out}");
+    assert!(
+        out.contains("`src/pipe.rs` is a FIFO (named pipe), not a file"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`src/folder.rs` is a directory, not a file"),
+        "{out}"
+    );
     assert!(out.contains("`src/looped.rs` is a symlink loop"), "{out}");
-    assert!(out.contains("`src/big.rs` is 8192 MiB, over the 16 MiB limit"), "{out}");
+    assert!(
+        out.contains("`src/big.rs` is 8192 MiB, over the 16 MiB limit"),
+        "{out}"
+    );
     // Only the truly missing file is called missing, and worded as such.
     assert_eq!(out.matches("file not found").count(), 1, "{out}");
     assert!(out.contains("file not found for module `missing`"), "{out}");
@@ -183,6 +196,8 @@ fn fifos_directories_loops_and_huge_files_are_named_not_waited_on() {
 /// that one child.
 #[cfg(target_os = "linux")]
 fn check_peak_mib(dir: &Path) -> (Option<i32>, u64) {
+    // Waited for below with `wait4`, which also returns the child's usage.
+    #[allow(clippy::zombie_processes)]
     let child = bin()
         .arg("check")
         .current_dir(dir)
@@ -216,7 +231,11 @@ fn four_thousand_nested_modules_lint_in_under_200_mb() {
     assert_eq!(code, Some(1));
     assert!(mib < 200, "{mib} MiB");
     let o = check(&dir, &[]);
-    assert!(text(&o).contains("more than 256 levels deep"), "{}", text(&o));
+    assert!(
+        text(&o).contains("more than 256 levels deep"),
+        "{}",
+        text(&o)
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -224,7 +243,11 @@ fn four_thousand_nested_modules_lint_in_under_200_mb() {
 #[test]
 fn a_chain_of_five_thousand_path_files_stays_bounded() {
     let n = 5000;
-    let dir = krate("chain", "", &[("src/lib.rs", "#[path = \"m0.rs\"]\nmod m;\n")]);
+    let dir = krate(
+        "chain",
+        "",
+        &[("src/lib.rs", "#[path = \"m0.rs\"]\nmod m;\n")],
+    );
     for i in 0..n {
         fs::write(
             dir.join(format!("src/m{i}.rs")),
@@ -236,7 +259,11 @@ fn a_chain_of_five_thousand_path_files_stays_bounded() {
     assert_eq!(code, Some(1));
     assert!(mib < 200, "{mib} MiB");
     let o = check(&dir, &[]);
-    assert!(text(&o).contains("nested more than 64 modules deep"), "{}", text(&o));
+    assert!(
+        text(&o).contains("nested more than 64 modules deep"),
+        "{}",
+        text(&o)
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -252,8 +279,16 @@ fn a_hundred_thousand_nested_parentheses_are_a_parse_error() {
     let o = check(&dir, &[]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{}", &out[..out.len().min(2000)]);
-    assert!(out.contains("error[parse_error]"), "{}", &out[..out.len().min(2000)]);
-    assert!(out.contains("no_mangle_rust_abi"), "{}", &out[..out.len().min(2000)]);
+    assert!(
+        out.contains("error[parse_error]"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+    assert!(
+        out.contains("no_mangle_rust_abi"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -344,7 +379,10 @@ fn check_runs_only_the_cargo_it_is_given() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let args = fs::read_to_string(&marker).unwrap();
     assert!(args.starts_with("metadata"), "{args}");
-    assert!(args.contains("--no-deps") && args.contains("--offline"), "{args}");
+    assert!(
+        args.contains("--no-deps") && args.contains("--offline"),
+        "{args}"
+    );
 
     let o = check(&dir, &["--cargo", "/nonexistent/cargo"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
