@@ -61,6 +61,19 @@ pub struct ParseError {
     pub problem: Problem,
 }
 
+impl ParseError {
+    /// Where the error is, as a diagnostic's (empty) span.
+    pub fn span(&self) -> crate::diag::Span {
+        crate::diag::Span {
+            file: self.path.clone(),
+            line: self.line,
+            column: self.column,
+            end_line: self.line,
+            end_column: self.column,
+        }
+    }
+}
+
 /// What [`ParseError`] means for what was linted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {

@@ -807,8 +807,11 @@ fn find_mods(
 mod tests {
     use super::*;
 
+    /// Per file, each item's name, line and column.
+    type ItemPositions = Vec<(String, Vec<(String, usize, usize)>)>;
+
     /// Every item's name and position, file by file.
-    fn positions(files: &[SourceFile]) -> Vec<(String, Vec<(String, usize, usize)>)> {
+    fn positions(files: &[SourceFile]) -> ItemPositions {
         let mut out: Vec<_> = files
             .iter()
             .map(|f| {
@@ -839,10 +842,19 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("src/b")).unwrap();
         let files = [
-            ("src/lib.rs", "//! ünïcödé 🦀\nmod a;\nmod b;\npub fn root() {}\n"),
-            ("src/a.rs", "\u{feff}#!/shebang\npub struct Ä;\n  pub fn a_fn() { let _ = \"€€\"; }\n"),
+            (
+                "src/lib.rs",
+                "//! ünïcödé 🦀\nmod a;\nmod b;\npub fn root() {}\n",
+            ),
+            (
+                "src/a.rs",
+                "\u{feff}#!/shebang\npub struct Ä;\n  pub fn a_fn() { let _ = \"€€\"; }\n",
+            ),
             ("src/b/mod.rs", "mod c;\n\n\n    pub fn b_fn() {}\n"),
-            ("src/b/c.rs", "pub fn c1() {}\npub fn c2(x: Box<FnMut() -> u8 + 'static>) {}\npub fn c3() {}\n"),
+            (
+                "src/b/c.rs",
+                "pub fn c1() {}\npub fn c2(x: Box<FnMut() -> u8 + 'static>) {}\npub fn c3() {}\n",
+            ),
         ];
         for (p, t) in files {
             std::fs::write(dir.join(p), t).unwrap();
@@ -868,7 +880,10 @@ mod tests {
         assert_eq!(p.len(), 4);
         assert_eq!(p, h);
         let lost = |l: &Loader| -> Vec<(String, usize, usize)> {
-            l.errors.iter().map(|e| (e.path.clone(), e.line, e.column)).collect()
+            l.errors
+                .iter()
+                .map(|e| (e.path.clone(), e.line, e.column))
+                .collect()
         };
         assert_eq!(lost(&parallel), lost(&here));
         assert_eq!(lost(&here).len(), 1);

@@ -1,6 +1,6 @@
 //! `parse_error`: a file of the module tree that syn cannot parse.
 
-use crate::diag::{Diagnostic, Level, Span};
+use crate::diag::{Diagnostic, Level};
 use crate::lints::Lint;
 use crate::model::{Crate, Problem};
 
@@ -58,13 +58,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
             }
             Problem::OutsideWorkspace => continue,
         };
-        let span = Span {
-            file: e.path.clone(),
-            line: e.line,
-            column: e.column,
-            end_line: e.line,
-            end_column: e.column,
-        };
+        let span = e.span();
         let message = match e.problem {
             Problem::MissingModule => e.message.clone(),
             _ => format!("cannot parse `{}`: {}", e.path, e.message),

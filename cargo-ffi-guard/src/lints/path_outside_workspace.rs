@@ -2,7 +2,7 @@
 //! leads out of the workspace root. The front end (`workspace::Loader`, with
 //! `source::resolve`) refuses to open such a file; this lint reports it.
 
-use crate::diag::{Diagnostic, Level, Span};
+use crate::diag::{Diagnostic, Level};
 use crate::lints::Lint;
 use crate::model::{Crate, Problem};
 
@@ -47,13 +47,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
         if e.problem != Problem::OutsideWorkspace {
             continue;
         }
-        let span = Span {
-            file: e.path.clone(),
-            line: e.line,
-            column: e.column,
-            end_line: e.line,
-            end_column: e.column,
-        };
+        let span = e.span();
         out.push(
             Diagnostic::new(LINT.name, span, e.message.clone())
                 .help("move the file into the workspace, or point the path at a file inside it"),
