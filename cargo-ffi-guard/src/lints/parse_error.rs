@@ -54,7 +54,7 @@ fn check(krate: &Crate, out: &mut Vec<Diagnostic>) {
                 format!("lines {first}-{last} were not linted; the rest of the file was")
             }
             Problem::MissingModule => {
-                "create the file, or fix the module's name or `#[path]`".to_owned()
+                "create the file, or fix the path or module name that points to it".to_owned()
             }
             Problem::OutsideWorkspace => continue,
         };
