@@ -147,7 +147,9 @@ fn empty_file() -> syn::File {
 }
 
 /// The file's inner attributes and items, each item parsed on its own: one
-/// that does not parse is skipped to its end and noted in `lost`.
+/// that does not parse is skipped to its end and noted in `lost`, except
+/// that a container (`impl`, `trait`, `mod`, extern block) whose header
+/// parses keeps its members that parse.
 fn items_recovering(input: ParseStream<'_>, lost: &mut Vec<Lost>) -> syn::Result<syn::File> {
     let attrs = match input.fork().call(syn::Attribute::parse_inner) {
         Ok(_) => input.call(syn::Attribute::parse_inner)?,
@@ -162,14 +164,17 @@ fn items_recovering(input: ParseStream<'_>, lost: &mut Vec<Lost>) -> syn::Result
                 items.push(item);
             }
             Err(e) => {
-                let (first, last) = skip_item(input)?;
-                let at = e.span().start();
-                lost.push(Lost {
-                    line: at.line.max(1),
-                    column: at.column + 1,
-                    message: e.to_string(),
-                    lines: (first.start().line, last.end().line),
-                });
+                let tokens = skip_item(input)?;
+                let mut inner = Vec::new();
+                let pruned = prune_container(&tokens, &mut inner, 0)
+                    .and_then(|t| syn::parse2::<syn::Item>(t.into_iter().collect()).ok());
+                match pruned {
+                    Some(item) => {
+                        items.push(item);
+                        lost.extend(inner);
+                    }
+                    None => lost.push(lost_part(&tokens, &e)),
+                }
             }
         }
     }
@@ -180,33 +185,134 @@ fn items_recovering(input: ParseStream<'_>, lost: &mut Vec<Lost>) -> syn::Result
     })
 }
 
-/// Consume the tokens of one item that does not parse: up to a `;`, or a
-/// `{ .. }` group (and a `;` right after it, as in `static S: T = T { .. };`).
-/// Returns the spans of the first and last token consumed.
-fn skip_item(input: ParseStream<'_>) -> syn::Result<(Span, Span)> {
+/// `tokens` (one item or member) lost, for the error `e`.
+fn lost_part(tokens: &[TokenTree], e: &syn::Error) -> Lost {
+    let at = e.span().start();
+    let first = tokens.first().map_or(at.line, |t| t.span().start().line);
+    let last = tokens.last().map_or(at.line, |t| t.span().end().line);
+    Lost {
+        line: at.line.max(1),
+        column: at.column + 1,
+        message: e.to_string(),
+        lines: (first, last.max(first)),
+    }
+}
+
+/// Consume the tokens of one item that does not parse (see [`item_end`]).
+fn skip_item(input: ParseStream<'_>) -> syn::Result<Vec<TokenTree>> {
     input.step(|cursor| {
         let mut rest = *cursor;
-        let first = rest.span();
-        let mut last = first;
+        let mut ahead = Vec::new();
         while let Some((tt, next)) = rest.token_tree() {
-            last = tt.span();
+            ahead.push(tt);
             rest = next;
-            match &tt {
-                TokenTree::Punct(p) if p.as_char() == ';' => break,
-                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
-                    if let Some((p, next)) = rest.punct()
-                        && p.as_char() == ';'
-                    {
-                        last = p.span();
-                        rest = next;
-                    }
-                    break;
-                }
-                _ => {}
+        }
+        let n = item_end(&ahead);
+        let mut rest = *cursor;
+        for _ in 0..n {
+            if let Some((_, next)) = rest.token_tree() {
+                rest = next;
             }
         }
-        Ok(((first, last), rest))
+        ahead.truncate(n);
+        Ok((ahead, rest))
     })
+}
+
+/// Where the item starting `tokens` ends: after a `;`, or after a `{ .. }`
+/// group (and a `;` right after it, as in `static S: T = T { .. };`).
+fn item_end(tokens: &[TokenTree]) -> usize {
+    for (i, tt) in tokens.iter().enumerate() {
+        match tt {
+            TokenTree::Punct(p) if p.as_char() == ';' => return i + 1,
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                let semi =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ';');
+                return i + 1 + usize::from(semi);
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// The tokens of a container item (`impl`, `trait`, `mod`, extern block)
+/// without its members that do not parse (noted in `lost`, each with its
+/// lines); members that are containers are pruned the same way. `None` when
+/// `tokens` is not such an item or its header does not parse. Fn bodies are
+/// never pruned: a statement left out would change what the lints see.
+fn prune_container(
+    tokens: &[TokenTree],
+    lost: &mut Vec<Lost>,
+    depth: usize,
+) -> Option<Vec<TokenTree>> {
+    let (TokenTree::Group(body), header) = tokens.split_last()? else {
+        return None;
+    };
+    if depth > MAX_MACRO_DEPTH || body.delimiter() != Delimiter::Brace || !is_container(header) {
+        return None;
+    }
+    let with_body = |members: Vec<TokenTree>| -> Vec<TokenTree> {
+        let mut group = Group::new(Delimiter::Brace, members.into_iter().collect());
+        group.set_span(body.span());
+        header
+            .iter()
+            .cloned()
+            .chain([TokenTree::Group(group)])
+            .collect()
+    };
+    let parses = |t: Vec<TokenTree>| syn::parse2::<syn::Item>(t.into_iter().collect());
+    let mut members: Vec<TokenTree> = body.stream().into_iter().collect();
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    while !members.is_empty() {
+        let rest = members.split_off(item_end(&members));
+        let member = std::mem::replace(&mut members, rest);
+        match parses(with_body(member.clone())) {
+            Ok(_) => kept.extend(member),
+            Err(e) => {
+                let mut inner = Vec::new();
+                match prune_container(&member, &mut inner, depth + 1) {
+                    Some(pruned) if parses(with_body(pruned.clone())).is_ok() => {
+                        kept.extend(pruned);
+                        dropped.extend(inner);
+                    }
+                    _ => dropped.push(lost_part(&member, &e)),
+                }
+            }
+        }
+    }
+    let whole = with_body(kept);
+    parses(whole.clone()).ok()?;
+    lost.extend(dropped);
+    Some(whole)
+}
+
+/// Whether an item's tokens before its `{ .. }` are those of an item whose
+/// braces hold items: `impl`, `trait`, `mod`, an extern block.
+fn is_container(header: &[TokenTree]) -> bool {
+    let words: Vec<String> = header
+        .iter()
+        .filter_map(|t| match t {
+            TokenTree::Ident(i) => Some(i.to_string()),
+            _ => None,
+        })
+        .collect();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let container = has("impl") || has("trait") || has("mod") || has("extern");
+    let other = [
+        "fn",
+        "struct",
+        "enum",
+        "union",
+        "macro_rules",
+        "crate",
+        "static",
+        "const",
+        "type",
+    ]
+    .iter()
+    .any(|w| has(w));
+    container && !other
 }
 
 /// The deepest nesting of `(`, `[`, `{` in `text`, outside comments, strings
@@ -469,6 +575,46 @@ mod tests {
         assert_eq!(p.lost.len(), 1, "{:?}", p.lost);
         assert_eq!(p.lost[0].lines, (2, 4));
         assert_eq!(p.lost[0].line, 2);
+    }
+
+    #[test]
+    fn a_container_keeps_its_members_that_parse() {
+        let src = "pub struct S;\n\
+                   impl S {\n    \
+                   pub fn good(&self) {}\n    \
+                   pub fn bad<'a, R>(f: Box<FnMut(u8) -> R + 'a>) -> R {\n        \
+                   loop {}\n    \
+                   }\n    \
+                   pub fn also_good(&self) {}\n\
+                   }\n\
+                   mod m {\n    \
+                   extern \"C\" { fn kept(); }\n    \
+                   trait T { fn t(x: Box<Fn() -> u8 + 'static>); fn u(); }\n\
+                   }\n";
+        let p = parse(src).unwrap();
+        let syn::Item::Impl(imp) = &p.ast.items[1] else {
+            panic!("{:?}", p.lost)
+        };
+        let names: Vec<String> = imp
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["good", "also_good"]);
+        let syn::Item::Mod(m) = &p.ast.items[2] else {
+            panic!("{:?}", p.lost)
+        };
+        let inner = &m.content.as_ref().unwrap().1;
+        assert_eq!(inner.len(), 2);
+        let syn::Item::Trait(t) = &inner[1] else {
+            panic!()
+        };
+        assert_eq!(t.items.len(), 1);
+        let lines: Vec<_> = p.lost.iter().map(|l| l.lines).collect();
+        assert_eq!(lines, [(4, 6), (11, 11)]);
     }
 
     #[test]
