@@ -417,3 +417,22 @@ fn a_file_syn_rejects_keeps_every_item_that_parses() {
         "lines 5-8 were not linted; the rest of the file was"
     );
 }
+
+/// `test` reads the same table: a typo stops it before any test runs.
+#[test]
+fn test_rejects_an_unknown_key_before_running_anything() {
+    let dir = krate(
+        "test-dney",
+        "[package.metadata.ffi-guard]\ndney = [\"missing_repr_c\"]\n",
+        &[("src/lib.rs", "pub fn f() {}\n")],
+    );
+    let o = bin()
+        .args(["test", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("unknown key `dney`"), "{}", text(&o));
+    assert!(!dir.join("target").exists(), "{}", text(&o));
+    let _ = fs::remove_dir_all(&dir);
+}
