@@ -108,12 +108,14 @@ pub fn read(resolved: &Path) -> Result<String, Unread> {
 
 /// Open for reading without blocking: opening a FIFO with no writer would
 /// otherwise wait forever. The file's type is checked on the open handle.
+/// The path is already resolved, so its last component is no symlink: one
+/// that appears there since is not followed (`O_NOFOLLOW`).
 #[cfg(unix)]
 fn open_nonblocking(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)
 }
 
