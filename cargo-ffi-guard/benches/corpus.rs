@@ -76,7 +76,7 @@ fn manifests() -> Vec<PathBuf> {
 fn check_each(manifests: &[PathBuf], read_deps: bool) -> usize {
     let mut n = 0;
     for m in manifests {
-        let Ok(ws) = workspace::load_with(Some(m), false, &[], read_deps) else {
+        let Ok(ws) = workspace::load_with(Some(m), false, &[], read_deps, None) else {
             continue;
         };
         let levels = vec![Levels::default(); ws.packages.len()];

@@ -11,14 +11,17 @@ pub mod deps;
 pub mod diag;
 pub mod emit;
 pub mod engine;
+pub mod fence;
 pub mod fix;
 pub mod flow;
 pub mod headers;
 pub mod index;
 pub mod lints;
 pub mod model;
+pub mod parse;
 pub mod reports;
 pub mod source;
+pub mod span_map;
 pub mod surface;
 pub mod workspace;
 
@@ -112,6 +115,10 @@ pub struct CheckArgs {
     /// Read only the crate's own sources, not its dependencies' declarations
     #[arg(long)]
     pub no_deps: bool,
+    /// The cargo that runs `cargo metadata` (default: `$CARGO`, else `cargo`
+    /// on PATH); on untrusted code, a toolchain's own cargo, not rustup's proxy
+    #[arg(long, value_name = "PATH")]
+    pub cargo: Option<PathBuf>,
 }
 
 /// `--message-format`: cargo's names for its output formats.

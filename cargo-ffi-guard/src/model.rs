@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::index::{FnDef, FnLoc, Index, ItemLoc};
-pub use crate::source::{ParseError, SourceFile};
+pub use crate::source::{ParseError, Problem, SourceFile};
 
 /// One package's targets (lib, bins, examples, tests, benches), parsed.
 /// Built once per package.

@@ -24,11 +24,40 @@ pub struct SourceFile {
     pub macro_types: Vec<(usize, usize)>,
 }
 
-/// A file that did not parse: where syn stopped and what it said.
+/// A file, or part of one, that was not read or did not parse: where, and
+/// what was said.
 #[derive(Debug, Clone)]
 pub struct ParseError {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub message: String,
+    pub problem: Problem,
+}
+
+impl ParseError {
+    /// Where the error is, as a diagnostic's (empty) span.
+    pub fn span(&self) -> crate::diag::Span {
+        crate::diag::Span {
+            file: self.path.clone(),
+            line: self.line,
+            column: self.column,
+            end_line: self.line,
+            end_column: self.column,
+        }
+    }
+}
+
+/// What [`ParseError`] means for what was linted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Nothing of the file was linted (not read, or not Rust tokens).
+    WholeFile,
+    /// These lines (first, last) of the file were not linted; the rest was.
+    Lines(usize, usize),
+    /// The file of a `mod x;` does not exist; the error is at the `mod`.
+    MissingModule,
+    /// The file is outside the workspace root and was not opened
+    /// (`path_outside_workspace`, not `parse_error`).
+    OutsideWorkspace,
 }

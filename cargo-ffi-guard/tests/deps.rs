@@ -48,6 +48,7 @@ fn lint_app(dir: &Path) -> (Found, (usize, usize, usize)) {
         false,
         &["fixture-app".to_owned()],
         true,
+        None,
     )
     .unwrap();
     assert_eq!(ws.deps_note, None);

@@ -205,6 +205,7 @@ fn load_all(args: &CheckArgs) -> anyhow::Result<Vec<workspace::Workspace>> {
             args.workspace,
             &args.packages,
             !args.no_deps,
+            args.cargo.as_deref(),
         )?]);
     }
     let results: Vec<_> = std::thread::scope(|s| {
@@ -213,7 +214,13 @@ fn load_all(args: &CheckArgs) -> anyhow::Result<Vec<workspace::Workspace>> {
             .iter()
             .map(|m| {
                 let h = s.spawn(move || {
-                    workspace::load_with(Some(m), args.workspace, &args.packages, !args.no_deps)
+                    workspace::load_with(
+                        Some(m),
+                        args.workspace,
+                        &args.packages,
+                        !args.no_deps,
+                        args.cargo.as_deref(),
+                    )
                 });
                 (m, h)
             })
@@ -308,8 +315,8 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
             krate.files.len(),
             krate.files.iter().map(|f| f.text.len()).sum::<usize>(),
             started.elapsed(),
-            workspace::PARSE_NS.with(|c| c.get()) / 1_000_000,
-            workspace::EXPAND_NS.with(|c| c.get()) / 1_000_000,
+            crate::parse::PARSE_NS.with(|c| c.get()) / 1_000_000,
+            crate::parse::EXPAND_NS.with(|c| c.get()) / 1_000_000,
         );
         eprintln!(
             "{}: dependencies: {} parsed, {} cached, {} foreign fns known from them",
@@ -328,7 +335,9 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
             }
             if let Some(f) = krate.files.iter().find(|f| &f.path == file) {
                 texts.insert(file.clone(), f.text.clone());
-            } else if let Ok(t) = std::fs::read_to_string(p.root.join(file)) {
+            } else if let Ok(t) = read_inside(p, file) {
+                // A file that was not parsed (`Cargo.toml`, a file that is
+                // not Rust tokens): read with the same checks as any source.
                 texts.insert(file.clone(), t);
             }
         }
@@ -356,4 +365,11 @@ pub fn lint_package(p: &PackageSpec, levels: &Levels) -> (PackageReport, Vec<Str
         std::mem::forget(krate);
     }
     (report, outcome.internal_errors)
+}
+
+/// The text of `file` (relative to the package root), only when it is a
+/// regular file inside the workspace root: never a FIFO, never a secret.
+fn read_inside(p: &PackageSpec, file: &str) -> Result<String, crate::fence::Unread> {
+    let fence = crate::fence::canonical_root(&p.workspace_root);
+    crate::fence::read(&crate::fence::resolve(&p.root.join(file), &fence)?)
 }

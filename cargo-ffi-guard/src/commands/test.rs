@@ -74,6 +74,13 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
         cmd.env("FFI_GUARD_SUMMARY", "short");
     }
     let status = cmd.status().map_err(|e| cannot_run_cargo(&cargo, e))?;
+    if status.code() == Some(CARGO_USAGE_ERROR) {
+        eprintln!(
+            "error: `cargo test` did not run: it rejected its arguments ({}); see its message above",
+            args.cargo_args.join(" ")
+        );
+        return Ok(EXIT_CANNOT_RUN);
+    }
 
     let merged = reports::load(&dir)?;
     let failing = merged
@@ -114,6 +121,10 @@ pub fn run(args: &crate::TestArgs) -> anyhow::Result<u8> {
     let test_status = u8::from(!status.success() || failing > 0);
     Ok(test_status.max(check_status))
 }
+
+/// Cargo's exit status when it rejects its own command line (an unknown
+/// flag, a missing value); a build or test failure is 101.
+const CARGO_USAGE_ERROR: i32 = 1;
 
 /// `cargo metadata --no-deps` for the manifest, or for the current folder.
 pub(crate) fn metadata(manifest: Option<&Path>) -> anyhow::Result<Metadata> {
@@ -195,6 +206,16 @@ fn gate(metadata: &Metadata, manifest: Option<&Path>) -> anyhow::Result<Gate> {
             .find(|p| same(p.manifest_path.as_std_path(), m))
     });
     let workspace_manifest = metadata.workspace_root.join("Cargo.toml");
+    if let Some(p) = package {
+        crate::config::validate(
+            &p.metadata,
+            &format!("[package.metadata.ffi-guard] of `{}`", p.name),
+        )?;
+    }
+    crate::config::validate(
+        &metadata.workspace_metadata,
+        "[workspace.metadata.ffi-guard]",
+    )?;
     Ok(Gate::from_metadata(
         package.map(|p| (&p.metadata, p.manifest_path.as_str())),
         (&metadata.workspace_metadata, workspace_manifest.as_str()),

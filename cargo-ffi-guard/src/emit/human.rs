@@ -50,17 +50,19 @@ fn groups<'a>(r: &'a PackageReport, d: &'a Diagnostic, base: &Path) -> Vec<Group
         diag::Level::Deny => Level::ERROR,
         _ => Level::WARNING,
     };
-    let title = level.primary_title(d.message.as_str()).id(d.lint);
+    // Messages quote file names and source text: no control character of
+    // theirs reaches the terminal raw.
+    let title = level.primary_title(escape_controls(&d.message)).id(d.lint);
     let mut group = Group::with_title(title);
     if let Some(s) = snippet(r, &d.span, base, AnnotationKind::Primary) {
         group = group.element(s);
     }
     if let Some(h) = &d.help {
-        group = group.element(Level::HELP.message(h.as_str()));
+        group = group.element(Level::HELP.message(escape_controls(h)));
     }
     let mut all = vec![group];
     for rel in &d.related {
-        let mut g = Group::with_title(Level::NOTE.secondary_title(rel.message.as_str()));
+        let mut g = Group::with_title(Level::NOTE.secondary_title(escape_controls(&rel.message)));
         if let Some(s) = snippet(r, &rel.span, base, AnnotationKind::Context) {
             g = g.element(s);
         }
@@ -91,18 +93,40 @@ fn snippet<'a>(
         diag::byte_offset(&source, end_line - start_line + 1, span.end_column)
             .unwrap_or(source.len())
     };
+    // A zero-width span (where syn stopped) underlines the character there:
+    // one character, which may be several bytes (`ü`, `€`, an emoji).
     let end = if end <= start {
-        (start + 1).min(source.len())
+        source[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8())
     } else {
         end
     };
-    let path = display_path(&r.root.join(&span.file), base, &span.file);
+    let path = escape_controls(&display_path(&r.root.join(&span.file), base, &span.file));
     Some(
         Snippet::source(source)
             .line_start(start_line)
             .path(path)
             .annotation(kind.span(start..end)),
     )
+}
+
+/// A file name as it may be printed to a terminal: control characters (a
+/// newline, an escape sequence) are shown escaped, never sent raw.
+pub fn escape_controls(name: &str) -> String {
+    if !name.chars().any(char::is_control) {
+        return name.to_owned();
+    }
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `path` relative to `base` when it is inside it, else the package-relative path.

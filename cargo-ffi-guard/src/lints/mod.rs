@@ -17,6 +17,7 @@ pub mod missing_repr_c;
 pub mod no_mangle_rust_abi;
 pub mod panic_across_ffi;
 pub mod parse_error;
+pub mod path_outside_workspace;
 pub mod ptr_len_mismatch;
 pub mod str_as_cstr;
 pub mod unguarded_extern;
@@ -61,6 +62,7 @@ pub static ALL: &[&Lint] = &[
     &constant_mismatch::LINT,
     &clashing_extern_declarations::LINT,
     &bindings_not_read::LINT,
+    &path_outside_workspace::LINT,
 ];
 
 /// The lint of that name.
