@@ -18,11 +18,12 @@ pub enum ConfigError {
     },
     #[error("{origin}: `{key}` must be a list of lint names, like `{key} = [\"missing_repr_c\"]`")]
     NotAList { origin: String, key: String },
-    #[error("{origin}: `{key}` must be {like}")]
-    Malformed {
+    /// `pairs` or `borrowed`, as `ffi_guard_syntax::Config` (the macro's
+    /// reader) rejects them.
+    #[error("{origin}: {source}")]
+    Conventions {
         origin: String,
-        key: String,
-        like: String,
+        source: ffi_guard_syntax::ConfigError,
     },
 }
 
