@@ -117,7 +117,7 @@ fn dependency_declarations_drive_the_ownership_lints_and_clashes() {
     }
     // `fixture-wrap` (direct) and `fixture-sys` (re-exported by it).
     assert_eq!(parsed, 2);
-    assert_eq!(known, 14);
+    assert_eq!(known, 16);
     // The dependency's generated bindings were never built.
     assert!(
         found
@@ -158,7 +158,7 @@ fn the_cache_is_kept_until_a_dependency_changes() {
     .unwrap();
     let (found, (parsed, _, known)) = lint_app(&dir);
     assert_eq!(parsed, 1);
-    assert_eq!(known, 15);
+    assert_eq!(known, 17);
     assert!(
         !found.iter().any(|(l, _, _)| l == "bindings_not_read"),
         "{found:?}"

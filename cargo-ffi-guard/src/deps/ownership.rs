@@ -27,6 +27,7 @@ pub fn foreign_fn(d: &DeclaredFn) -> ForeignFn {
         out_candidates: d.alloc_out.clone(),
         alloc_out: Vec::new(),
         borrowed: d.borrowed,
+        soft_frees: d.soft_frees.clone(),
     }
 }
 

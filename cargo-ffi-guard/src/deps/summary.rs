@@ -81,6 +81,9 @@ pub struct DeclaredFn {
     pub alloc_out: Vec<(usize, Vec<String>)>,
     /// The conventions say the result is borrowed: it never leaks.
     pub borrowed: bool,
+    /// Release-shaped parameters of a fn named as a release that no
+    /// allocation of its block names (`Ownership::soft_frees`).
+    pub soft_frees: Vec<usize>,
     /// The fn, or a block or inline module around it, has a `#[cfg]`, or it
     /// comes from a macro body: it may not exist on every target.
     pub conditional: bool,
@@ -229,6 +232,7 @@ impl<'a> Reader<'a> {
                 tentative_alloc: own.tentative_alloc,
                 alloc_out: own.alloc_out,
                 borrowed: own.borrowed,
+                soft_frees: own.soft_frees,
                 conditional: conditional || has_cfg(&f.attrs),
                 file: file.to_owned(),
                 line: start.line,
@@ -484,6 +488,7 @@ pub struct Positions {
     pub tentative_alloc: Option<Vec<String>>,
     pub alloc_out: Vec<(usize, Vec<String>)>,
     pub borrowed: bool,
+    pub soft_frees: Vec<usize>,
 }
 
 impl Positions {
@@ -507,6 +512,7 @@ impl Positions {
                 .filter_map(|(p, f)| Some((pos(p)?, f)))
                 .collect(),
             borrowed: o.borrowed,
+            soft_frees: o.soft_frees.iter().filter_map(pos).collect(),
         }
     }
 }

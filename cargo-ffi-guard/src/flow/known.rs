@@ -48,6 +48,9 @@ pub struct ForeignFn {
     pub alloc_out: Vec<(usize, String)>,
     /// The conventions say the result is borrowed: it never leaks.
     pub borrowed: bool,
+    /// Its one raw pointer, when its name is a release name that no
+    /// allocation of its block names (`Ownership::soft_frees`).
+    pub soft_frees: Vec<usize>,
 }
 
 /// The crate-wide facts the dataflow reads.
@@ -157,12 +160,14 @@ impl<'a> Known<'a> {
             ff.frees.clone_from(&dep.frees);
             ff.consumes.clone_from(&dep.consumes);
         }
+        // A soft release releases what an allocation paired with it
+        // returned: the linter takes it as a release when an allocation of
+        // its prefix is declared anywhere it can see.
         if ff.frees.is_empty()
-            && ff.params.len() == 1
             && ffi_guard_syntax::release_prefix(&ff.name)
                 .is_some_and(|p| self.alloc_prefixes.contains(p))
         {
-            ff.frees = vec![0];
+            ff.frees.clone_from(&ff.soft_frees);
         }
         let builtin = Conventions::builtin();
         let conventions = self.conventions.unwrap_or(&builtin);
@@ -336,6 +341,7 @@ fn resolve_foreign_mod(m: &syn::ItemForeignMod, conventions: &Conventions) -> Ve
             ff.tentative_alloc = own.tentative_alloc;
             ff.out_candidates = own.alloc_out;
             ff.borrowed = own.borrowed;
+            ff.soft_frees = own.soft_frees;
         }
         ff.params = params;
         out.push(ff);
