@@ -20,10 +20,10 @@ pub enum ConfigError {
     NotAList { origin: String, key: String },
     /// `pairs` or `borrowed`, as `ffi_guard_syntax::Config` (the macro's
     /// reader) rejects them.
-    #[error("{origin}: {source}")]
+    #[error("{origin}: {error}")]
     Conventions {
         origin: String,
-        source: ffi_guard_syntax::ConfigError,
+        error: ffi_guard_syntax::ConfigError,
     },
 }
 

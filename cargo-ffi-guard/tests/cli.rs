@@ -179,10 +179,8 @@ fn exit_2_on_malformed_pairs_or_borrowed_as_the_macro_rejects_them() {
         let o = run(&["check"], &dir);
         assert_eq!(o.status.code(), Some(2), "{table}");
         let e = stderr(&o);
-        assert!(
-            e.contains(&format!("`package.metadata.ffi-guard.{key}`")),
-            "{table}: {e}"
-        );
+        let at = format!("`package.metadata.ffi-guard.{key}`");
+        assert_eq!(e.matches(&at).count(), 1, "{table}: {e}");
     }
     let toml = original.replace(
         "[workspace]",

@@ -62,10 +62,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 &format!("[package.metadata.ffi-guard] of `{}`", p.name),
             )
             .map_err(anyhow::Error::msg)?;
-            crate::deps::conventions_config(&p.metadata).map_err(|source| {
+            crate::deps::conventions_config(&p.metadata).map_err(|error| {
                 crate::config::ConfigError::Conventions {
                     origin: format!("[package.metadata.ffi-guard] of `{}`", p.name),
-                    source,
+                    error,
                 }
             })?;
             levels.push(l);
