@@ -18,11 +18,12 @@ pub enum ConfigError {
     },
     #[error("{origin}: `{key}` must be a list of lint names, like `{key} = [\"missing_repr_c\"]`")]
     NotAList { origin: String, key: String },
-    #[error("{origin}: `{key}` must be {like}")]
-    Malformed {
+    /// `pairs` or `borrowed`, as `ffi_guard_syntax::Config` (the macro's
+    /// reader) rejects them.
+    #[error("{origin}: {error}")]
+    Conventions {
         origin: String,
-        key: String,
-        like: String,
+        error: ffi_guard_syntax::ConfigError,
     },
     #[error("{origin} must be a table, like `[package.metadata.ffi-guard]` with keys: {known}")]
     NotATable { origin: String, known: String },

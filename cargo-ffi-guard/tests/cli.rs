@@ -155,6 +155,44 @@ fn exit_2_on_an_unknown_lint_in_metadata() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// `pairs` and `borrowed` are read by the macro's own reader
+/// (`ffi_guard_syntax::Config`): what it rejects stops `check` with exit 2,
+/// naming the key; what it accepts is no error.
+#[test]
+fn exit_2_on_malformed_pairs_or_borrowed_as_the_macro_rejects_them() {
+    let dir = copy_fixture("no_mangle_rust_abi", "conventions");
+    let manifest = dir.join("Cargo.toml");
+    let original = fs::read_to_string(&manifest).unwrap();
+    for (table, key) in [
+        ("pairs = [[\"a_new\"]]", "pairs"),
+        ("pairs = [[\"a_new\", 3]]", "pairs"),
+        ("borrowed = \"a_get\"", "borrowed"),
+        ("borrowed = [\"not a name\"]", "borrowed"),
+    ] {
+        let toml = original.replace(
+            "[workspace]",
+            &format!("[package.metadata.ffi-guard]\n{table}\n\n[workspace]"),
+        );
+        fs::write(&manifest, &toml).unwrap();
+        let text = ffi_guard_syntax::Config::from_manifest(&toml);
+        assert!(text.is_err(), "the macro rejects `{table}`");
+        let o = run(&["check"], &dir);
+        assert_eq!(o.status.code(), Some(2), "{table}");
+        let e = stderr(&o);
+        let at = format!("`package.metadata.ffi-guard.{key}`");
+        assert_eq!(e.matches(&at).count(), 1, "{table}: {e}");
+    }
+    let toml = original.replace(
+        "[workspace]",
+        "[package.metadata.ffi-guard]\npairs = [[\"a_new\", \"a_free\"]]\nborrowed = [\"a_get\"]\n\n[workspace]",
+    );
+    fs::write(&manifest, &toml).unwrap();
+    assert!(ffi_guard_syntax::Config::from_manifest(&toml).is_ok());
+    let o = run(&["check"], &dir);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn exit_2_on_a_missing_manifest() {
     let o = run(

@@ -97,14 +97,19 @@ fn lines_of(found: &[(String, String, usize)], lint: &str) -> Vec<usize> {
 }
 
 /// Out-parameter allocations by the naming rule, a pair and a borrowed
-/// result from the package's configuration, the conventions table, and a
+/// result from the package's configuration, the conventions table, a pair
+/// across the dependency's blocks, its C strings by the SPEC's rule, and a
 /// declaration that clashes with the dependency's: exactly the marked lines.
 #[test]
 fn dependency_declarations_drive_the_ownership_lints_and_clashes() {
     let dir = copy("deps", "lints");
     let (found, (parsed, _, known)) = lint_app(&dir);
     let app = dir.join("app/src/lib.rs");
-    for lint in ["unpaired_foreign_alloc", "clashing_extern_declarations"] {
+    for lint in [
+        "unpaired_foreign_alloc",
+        "clashing_extern_declarations",
+        "str_as_cstr",
+    ] {
         assert_eq!(
             lines_of(&found, lint),
             marked(&app, lint),
@@ -113,7 +118,7 @@ fn dependency_declarations_drive_the_ownership_lints_and_clashes() {
     }
     // `fixture-wrap` (direct) and `fixture-sys` (re-exported by it).
     assert_eq!(parsed, 2);
-    assert_eq!(known, 10);
+    assert_eq!(known, 16);
     // The dependency's generated bindings were never built.
     assert!(
         found
@@ -154,7 +159,7 @@ fn the_cache_is_kept_until_a_dependency_changes() {
     .unwrap();
     let (found, (parsed, _, known)) = lint_app(&dir);
     assert_eq!(parsed, 1);
-    assert_eq!(known, 11);
+    assert_eq!(known, 17);
     assert!(
         !found.iter().any(|(l, _, _)| l == "bindings_not_read"),
         "{found:?}"

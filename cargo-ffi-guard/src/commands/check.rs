@@ -62,12 +62,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 &format!("[package.metadata.ffi-guard] of `{}`", p.name),
             )
             .map_err(anyhow::Error::msg)?;
-            if let Some(table) = p.metadata.get("ffi-guard") {
-                crate::deps::conventions::Conventions::default().extend(
-                    &format!("[package.metadata.ffi-guard] of `{}`", p.name),
-                    table,
-                )?;
-            }
+            crate::deps::conventions_config(&p.metadata).map_err(|error| {
+                crate::config::ConfigError::Conventions {
+                    origin: format!("[package.metadata.ffi-guard] of `{}`", p.name),
+                    error,
+                }
+            })?;
             levels.push(l);
             packages.push(p.clone());
             ws_roots.push(ws.root.clone());

@@ -32,7 +32,7 @@ pub struct Summary {
 
 /// The version of ffi-guard and of the summary (bump the second part when
 /// what is read of a declaration changes: old summaries are then read again).
-const TOOL: &str = concat!(env!("CARGO_PKG_VERSION"), "/4");
+const TOOL: &str = concat!(env!("CARGO_PKG_VERSION"), "/5");
 
 /// The cache file of a package.
 pub fn path(target_dir: &Path, name: &str, version: &str, id: &str) -> PathBuf {

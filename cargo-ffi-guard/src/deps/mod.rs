@@ -15,7 +15,6 @@
 //! parses no dependency.
 
 pub mod cache;
-pub mod conventions;
 pub mod out_dir;
 pub mod ownership;
 pub mod summary;
@@ -27,7 +26,7 @@ use std::sync::Arc;
 use syn::Item;
 
 use crate::model::SourceFile;
-use conventions::Conventions;
+use ffi_guard_syntax::{Config, Conventions};
 use out_dir::OutInclude;
 use summary::{DeclaredFn, Reader};
 
@@ -149,13 +148,11 @@ pub struct Context<'a> {
 pub fn load(cx: Context<'_>, files: &[SourceFile]) -> Known {
     let mut known = Known::default();
     // Malformed configuration is reported (and stops the run) before
-    // linting starts; here it only adds what is well formed.
-    if let Some(table) = cx.metadata.get("ffi-guard") {
-        let _ = known
-            .conventions
-            .extend("[package.metadata.ffi-guard]", table);
+    // linting starts.
+    if let Ok(config) = conventions_config(cx.metadata) {
+        known.conventions = Conventions::with_config(config);
     }
-    let (fns, missing) = own_bindings(cx, files);
+    let (fns, missing) = own_bindings(cx, files, &known.conventions);
     known.own_bindings = fns;
     known.missing_bindings = missing;
     if let Some(deps) = cx.deps {
@@ -165,10 +162,29 @@ pub fn load(cx: Context<'_>, files: &[SourceFile]) -> Known {
     known
 }
 
+/// The package's `pairs` and `borrowed` (`metadata` is its
+/// `[package.metadata]`, as `cargo metadata` gives it), read by the same
+/// [`Config`] as the macro reads them: both accept and reject alike.
+pub fn conventions_config(
+    metadata: &serde_json::Value,
+) -> Result<Config, ffi_guard_syntax::ConfigError> {
+    const AT: &str = "package.metadata.ffi-guard";
+    let Some(table) = metadata.get("ffi-guard") else {
+        return Ok(Config::default());
+    };
+    // `cargo metadata` gives the TOML table as JSON; no TOML value is null.
+    let table = toml::Value::try_from(table).map_err(|e| ffi_guard_syntax::ConfigError {
+        key: AT.to_owned(),
+        message: e.to_string(),
+    })?;
+    Config::from_table(&table, AT)
+}
+
 /// The crate's own `include!`d bindings, read from the newest build output.
 fn own_bindings(
     cx: Context<'_>,
     files: &[SourceFile],
+    conventions: &Conventions,
 ) -> (Vec<DeclaredFn>, Vec<(String, OutInclude)>) {
     let mut missing = Vec::new();
     let mut parsed = Vec::new();
@@ -187,6 +203,7 @@ fn own_bindings(
         }
     }
     let mut reader = Reader::default();
+    reader.conventions = conventions.clone();
     for (_, file) in &parsed {
         reader.aliases(&file.items);
     }

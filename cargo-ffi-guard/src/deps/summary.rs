@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use syn::{ForeignItemFn, Item, Type};
 
-use ffi_guard_syntax::types;
+use ffi_guard_syntax::{Conventions, types};
 
 /// The width of an integer, as far as the targets ffi-guard knows go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,9 +64,6 @@ pub struct DeclaredFn {
     pub ret_pointee: Option<String>,
     /// For each parameter of type `*mut *T` (an out-parameter), `T`.
     pub out_pointees: Vec<Option<String>>,
-    /// Positions of `*mut *mut T` parameters: where C may write a pointer
-    /// the caller then owns (never `*mut *const T`, a borrowed view).
-    pub owned_out: Vec<usize>,
     pub returns_pointer: bool,
     /// `(pointer, length)` and C-string parameter positions.
     pub slices: Vec<(usize, usize)>,
@@ -75,6 +72,18 @@ pub struct DeclaredFn {
     pub alloc_free_with: Option<String>,
     pub frees: Vec<usize>,
     pub consumes: Vec<usize>,
+    /// An inferred allocation whose release its block does not declare:
+    /// the names that may release it, in order of preference.
+    pub tentative_alloc: Option<Vec<String>>,
+    /// Out-parameters that receive a pointer the caller owns (`alloc_out`,
+    /// the conventions, the naming rule), each with the names that may
+    /// release it: one when its block declares the release.
+    pub alloc_out: Vec<(usize, Vec<String>)>,
+    /// The conventions say the result is borrowed: it never leaks.
+    pub borrowed: bool,
+    /// Release-shaped parameters of a fn named as a release that no
+    /// allocation of its block names (`Ownership::soft_frees`).
+    pub soft_frees: Vec<usize>,
     /// The fn, or a block or inline module around it, has a `#[cfg]`, or it
     /// comes from a macro body: it may not exist on every target.
     pub conditional: bool,
@@ -90,6 +99,10 @@ pub struct DeclaredFn {
 pub struct Reader<'a> {
     /// `type X = T;` of the package, by name.
     aliases: HashMap<String, &'a Type>,
+    /// The C library conventions the inference reads: the built-in table
+    /// for a dependency (its summary is cached, whoever reads it), the
+    /// package's configuration too for its own generated bindings.
+    pub conventions: Conventions,
     pub fns: Vec<DeclaredFn>,
 }
 
@@ -154,7 +167,7 @@ impl<'a> Reader<'a> {
             .name
             .as_ref()
             .map_or_else(|| "C".to_owned(), syn::LitStr::value);
-        let owned = block_ownership(m);
+        let owned = block_ownership(m, &self.conventions);
         for (f, own) in owned {
             let param_names: Vec<String> = f
                 .sig
@@ -165,7 +178,6 @@ impl<'a> Reader<'a> {
                         .map_or_else(String::new, |i| i.to_string())
                 })
                 .collect();
-            let pos = |id: &syn::Ident| param_names.iter().position(|p| id == p);
             let param_types: Vec<&Type> = f
                 .sig
                 .inputs
@@ -185,19 +197,9 @@ impl<'a> Reader<'a> {
             };
             let abis: Vec<Abi> = param_types.iter().map(|t| self.abi_of(t)).collect();
             let start = f.sig.ident.span().start();
-            let (alloc_free_with, frees, consumes, slices, cstrs) = match &own {
-                Some(o) => (
-                    o.alloc_free_with.as_deref().map(last_segment),
-                    o.frees.iter().filter_map(pos).collect(),
-                    o.consumes.iter().filter_map(pos).collect(),
-                    o.slices
-                        .iter()
-                        .filter_map(|(p, n)| Some((pos(p)?, pos(n)?)))
-                        .collect(),
-                    o.cstrs.iter().filter_map(pos).collect(),
-                ),
-                None => (None, Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            };
+            let own = own
+                .map(|o| Positions::of(&o, &param_names))
+                .unwrap_or_default();
             self.fns.push(DeclaredFn {
                 name: f.sig.ident.to_string(),
                 symbol: link_name(&f.attrs).unwrap_or_else(|| f.sig.ident.to_string()),
@@ -219,18 +221,18 @@ impl<'a> Reader<'a> {
                             .and_then(|p| pointee_name(p.pointee))
                     })
                     .collect(),
-                owned_out: owned_out(&f.sig),
                 returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
                     if types::raw_pointer(t).is_some()),
-                slices,
-                cstrs: cstrs
-                    .into_iter()
-                    .filter(|&i| !length_follows(&abis, &param_names, i))
-                    .collect(),
+                slices: own.slices,
+                cstrs: own.cstrs,
                 param_names,
-                alloc_free_with,
-                frees,
-                consumes,
+                alloc_free_with: own.alloc_free_with,
+                frees: own.frees,
+                consumes: own.consumes,
+                tentative_alloc: own.tentative_alloc,
+                alloc_out: own.alloc_out,
+                borrowed: own.borrowed,
+                soft_frees: own.soft_frees,
                 conditional: conditional || has_cfg(&f.attrs),
                 file: file.to_owned(),
                 line: start.line,
@@ -297,24 +299,6 @@ fn option_arg(seg: &syn::PathSegment) -> Option<&Type> {
         },
         _ => None,
     }
-}
-
-/// Whether the `*const c_char` at `i` is followed by what is likely its
-/// length rather than an unrelated integer: a pointer-sized integer, one
-/// whose C name is unknown (bindgen's `arg2`), or one named `..len`
-/// (`llen`, `keylen`). The naming rule's `cstr` is then not trusted: the
-/// function may read a (pointer, length) pair, not a C string.
-fn length_follows(abis: &[Abi], names: &[String], i: usize) -> bool {
-    let Some(Abi::Int { width, .. }) = abis.get(i + 1) else {
-        return false;
-    };
-    let name = names.get(i + 1).map_or("", String::as_str);
-    *width == Width::Pointer
-        || name.is_empty()
-        || name
-            .strip_prefix("arg")
-            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
-        || name.ends_with("len")
 }
 
 /// Rust's scalars and C's aliases for them, under any path.
@@ -471,13 +455,15 @@ fn link_name(attrs: &[syn::Attribute]) -> Option<String> {
     })
 }
 
-/// Every fn of an extern block with its ownership (options and inference).
+/// Every fn of an extern block with its ownership (options and the
+/// inference rules of `ffi-guard-syntax`, the macro's, with `conventions`).
 /// A malformed `#[ffi_guard]` is the macro's error to report; the block
 /// still declares its fns, read without options.
-pub fn block_ownership(
-    m: &syn::ItemForeignMod,
-) -> Vec<(&ForeignItemFn, Option<ffi_guard_syntax::Ownership>)> {
-    match ffi_guard_syntax::foreign_mod_ownership(m) {
+pub fn block_ownership<'m>(
+    m: &'m syn::ItemForeignMod,
+    conventions: &Conventions,
+) -> Vec<(&'m ForeignItemFn, Option<ffi_guard_syntax::Ownership>)> {
+    match ffi_guard_syntax::foreign_mod_ownership_with(m, conventions) {
         Ok(r) => r.into_iter().map(|(f, o)| (f, Some(o))).collect(),
         Err(_) => m
             .items
@@ -490,20 +476,45 @@ pub fn block_ownership(
     }
 }
 
-/// Positions of the `*mut *mut T` parameters of `sig`: where C may write a
-/// pointer the caller then owns (never `*mut *const T`, a borrowed view).
-pub fn owned_out(sig: &syn::Signature) -> Vec<usize> {
-    let is_out = |t: &Type| {
-        types::raw_pointer(t).is_some_and(|outer| {
-            outer.mutable && types::raw_pointer(outer.pointee).is_some_and(|inner| inner.mutable)
-        })
-    };
-    sig.inputs
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| matches!(a, syn::FnArg::Typed(p) if is_out(&p.ty)))
-        .map(|(i, _)| i)
-        .collect()
+/// What one fn's [`Ownership`](ffi_guard_syntax::Ownership) says, by
+/// parameter position (`params`: the parameter names, in order).
+#[derive(Debug, Default)]
+pub struct Positions {
+    pub alloc_free_with: Option<String>,
+    pub frees: Vec<usize>,
+    pub consumes: Vec<usize>,
+    pub slices: Vec<(usize, usize)>,
+    pub cstrs: Vec<usize>,
+    pub tentative_alloc: Option<Vec<String>>,
+    pub alloc_out: Vec<(usize, Vec<String>)>,
+    pub borrowed: bool,
+    pub soft_frees: Vec<usize>,
+}
+
+impl Positions {
+    pub fn of(o: &ffi_guard_syntax::Ownership, params: &[String]) -> Positions {
+        let pos = |id: &syn::Ident| params.iter().position(|p| id == p);
+        let certain_out = o.alloc_out.iter().map(|(p, f)| (p, vec![last_segment(f)]));
+        let tentative_out = o.tentative_alloc_out.iter().map(|(p, f)| (p, f.clone()));
+        Positions {
+            alloc_free_with: o.alloc_free_with.as_deref().map(last_segment),
+            frees: o.frees.iter().filter_map(pos).collect(),
+            consumes: o.consumes.iter().filter_map(pos).collect(),
+            slices: o
+                .slices
+                .iter()
+                .filter_map(|(p, n)| Some((pos(p)?, pos(n)?)))
+                .collect(),
+            cstrs: o.cstrs.iter().filter_map(pos).collect(),
+            tentative_alloc: o.tentative_alloc.clone(),
+            alloc_out: certain_out
+                .chain(tentative_out)
+                .filter_map(|(p, f)| Some((pos(p)?, f)))
+                .collect(),
+            borrowed: o.borrowed,
+            soft_frees: o.soft_frees.iter().filter_map(pos).collect(),
+        }
+    }
 }
 
 /// Where (first and last line) each item macro of `items` is: items a macro
@@ -580,7 +591,7 @@ fn pointee_name(ty: &Type) -> Option<String> {
 }
 
 /// `a::b::free` -> `free`.
-fn last_segment(path: &str) -> String {
+pub fn last_segment(path: &str) -> String {
     path.rsplit("::").next().unwrap_or(path).trim().to_owned()
 }
 

@@ -361,11 +361,10 @@ impl<'a> Ctx<'a> {
                     .map(|v| (v.name.clone(), !v.val.carried.is_empty()))
             {
                 // C writes a pointer into the local: it is C's now.
-                let kind = if let Some(free) = &ff.out_free_with
-                    && ff.owned_out.contains(&i)
-                {
-                    // An allocating out-parameter (conventions, naming rule):
-                    // the caller owns what C wrote, like a returned allocation.
+                let kind = if let Some((_, free)) = ff.alloc_out.iter().find(|(p, _)| *p == i) {
+                    // An allocating out-parameter (`alloc_out`, conventions,
+                    // naming rule): the caller owns what C wrote, like a
+                    // returned allocation.
                     Kind::CAlloc {
                         func: ff.name.clone(),
                         free_with: Some(free.clone()),

@@ -7,7 +7,7 @@ use syn::{Expr, ExprCall};
 
 use super::domain::{Env, Hint, Kind, ObjId, Reported, Val};
 use super::facts::{Fact, Origin, PtrLenProblem, Release, RoundTrip, RustAlloc, RustText};
-use super::known::last_segment;
+use crate::deps::summary::last_segment;
 
 use super::tables::{LIBC_BUFS, LIBC_CSTRS};
 use super::walk::Ctx;

@@ -11,6 +11,8 @@ use std::rc::Rc;
 
 use syn::{FnArg, Item, Pat};
 
+use ffi_guard_syntax::Conventions;
+
 use super::summaries::{SelfSummaries, Summary};
 use super::tables::is_c_fn_type;
 use crate::model::Crate;
@@ -33,13 +35,22 @@ pub struct ForeignFn {
     pub returns_pointer: bool,
     /// The pointee of the returned pointer.
     pub ret_pointee: Option<String>,
-    /// For `*mut *mut T` parameters (out-parameters), `T`.
+    /// For `*mut *T` parameters (out-parameters), `T`.
     pub out_pointees: Vec<Option<String>>,
-    /// Positions of `*mut *mut T` parameters (not `*mut *const T`).
-    pub owned_out: Vec<usize>,
-    /// `Some(F)`: what C writes through `owned_out` is the caller's,
-    /// released with `F` (C library conventions, or the naming rule).
-    pub out_free_with: Option<String>,
+    /// An allocation whose release its block does not declare: the names
+    /// that may release it (`ffi_guard_syntax::Ownership::tentative_alloc`).
+    pub tentative_alloc: Option<Vec<String>>,
+    /// Out-parameters that receive a pointer the caller owns, each with
+    /// the names that may release it.
+    pub out_candidates: Vec<(usize, Vec<String>)>,
+    /// Out-parameters whose pointer the caller owns, with the known
+    /// foreign fn that releases it (resolved from `out_candidates`).
+    pub alloc_out: Vec<(usize, String)>,
+    /// The conventions say the result is borrowed: it never leaks.
+    pub borrowed: bool,
+    /// Its one raw pointer, when its name is a release name that no
+    /// allocation of its block names (`Ownership::soft_frees`).
+    pub soft_frees: Vec<usize>,
 }
 
 /// The crate-wide facts the dataflow reads.
@@ -58,7 +69,7 @@ pub struct Known<'a> {
     /// its generated bindings), resolved when the index is built.
     from_deps: HashMap<String, Rc<ForeignFn>>,
     /// C library conventions and the package's `pairs`/`borrowed`.
-    conventions: Option<&'a crate::deps::conventions::Conventions>,
+    conventions: Option<&'a Conventions>,
     /// `PREFIX` of every known `PREFIX_new|_open|..`: `PREFIX_free|_close|..`
     /// of one pointer releases it.
     alloc_prefixes: HashSet<String>,
@@ -129,30 +140,38 @@ impl<'a> Known<'a> {
         }
     }
 
-    /// Conventions and the out-parameter naming rule, once per foreign fn.
-    /// A crate's own declaration that says nothing about ownership takes
-    /// what a dependency's declaration of the same name says.
+    /// What the inference left open, once per foreign fn: a crate's own
+    /// declaration that says nothing about ownership takes what a
+    /// dependency's declaration of the same name says; then the package's
+    /// conventions and the known foreign fns settle tentative pairs
+    /// ([`crate::deps::ownership::resolve`]).
     fn finish(&self, ff: &mut ForeignFn) {
         if ff.alloc_free_with.is_none()
+            && ff.tentative_alloc.is_none()
+            && ff.out_candidates.is_empty()
             && ff.frees.is_empty()
             && ff.consumes.is_empty()
             && let Some(dep) = self.from_deps.get(&ff.name)
         {
             ff.alloc_free_with.clone_from(&dep.alloc_free_with);
-            ff.out_free_with.clone_from(&dep.out_free_with);
+            ff.tentative_alloc.clone_from(&dep.tentative_alloc);
+            ff.out_candidates.clone_from(&dep.out_candidates);
+            ff.borrowed |= dep.borrowed;
             ff.frees.clone_from(&dep.frees);
             ff.consumes.clone_from(&dep.consumes);
         }
+        // A soft release releases what an allocation paired with it
+        // returned: the linter takes it as a release when an allocation of
+        // its prefix is declared anywhere it can see.
         if ff.frees.is_empty()
-            && ff.params.len() == 1
             && ffi_guard_syntax::release_prefix(&ff.name)
                 .is_some_and(|p| self.alloc_prefixes.contains(p))
         {
-            ff.frees = vec![0];
+            ff.frees.clone_from(&ff.soft_frees);
         }
-        if let Some(c) = self.conventions {
-            crate::deps::ownership::apply(ff, c, |r| self.is_foreign(r));
-        }
+        let builtin = Conventions::builtin();
+        let conventions = self.conventions.unwrap_or(&builtin);
+        crate::deps::ownership::resolve(ff, conventions, |r| self.is_foreign(r));
     }
 
     /// The one place foreign fns become known: every fn of an extern block,
@@ -184,7 +203,8 @@ impl<'a> Known<'a> {
             && let Some(m) = self.blocks.get(block)
         {
             let mut resolved = self.resolved.borrow_mut();
-            for mut ff in resolve_foreign_mod(m) {
+            let builtin = Conventions::builtin();
+            for mut ff in resolve_foreign_mod(m, self.conventions.unwrap_or(&builtin)) {
                 self.finish(&mut ff);
                 resolved
                     .entry(ff.name.clone())
@@ -270,72 +290,63 @@ impl<'a> Known<'a> {
 }
 
 /// Every fn of one extern block with its resolved ownership.
-fn resolve_foreign_mod(m: &syn::ItemForeignMod) -> Vec<ForeignFn> {
+fn resolve_foreign_mod(m: &syn::ItemForeignMod, conventions: &Conventions) -> Vec<ForeignFn> {
     let mut out = Vec::new();
-    {
-        let resolved = crate::deps::summary::block_ownership(m);
-        for (f, own) in resolved {
-            let params: Vec<String> = f
+    for (f, own) in crate::deps::summary::block_ownership(m, conventions) {
+        let params: Vec<String> = f
+            .sig
+            .inputs
+            .iter()
+            .map(|a| match a {
+                FnArg::Typed(p) => match &*p.pat {
+                    Pat::Ident(id) => id.ident.to_string(),
+                    _ => String::new(),
+                },
+                FnArg::Receiver(_) => "self".to_owned(),
+            })
+            .collect();
+        let pointee = |t: &syn::Type| match t {
+            syn::Type::Ptr(p) => type_of_interest(&p.elem),
+            _ => None,
+        };
+        let mut ff = ForeignFn {
+            name: f.sig.ident.to_string(),
+            ret_pointee: match &f.sig.output {
+                syn::ReturnType::Type(_, t) => pointee(t),
+                syn::ReturnType::Default => None,
+            },
+            out_pointees: f
                 .sig
                 .inputs
                 .iter()
                 .map(|a| match a {
-                    FnArg::Typed(p) => match &*p.pat {
-                        Pat::Ident(id) => id.ident.to_string(),
-                        _ => String::new(),
+                    FnArg::Typed(p) => match &*p.ty {
+                        syn::Type::Ptr(outer) => pointee(&outer.elem),
+                        _ => None,
                     },
-                    FnArg::Receiver(_) => "self".to_owned(),
+                    FnArg::Receiver(_) => None,
                 })
-                .collect();
-            let pos = |id: &syn::Ident| params.iter().position(|p| id == p);
-            let pointee = |t: &syn::Type| match t {
-                syn::Type::Ptr(p) => type_of_interest(&p.elem),
-                _ => None,
-            };
-            let mut ff = ForeignFn {
-                name: f.sig.ident.to_string(),
-                ret_pointee: match &f.sig.output {
-                    syn::ReturnType::Type(_, t) => pointee(t),
-                    syn::ReturnType::Default => None,
-                },
-                out_pointees: f
-                    .sig
-                    .inputs
-                    .iter()
-                    .map(|a| match a {
-                        FnArg::Typed(p) => match &*p.ty {
-                            syn::Type::Ptr(outer) => pointee(&outer.elem),
-                            _ => None,
-                        },
-                        FnArg::Receiver(_) => None,
-                    })
-                    .collect(),
-                owned_out: crate::deps::summary::owned_out(&f.sig),
-                returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
-                    if ffi_guard_syntax::types::raw_pointer(t).is_some()),
-                ..ForeignFn::default()
-            };
-            if let Some(own) = own {
-                ff.alloc_free_with = own.alloc_free_with.as_deref().map(last_segment);
-                ff.frees = own.frees.iter().filter_map(pos).collect();
-                ff.consumes = own.consumes.iter().filter_map(pos).collect();
-                ff.slices = own
-                    .slices
-                    .iter()
-                    .filter_map(|(p, n)| Some((pos(p)?, pos(n)?)))
-                    .collect();
-                ff.cstrs = own.cstrs.iter().filter_map(pos).collect();
-            }
-            ff.params = params;
-            out.push(ff);
+                .collect(),
+            returns_pointer: matches!(&f.sig.output, syn::ReturnType::Type(_, t)
+                if ffi_guard_syntax::types::raw_pointer(t).is_some()),
+            ..ForeignFn::default()
+        };
+        if let Some(own) = own {
+            let own = crate::deps::summary::Positions::of(&own, &params);
+            ff.alloc_free_with = own.alloc_free_with;
+            ff.frees = own.frees;
+            ff.consumes = own.consumes;
+            ff.slices = own.slices;
+            ff.cstrs = own.cstrs;
+            ff.tentative_alloc = own.tentative_alloc;
+            ff.out_candidates = own.alloc_out;
+            ff.borrowed = own.borrowed;
+            ff.soft_frees = own.soft_frees;
         }
+        ff.params = params;
+        out.push(ff);
     }
     out
-}
-
-/// `a::b::free` -> `free`.
-pub fn last_segment(path: &str) -> String {
-    path.rsplit("::").next().unwrap_or(path).trim().to_owned()
 }
 
 /// The type a field holds, as far as ownership goes: the pointee of a raw
