@@ -179,8 +179,15 @@ fn exit_2_on_malformed_pairs_or_borrowed_as_the_macro_rejects_them() {
         let o = run(&["check"], &dir);
         assert_eq!(o.status.code(), Some(2), "{table}");
         let e = stderr(&o);
+        // Named once: by the shared conventions reader, or, for a value of
+        // the wrong type, by the configuration's key check that runs first.
         let at = format!("`package.metadata.ffi-guard.{key}`");
-        assert_eq!(e.matches(&at).count(), 1, "{table}: {e}");
+        let typed = format!("`{key}` must be");
+        assert_eq!(
+            e.matches(&at).count() + e.matches(&typed).count(),
+            1,
+            "{table}: {e}"
+        );
     }
     let toml = original.replace(
         "[workspace]",
