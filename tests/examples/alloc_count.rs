@@ -11,30 +11,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 
 use ffi_guard_rt::TrackingAllocator;
+use ffi_guard_tests::glibc::{Glibc, heap_c_libc_loop, heap_c_malloc_loop};
 use ffi_guard_tests::{raw, sum_bytes};
-
-unsafe extern "C" {
-    fn __libc_malloc(size: usize) -> *mut u8;
-    fn __libc_free(p: *mut u8);
-    fn heap_c_malloc_loop(n: usize) -> u64;
-    fn heap_c_libc_loop(n: usize) -> u64;
-}
-
-/// glibc's allocator called directly, past the runtime's `malloc`.
-struct Glibc;
-
-// SAFETY: forwards to glibc's allocator (alignment 8 only, as used here).
-unsafe impl GlobalAlloc for Glibc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: plain glibc malloc.
-        unsafe { __libc_malloc(layout.size()) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above.
-        unsafe { __libc_free(ptr) }
-    }
-}
 
 const OPS: usize = 100_000;
 const WINDOW: usize = 512;

@@ -317,14 +317,16 @@ mod imp {
             return None;
         }
         // SAFETY: what `System` would call, with the same arguments.
-        Some(unsafe {
-            if zeroed {
-                __libc_calloc(layout.size(), 1)
-            } else {
-                __libc_malloc(layout.size())
+        Some(
+            unsafe {
+                if zeroed {
+                    __libc_calloc(layout.size(), 1)
+                } else {
+                    __libc_malloc(layout.size())
+                }
             }
-        }
-        .cast())
+            .cast(),
+        )
     }
 
     /// `System.dealloc(p, _)` where `free` is glibc's through this copy.

@@ -69,6 +69,7 @@ pub struct TrackingAllocator<A = System> {
     inner: A,
     /// `inner` is `System`: where `System` is plain glibc `malloc` reached
     /// through the runtime's own `malloc`, the allocator calls glibc directly.
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
     system: bool,
 }
 
