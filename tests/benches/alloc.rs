@@ -20,38 +20,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use ffi_guard_rt::TrackingAllocator;
+use ffi_guard_tests::glibc::{Glibc, heap_c_libc_loop, heap_c_malloc_loop};
 use ffi_guard_tests::{raw, sum_bytes};
-
-unsafe extern "C" {
-    fn __libc_malloc(size: usize) -> *mut u8;
-    fn __libc_memalign(align: usize, size: usize) -> *mut u8;
-    fn __libc_free(p: *mut u8);
-    /// `c/heap_whole.c`: `n` malloc/free pairs over a window of 64 blocks.
-    fn heap_c_malloc_loop(n: usize) -> u64;
-    /// The same loop on `__libc_malloc`/`__libc_free`: no interposer.
-    fn heap_c_libc_loop(n: usize) -> u64;
-}
-
-/// glibc's allocator called directly, past the runtime's `malloc`.
-struct Glibc;
-
-// SAFETY: forwards to glibc's allocator, which meets `GlobalAlloc`'s contract.
-unsafe impl GlobalAlloc for Glibc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= 16 {
-            // SAFETY: plain glibc malloc.
-            unsafe { __libc_malloc(layout.size()) }
-        } else {
-            // SAFETY: a power-of-two alignment, as `Layout` guarantees.
-            unsafe { __libc_memalign(layout.align(), layout.size()) }
-        }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above.
-        unsafe { __libc_free(ptr) }
-    }
-}
 
 static GLIBC: Glibc = Glibc;
 

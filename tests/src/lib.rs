@@ -94,3 +94,44 @@ unsafe extern "C" {
     #[ffi_guard(free(w), nonnull(note))]
     pub fn widget_free_noting(w: *mut Widget, note: *mut c_int);
 }
+
+/// glibc's allocator called directly, past the runtime's `malloc`: the
+/// baseline of the allocation benchmarks (`benches/alloc.rs`,
+/// `examples/alloc_count.rs`), with the C loop of `c/heap_whole.c` run both
+/// ways.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod glibc {
+    use std::alloc::{GlobalAlloc, Layout};
+
+    unsafe extern "C" {
+        fn __libc_malloc(size: usize) -> *mut u8;
+        fn __libc_memalign(align: usize, size: usize) -> *mut u8;
+        fn __libc_free(p: *mut u8);
+        /// `c/heap_whole.c`: `n` malloc/free pairs over a window of 64 blocks.
+        pub fn heap_c_malloc_loop(n: usize) -> u64;
+        /// The same loop on `__libc_malloc`/`__libc_free`: no interposer.
+        pub fn heap_c_libc_loop(n: usize) -> u64;
+    }
+
+    /// `__libc_malloc`/`__libc_memalign`/`__libc_free`, no interposer.
+    #[derive(Debug)]
+    pub struct Glibc;
+
+    // SAFETY: forwards to glibc's allocator, which meets `GlobalAlloc`'s contract.
+    unsafe impl GlobalAlloc for Glibc {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.align() <= 16 {
+                // SAFETY: plain glibc malloc.
+                unsafe { __libc_malloc(layout.size()) }
+            } else {
+                // SAFETY: a power-of-two alignment, as `Layout` guarantees.
+                unsafe { __libc_memalign(layout.align(), layout.size()) }
+            }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: `ptr` came from `alloc` above.
+            unsafe { __libc_free(ptr) }
+        }
+    }
+}

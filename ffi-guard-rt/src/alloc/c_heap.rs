@@ -272,8 +272,7 @@ mod imp {
     fn activate() {
         // Another copy's `malloc` may have won the link: then C's calls never
         // reach this copy's table, and it must not claim to see them.
-        let process_malloc = malloc as unsafe extern "C" fn(usize) -> *mut c_void as usize;
-        if process_malloc == entry_malloc as unsafe extern "C" fn() as usize {
+        if forwards_to_glibc() {
             ACTIVE.store(true, Ordering::Relaxed);
         }
     }
@@ -292,6 +291,76 @@ mod imp {
         } else {
             ACTIVE.store(false, Ordering::Relaxed);
         }
+    }
+
+    /// The largest alignment `System` serves with plain `malloc` (std's
+    /// `MIN_ALIGN` on x86_64 and aarch64).
+    const MIN_ALIGN: usize = 16;
+
+    /// Whether the process's `malloc` is this copy's, which forwards to
+    /// glibc's `__libc_*`: then `System` (which calls `malloc`) is glibc's
+    /// allocator plus the detour through the trampoline, and
+    /// `TrackingAllocator<System>` may call glibc directly, with the same
+    /// blocks and nothing for the interposer to skip.
+    #[inline(always)]
+    fn forwards_to_glibc() -> bool {
+        let process_malloc = malloc as unsafe extern "C" fn(usize) -> *mut c_void as usize;
+        process_malloc == entry_malloc as unsafe extern "C" fn() as usize
+    }
+
+    /// `System.alloc(layout)` (or `alloc_zeroed`) where it is plain
+    /// `malloc` (`calloc`) and `malloc` is glibc's through this copy; `None`
+    /// when the caller must go through `System`.
+    #[inline(always)]
+    pub(crate) fn system_alloc(layout: std::alloc::Layout, zeroed: bool) -> Option<*mut u8> {
+        if layout.align() > MIN_ALIGN || layout.align() > layout.size() || !forwards_to_glibc() {
+            return None;
+        }
+        // SAFETY: what `System` would call, with the same arguments.
+        Some(
+            unsafe {
+                if zeroed {
+                    __libc_calloc(layout.size(), 1)
+                } else {
+                    __libc_malloc(layout.size())
+                }
+            }
+            .cast(),
+        )
+    }
+
+    /// `System.dealloc(p, _)` where `free` is glibc's through this copy.
+    /// `false` when the caller must go through `System`.
+    ///
+    /// # Safety
+    ///
+    /// `p` is a live block of `System`.
+    #[inline(always)]
+    pub(crate) unsafe fn system_dealloc(p: *mut u8) -> bool {
+        if !forwards_to_glibc() {
+            return false;
+        }
+        // SAFETY: `System` frees with `free`, which is `__libc_free` here.
+        unsafe { __libc_free(p.cast()) };
+        true
+    }
+
+    /// `System.realloc(p, layout, new_size)` where it is plain `realloc`.
+    ///
+    /// # Safety
+    ///
+    /// `GlobalAlloc::realloc`'s contract, for a block of `System`.
+    #[inline(always)]
+    pub(crate) unsafe fn system_realloc(
+        p: *mut u8,
+        layout: std::alloc::Layout,
+        new_size: usize,
+    ) -> Option<*mut u8> {
+        if layout.align() > MIN_ALIGN || layout.align() > new_size || !forwards_to_glibc() {
+            return None;
+        }
+        // SAFETY: what `System` would call, with the same arguments.
+        Some(unsafe { __libc_realloc(p.cast(), new_size) }.cast())
     }
 
     /// While alive, this thread's `malloc` calls are Rust blocks.
@@ -331,6 +400,31 @@ mod imp {
 
     pub(crate) fn set_observing(_on: bool) {}
 
+    #[inline(always)]
+    pub(crate) fn system_alloc(_layout: std::alloc::Layout, _zeroed: bool) -> Option<*mut u8> {
+        None
+    }
+
+    /// # Safety
+    ///
+    /// None needed: it does nothing.
+    #[inline(always)]
+    pub(crate) unsafe fn system_dealloc(_p: *mut u8) -> bool {
+        false
+    }
+
+    /// # Safety
+    ///
+    /// None needed: it does nothing.
+    #[inline(always)]
+    pub(crate) unsafe fn system_realloc(
+        _p: *mut u8,
+        _layout: std::alloc::Layout,
+        _new_size: usize,
+    ) -> Option<*mut u8> {
+        None
+    }
+
     /// Nothing to mark where C's heap is not observed.
     pub(crate) struct RustSide;
 
@@ -347,4 +441,7 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{RustSide, note_rust_alloc, observing, set_observing};
+pub(crate) use imp::{
+    RustSide, note_rust_alloc, observing, set_observing, system_alloc, system_dealloc,
+    system_realloc,
+};

@@ -67,19 +67,29 @@ use std::alloc::{GlobalAlloc, Layout, System};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TrackingAllocator<A = System> {
     inner: A,
+    /// `inner` is `System`: where `System` is plain glibc `malloc` reached
+    /// through the runtime's own `malloc`, the allocator calls glibc directly.
+    #[cfg_attr(not(feature = "checks"), allow(dead_code))]
+    system: bool,
 }
 
 impl TrackingAllocator<System> {
     /// Tracks blocks of the system allocator.
     pub const fn new() -> TrackingAllocator<System> {
-        TrackingAllocator { inner: System }
+        TrackingAllocator {
+            inner: System,
+            system: true,
+        }
     }
 }
 
 impl<A> TrackingAllocator<A> {
     /// Tracks blocks of `inner`.
     pub const fn wrap(inner: A) -> Self {
-        TrackingAllocator { inner }
+        TrackingAllocator {
+            inner,
+            system: false,
+        }
     }
 
     /// The allocator underneath.
@@ -229,10 +239,8 @@ static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let side = c_heap::RustSide::enter();
         // SAFETY: the caller's contract is passed on unchanged.
-        let p = unsafe { self.inner.alloc(layout) };
-        drop(side);
+        let p = unsafe { self.inner_alloc(layout, false) };
         if !p.is_null() {
             table::TABLE.insert(p as usize, layout.size());
         }
@@ -242,10 +250,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let side = c_heap::RustSide::enter();
         // SAFETY: as in `alloc`.
-        let p = unsafe { self.inner.alloc_zeroed(layout) };
-        drop(side);
+        let p = unsafe { self.inner_alloc(layout, true) };
         if !p.is_null() {
             table::TABLE.insert(p as usize, layout.size());
         }
@@ -262,9 +268,12 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
         // The table forgets the block *before* the inner allocator may hand
         // the address to another thread, which would then record it anew.
         if table::TABLE.free(ptr as usize, layout.size()) || table::TABLE.is_degraded() {
-            let _side = c_heap::RustSide::enter();
             // SAFETY: `ptr` is a live block of ours (or, degraded, may be).
-            unsafe { self.inner.dealloc(ptr, layout) }
+            if !(self.system && unsafe { c_heap::system_dealloc(ptr) }) {
+                let _side = c_heap::RustSide::enter();
+                // SAFETY: as above.
+                unsafe { self.inner.dealloc(ptr, layout) }
+            }
         } else {
             refuse(ptr as usize, layout);
         }
@@ -282,10 +291,17 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
             refuse(ptr as usize, layout);
             return unsafe { self.realloc_foreign(ptr, layout, new_size) };
         }
-        let side = c_heap::RustSide::enter();
         // SAFETY: `ptr` is a live block of ours; the contract is the caller's.
-        let q = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        drop(side);
+        let direct = if self.system {
+            unsafe { c_heap::system_realloc(ptr, layout, new_size) }
+        } else {
+            None
+        };
+        let q = direct.unwrap_or_else(|| {
+            let _side = c_heap::RustSide::enter();
+            // SAFETY: as above.
+            unsafe { self.inner.realloc(ptr, layout, new_size) }
+        });
         if q.is_null() {
             // The old block is still there and still the caller's.
             table::TABLE.insert(ptr as usize, layout.size());
@@ -298,6 +314,26 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
 
 #[cfg(feature = "checks")]
 impl<A: GlobalAlloc> TrackingAllocator<A> {
+    /// The inner allocator's block, unrecorded by the runtime's `malloc`:
+    /// glibc's directly where `inner` is `System` and that is the same.
+    #[inline(always)]
+    unsafe fn inner_alloc(&self, layout: Layout, zeroed: bool) -> *mut u8 {
+        if self.system
+            && let Some(p) = c_heap::system_alloc(layout, zeroed)
+        {
+            return p;
+        }
+        let _side = c_heap::RustSide::enter();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe {
+            if zeroed {
+                self.inner.alloc_zeroed(layout)
+            } else {
+                self.inner.alloc(layout)
+            }
+        }
+    }
+
     /// `realloc` of memory this allocator never returned: a fresh block with
     /// the old contents, the old memory left alone (it is not ours to free).
     #[cold]

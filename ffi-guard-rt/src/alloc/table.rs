@@ -65,9 +65,14 @@ const STAMP_MASK: u32 = (1 << 15) - 1;
 /// Marks a block that C's `malloc` family handed out (see `c_heap.rs`);
 /// without it the block is the Rust allocator's.
 const C_SIDE: u64 = 1 << 47;
-/// The size, in the low bits. Larger sizes are stored clamped: no machine
-/// gives out a block of 128 TiB, and the bound check stays conservative.
-const SIZE_MASK: u64 = C_SIDE - 1;
+/// The size class, stored so that a probe compares it without recomputing
+/// it from the size (see `class_of`).
+const CLASS_SHIFT: u32 = 40;
+const CLASS_MASK: u64 = 0x7f << CLASS_SHIFT;
+/// The size, in the low bits. Larger sizes are stored clamped (the class is
+/// the true one): no machine gives out a block of 1 TiB, and the bound check
+/// stays conservative.
+const SIZE_MASK: u64 = (1 << CLASS_SHIFT) - 1;
 /// Freed blocks of this size or more are forgotten at once instead of kept
 /// in quarantine: `malloc` may have served them with `mmap` and given the
 /// pages back, and whatever maps that range next (a thread stack, a file,
@@ -134,7 +139,9 @@ impl Table {
         }
         let g = start >> class;
         let h = hash(class, g);
-        let ok = self.shard(class, g).with(|d| d.insert(h, start, size, c));
+        let ok = self
+            .shard(class, g)
+            .with(|d| d.insert(h, Slot::live(start, size, class, c)));
         if !ok {
             self.degraded.store(true, Ordering::Relaxed);
         }
@@ -452,11 +459,11 @@ struct Slot {
 
 impl Slot {
     #[inline(always)]
-    fn live(start: usize, size: usize, c: bool) -> Slot {
+    fn live(start: usize, size: usize, class: u32, c: bool) -> Slot {
         let side = if c { C_SIDE } else { 0 };
         Slot {
             start,
-            meta: (size as u64).min(SIZE_MASK) | side,
+            meta: (size as u64).min(SIZE_MASK) | (u64::from(class) << CLASS_SHIFT) | side,
         }
     }
 
@@ -482,7 +489,7 @@ impl Slot {
 
     #[inline(always)]
     fn class(self) -> u32 {
-        class_of(self.size())
+        ((self.meta & CLASS_MASK) >> CLASS_SHIFT) as u32
     }
 
     #[inline(always)]
@@ -609,11 +616,11 @@ impl ShardData {
     /// `false` when memory for the table could not be had: the block stays
     /// untracked.
     #[inline]
-    fn insert(&mut self, h: u64, start: usize, size: usize, c: bool) -> bool {
+    fn insert(&mut self, h: u64, new: Slot) -> bool {
         if (self.len + 1) * 2 > self.mask + 1 && !self.rebuild() {
             return false;
         }
-        let class = class_of(size);
+        let (start, class) = (new.start, new.class());
         let mut i = slot_of(h, self.mask);
         loop {
             let s = self.slot(i);
@@ -630,7 +637,7 @@ impl ShardData {
             }
             i = (i + 1) & self.mask;
         }
-        self.set(i, Slot::live(start, size, c));
+        self.set(i, new);
         true
     }
 
@@ -768,7 +775,10 @@ mod tests {
 
     fn put(d: &mut ShardData, start: usize, size: usize) {
         let class = class_of(size);
-        assert!(d.insert(hash(class, start >> class), start, size, false));
+        assert!(d.insert(
+            hash(class, start >> class),
+            Slot::live(start, size, class, false)
+        ));
     }
 
     fn find(d: &ShardData, addr: usize) -> Option<Found> {

@@ -1,0 +1,115 @@
+//! A fixed, repeatable run of the allocation paths, for counting
+//! instructions: `valgrind --tool=callgrind --toggle-collect='alloc_count::measure_*'`
+//! on the release build, then divide each function's inclusive count by
+//! `OPS`. The workload is the `alloc` bench's (8..=4096 bytes, a window of
+//! 512 live blocks); C's heap is observed, as with `TrackingAllocator`
+//! installed.
+//!
+//! `cargo build --release -p ffi-guard-tests --example alloc_count`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+
+use ffi_guard_rt::TrackingAllocator;
+use ffi_guard_tests::glibc::{Glibc, heap_c_libc_loop, heap_c_malloc_loop};
+use ffi_guard_tests::{raw, sum_bytes};
+
+const OPS: usize = 100_000;
+const WINDOW: usize = 512;
+
+static TRACKING: TrackingAllocator = TrackingAllocator::new();
+
+fn workload<A: GlobalAlloc>(a: &A, ops: usize) {
+    let mut x = 0x9E37_79B9u64;
+    let mut slots: Vec<(*mut u8, Layout)> = Vec::with_capacity(WINDOW);
+    for _ in 0..ops {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let size = 8 + (x % 4089) as usize;
+        let layout = Layout::from_size_align(size, 8).expect("a valid layout");
+        // SAFETY: a non-zero layout, freed with it below.
+        let p = unsafe { a.alloc(layout) };
+        assert!(!p.is_null());
+        // SAFETY: `p` holds `size` bytes.
+        unsafe { p.write(x as u8) };
+        if slots.len() < WINDOW {
+            slots.push((p, layout));
+        } else {
+            let i = (x >> 40) as usize % WINDOW;
+            let (old, old_layout) = std::mem::replace(&mut slots[i], (p, layout));
+            // SAFETY: `old` came from `a.alloc(old_layout)`.
+            unsafe { a.dealloc(black_box(old), old_layout) };
+        }
+    }
+    for (p, layout) in slots {
+        // SAFETY: as above.
+        unsafe { a.dealloc(p, layout) };
+    }
+}
+
+#[inline(never)]
+fn measure_glibc() {
+    workload(&Glibc, OPS);
+}
+
+#[inline(never)]
+fn measure_system() {
+    workload(&System, OPS);
+}
+
+#[inline(never)]
+fn measure_tracking() {
+    workload(&TRACKING, OPS);
+}
+
+#[inline(never)]
+fn measure_c_libc_loop() {
+    // SAFETY: a self-contained C loop.
+    black_box(unsafe { heap_c_libc_loop(OPS) });
+}
+
+#[inline(never)]
+fn measure_c_malloc_loop() {
+    // SAFETY: a self-contained C loop.
+    black_box(unsafe { heap_c_malloc_loop(OPS) });
+}
+
+#[inline(never)]
+fn measure_slice_raw(p: *mut u8) {
+    for _ in 0..OPS {
+        // SAFETY: `p` holds 64 bytes.
+        black_box(unsafe { raw::sum_bytes(black_box(p), black_box(64)) });
+    }
+}
+
+#[inline(never)]
+fn measure_slice_guarded(p: *mut u8) {
+    for _ in 0..OPS {
+        // SAFETY: `p` holds 64 bytes.
+        black_box(unsafe { sum_bytes(black_box(p), black_box(64)) });
+    }
+}
+
+fn main() {
+    TrackingAllocator::__set_observing_c_heap(true);
+    // Warm: the table's shards exist before counting.
+    workload(&TRACKING, 2 * WINDOW);
+    measure_glibc();
+    measure_system();
+    measure_tracking();
+    measure_c_libc_loop();
+    measure_c_malloc_loop();
+    // A tracked 64-byte block among the workload's live blocks.
+    let layout = Layout::from_size_align(64, 8).expect("a valid layout");
+    // SAFETY: a non-zero layout, freed below.
+    let p = unsafe { TRACKING.alloc(layout) };
+    assert!(!p.is_null());
+    // SAFETY: `p` holds 64 bytes.
+    unsafe { p.write_bytes(3, 64) };
+    measure_slice_raw(p);
+    measure_slice_guarded(p);
+    // SAFETY: from `TRACKING.alloc(layout)`.
+    unsafe { TRACKING.dealloc(p, layout) };
+    println!("{OPS} operations per measure_* function");
+}
