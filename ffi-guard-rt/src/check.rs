@@ -28,15 +28,16 @@ pub(crate) enum Bounds {
     Fine,
     /// Runs past the end of the live block `[start, start + size)`.
     PastEnd { start: usize, size: usize },
-    /// Inside a block that was freed.
-    Freed { start: usize, size: usize },
+    /// Inside a block that was freed (`c`: one that C's allocator gave out).
+    Freed { start: usize, size: usize, c: bool },
 }
 
 /// Checks `[addr, addr + bytes)` against the Rust heap block holding `addr`.
 #[inline]
 pub(crate) fn bounds(addr: usize, bytes: usize) -> Bounds {
     match alloc::block_of(addr) {
-        Block::Unknown => Bounds::Fine,
+        // A C block's life is known, its requested size is not.
+        Block::Unknown | Block::CLive { .. } => Bounds::Fine,
         Block::Live { start, size } => {
             let end = start.saturating_add(size);
             if addr.saturating_add(bytes) > end {
@@ -45,7 +46,7 @@ pub(crate) fn bounds(addr: usize, bytes: usize) -> Bounds {
                 Bounds::Fine
             }
         }
-        Block::Freed { start, size } => Bounds::Freed { start, size },
+        Block::Freed { start, size, c } => Bounds::Freed { start, size, c },
     }
 }
 
@@ -57,15 +58,15 @@ pub(crate) enum Cstr {
     Fine,
     /// No NUL between `addr` and the end of the live block.
     Unterminated { start: usize, size: usize },
-    /// Inside a block that was freed.
-    Freed { start: usize, size: usize },
+    /// Inside a block that was freed (`c`: one that C's allocator gave out).
+    Freed { start: usize, size: usize, c: bool },
 }
 
 /// Looks for the NUL of a C string at `addr`, within its Rust heap block only.
 pub(crate) fn cstr(addr: usize) -> Cstr {
     match alloc::block_of(addr) {
-        Block::Unknown => Cstr::Fine,
-        Block::Freed { start, size } => Cstr::Freed { start, size },
+        Block::Unknown | Block::CLive { .. } => Cstr::Fine,
+        Block::Freed { start, size, c } => Cstr::Freed { start, size, c },
         Block::Live { start, size } => {
             let end = start.saturating_add(size);
             if addr >= end {

@@ -37,41 +37,152 @@ thread_local! {
 /// Pointer arguments tracked per call; further ones get only the stateless checks.
 const MAX_PTRS: usize = 8;
 
-/// A verdict bit: a finding was recorded for this call.
-pub(crate) const FOUND: u8 = 1;
-/// A verdict bit: a release of memory that is not live; never forward it.
-pub(crate) const REFUSE: u8 = 2;
-/// A verdict bit: `free(NULL)` on an export; skip the body, no finding.
-pub(crate) const SKIP: u8 = 4;
-/// A verdict bit: a release or consume waits for `commit`.
-const PENDING: u8 = 8;
-/// A verdict bit: a release was committed while judged; `rollback` undoes
-/// it if the call does not go ahead.
-const COMMITTED: u8 = 16;
+/// What one call decided, as a set of bits. A type of its own, so that a
+/// verdict bit cannot be mixed up with a pointer's [`Flags`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Verdict(u8);
 
-const USE: u8 = 0;
-const RELEASE: u8 = 1;
-const CONSUME: u8 = 2;
+impl Verdict {
+    /// A finding was recorded for this call.
+    pub(crate) const FOUND: Verdict = Verdict(1);
+    /// A release of memory that is not live: never forward it.
+    pub(crate) const REFUSE: Verdict = Verdict(2);
+    /// `free(NULL)` on an export: skip the body, no finding.
+    pub(crate) const SKIP: Verdict = Verdict(4);
+    /// A release or consume waits for `commit`.
+    const PENDING: Verdict = Verdict(8);
+    /// A release was committed while judged; `rollback` undoes it if the
+    /// call does not go ahead.
+    const COMMITTED: Verdict = Verdict(16);
 
-const SLICE: u8 = 1;
-const CSTR: u8 = 2;
-const REPORTED: u8 = 4;
-const HAS_GEN: u8 = 8;
-/// Released in the ledger already, by `evaluate` (see `COMMITTED`).
-const DONE: u8 = 16;
-/// A consumed Rust heap block the ledger does not know yet.
-const RUST_BLOCK: u8 = 32;
+    /// Whether any bit of `bits` is set.
+    #[inline(always)]
+    pub(crate) fn has(self, bits: Verdict) -> bool {
+        self.0 & bits.0 != 0
+    }
+
+    #[inline(always)]
+    fn set(&mut self, bits: Verdict) {
+        self.0 |= bits.0;
+    }
+
+    #[inline(always)]
+    fn clear(&mut self, bits: Verdict) {
+        self.0 &= !bits.0;
+    }
+
+    #[inline(always)]
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for Verdict {
+    type Output = Verdict;
+    #[inline(always)]
+    fn bitor(self, rhs: Verdict) -> Verdict {
+        Verdict(self.0 | rhs.0)
+    }
+}
+
+/// What a pointer argument is for; the strongest role wins.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Use = 0,
+    Release = 1,
+    Consume = 2,
+}
+
+/// What is known of one pointer argument, as a set of bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Flags(u8);
+
+impl Flags {
+    const SLICE: Flags = Flags(1);
+    const CSTR: Flags = Flags(2);
+    const REPORTED: Flags = Flags(4);
+    /// `generation` holds the ledger generation a release or consume applies to.
+    const HAS_GEN: Flags = Flags(8);
+    /// Released in the ledger already, by `evaluate` (see `Verdict::COMMITTED`).
+    const DONE: Flags = Flags(16);
+    /// A consumed Rust heap block the ledger does not know yet.
+    const RUST_BLOCK: Flags = Flags(32);
+    /// The pointee is a byte, `c_char` or `c_void`: a buffer, which any
+    /// allocator may have handed out again, never "the same object".
+    const BUFFER: Flags = Flags(64);
+
+    #[inline(always)]
+    fn has(self, bits: Flags) -> bool {
+        self.0 & bits.0 != 0
+    }
+
+    #[inline(always)]
+    fn set(&mut self, bits: Flags) {
+        self.0 |= bits.0;
+    }
+
+    #[inline(always)]
+    fn clear(&mut self, bits: Flags) {
+        self.0 &= !bits.0;
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    #[inline(always)]
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
+/// The pointee type's identity for the same-object rule, and whether it is
+/// a buffer type (one byte: `u8`, `i8`, `c_char`, `c_void`).
+#[inline(always)]
+pub(crate) fn pointee_of<T>() -> (&'static str, bool) {
+    (std::any::type_name::<T>(), size_of::<T>() == 1)
+}
+
+/// Whether a released or consumed ledger entry still speaks for the pointer
+/// `p` passed now, or is history because the address was (or may have been)
+/// allocated again since.
+///
+/// Where the runtime sees the whole heap, it knows: a block freed since is a
+/// use after free; a live block is a new life of the address, except the
+/// block a `consume` gave to C, which C still holds. Where it does not, the
+/// ledger is trusted only for the same object: a pointer whose pointee type
+/// is the type its alloc returned, never a byte, `c_char` or `c_void`
+/// buffer, which any allocator the runtime does not see may have handed out
+/// again.
+fn retired_entry_holds(p: &Ptr, e: &Entry) -> bool {
+    let same_object = !p.flags.has(Flags::BUFFER) && p.pointee == e.pointee;
+    let block = alloc::block_of(p.addr);
+    if alloc::whole_heap() {
+        match block {
+            Block::Freed { .. } => true,
+            Block::CLive { .. } => e.state == State::Consumed,
+            Block::Live { .. } => e.rust_block,
+            Block::Unknown => same_object,
+        }
+    } else {
+        match block {
+            Block::Live { .. } if !e.rust_block => false,
+            _ => same_object,
+        }
+    }
+}
 
 /// The fast verdict on a plain use with no retired ledger entry: true when
 /// the allocator knows no block there, or a live block that holds the slice
 /// (C strings and freed blocks take the full path).
 #[inline(always)]
-fn use_is_fine(addr: usize, flags: u8, bytes: usize) -> bool {
+fn use_is_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
     match alloc::block_of(addr) {
-        Block::Unknown => true,
+        Block::Unknown | Block::CLive { .. } => true,
         Block::Live { start, size } => {
-            flags & CSTR == 0
-                && (flags & SLICE == 0 || addr.saturating_add(bytes) <= start.saturating_add(size))
+            !flags.has(Flags::CSTR)
+                && (!flags.has(Flags::SLICE)
+                    || addr.saturating_add(bytes) <= start.saturating_add(size))
         }
         Block::Freed { .. } => false,
     }
@@ -81,8 +192,10 @@ fn use_is_fine(addr: usize, flags: u8, bytes: usize) -> bool {
 struct Ptr {
     addr: usize,
     param: &'static str,
-    role: u8,
-    flags: u8,
+    role: Role,
+    flags: Flags,
+    /// The pointee type's name (see [`pointee_of`]).
+    pointee: &'static str,
     /// With `SLICE`: the slice's size in bytes.
     bytes: usize,
     /// With `HAS_GEN`: the ledger generation a release or consume applies to.
@@ -94,7 +207,7 @@ pub(crate) struct Guard {
     pub(crate) info: &'static FnInfo,
     pub(crate) site: &'static Location<'static>,
     len: u8,
-    pub(crate) verdict: u8,
+    pub(crate) verdict: Verdict,
     ptrs: [MaybeUninit<Ptr>; MAX_PTRS],
     found: u32,
     /// C is calling Rust: a consumed pointer among the arguments is C's to
@@ -113,7 +226,7 @@ impl Guard {
             info,
             site,
             len: 0,
-            verdict: 0,
+            verdict: Verdict::default(),
             ptrs: [const { MaybeUninit::uninit() }; MAX_PTRS],
             found: 0,
             export,
@@ -123,7 +236,7 @@ impl Guard {
     /// True when nothing needs the ledger, the allocator or the mode.
     #[inline(always)]
     pub(crate) fn is_trivial(&self) -> bool {
-        self.len == 0 && self.verdict == 0
+        self.len == 0 && self.verdict.is_empty()
     }
 
     /// Any raw-pointer argument: alignment now, the ledger in `evaluate`.
@@ -137,11 +250,11 @@ impl Guard {
         }
         if check::misaligned(addr, align_of::<T>()) {
             self.misaligned::<T>(addr, param);
-            let i = self.push(addr, param)?;
-            self.ptr_mut(i).flags |= REPORTED;
+            let i = self.push::<T>(addr, param)?;
+            self.ptr_mut(i).flags.set(Flags::REPORTED);
             return Some(i);
         }
-        self.push(addr, param)
+        self.push::<T>(addr, param)
     }
 
     #[inline(always)]
@@ -175,7 +288,7 @@ impl Guard {
         }
         if let Some(i) = self.pointer::<T>(addr, param) {
             let p = self.ptr_mut(i);
-            p.flags |= SLICE;
+            p.flags.set(Flags::SLICE);
             p.bytes = p.bytes.max(bytes);
         }
     }
@@ -183,7 +296,7 @@ impl Guard {
     #[inline(always)]
     pub(crate) fn cstr<T>(&mut self, addr: usize, param: &'static str) {
         if let Some(i) = self.pointer::<T>(addr, param) {
-            self.ptr_mut(i).flags |= CSTR;
+            self.ptr_mut(i).flags.set(Flags::CSTR);
         }
     }
 
@@ -191,12 +304,12 @@ impl Guard {
     pub(crate) fn release<T>(&mut self, addr: usize, param: &'static str, skip_null: bool) {
         if addr == 0 {
             if skip_null {
-                self.verdict |= SKIP;
+                self.verdict.set(Verdict::SKIP);
             }
             return;
         }
         if let Some(i) = self.pointer::<T>(addr, param) {
-            self.ptr_mut(i).role = RELEASE;
+            self.ptr_mut(i).role = Role::Release;
         }
     }
 
@@ -204,8 +317,8 @@ impl Guard {
     pub(crate) fn consume<T>(&mut self, addr: usize, param: &'static str) {
         if let Some(i) = self.pointer::<T>(addr, param) {
             let p = self.ptr_mut(i);
-            if p.role == USE {
-                p.role = CONSUME;
+            if p.role == Role::Use {
+                p.role = Role::Consume;
             }
         }
     }
@@ -216,11 +329,11 @@ impl Guard {
     /// all there is to do; false leaves the whole call to `evaluate`.
     #[inline(always)]
     pub(crate) fn lone_release(&mut self) -> bool {
-        if self.len != 1 || self.verdict != 0 {
+        if self.len != 1 || !self.verdict.is_empty() {
             return false;
         }
         let q = self.ptr_mut(0);
-        if q.role != RELEASE || q.flags & REPORTED != 0 {
+        if q.role != Role::Release || q.flags.has(Flags::REPORTED) {
             return false;
         }
         let addr = q.addr;
@@ -236,9 +349,9 @@ impl Guard {
             return false;
         };
         let q = self.ptr_mut(i);
-        q.flags |= HAS_GEN | DONE;
+        q.flags.set(Flags::HAS_GEN | Flags::DONE);
         q.generation = generation;
-        self.verdict |= COMMITTED;
+        self.verdict.set(Verdict::COMMITTED);
         true
     }
 
@@ -250,12 +363,12 @@ impl Guard {
             // moment ago by narrower stores stalls store forwarding.
             let q = self.ptr_mut(i);
             let (addr, role, flags, bytes) = (q.addr, q.role, q.flags, q.bytes);
-            if flags & REPORTED != 0 {
+            if flags.has(Flags::REPORTED) {
                 continue;
             }
             // The common release, judged and committed under one lock,
             // without a look at the filter.
-            if role == RELEASE && self.release_now(i, addr) {
+            if role == Role::Release && self.release_now(i, addr) {
                 continue;
             }
             // A plain use needs the ledger only if the address may have a
@@ -263,19 +376,12 @@ impl Guard {
             // Then a block that is unknown, or live and large enough, is all
             // there is to see.
             let retired = ledger::may_be_retired(addr);
-            if role == USE && !retired && use_is_fine(addr, flags, bytes) {
+            if role == Role::Use && !retired && use_is_fine(addr, flags, bytes) {
                 continue;
             }
             let p = *self.ptr_mut(i);
-            let looked_up = p.role != USE || retired;
+            let looked_up = p.role != Role::Use || retired;
             let mut entry = if looked_up { ledger::get(p.addr) } else { None };
-            if entry.is_some_and(|e| e.state != State::Live && !e.rust_block)
-                && matches!(alloc::block_of(p.addr), Block::Live { .. })
-            {
-                // C released the address and the Rust allocator got it from
-                // the same heap since: the ledger's record is history.
-                entry = None;
-            }
             if self.export
                 && let Some(e) = entry.filter(|e| e.state == State::Consumed)
             {
@@ -285,27 +391,41 @@ impl Guard {
                 // it again. A released pointer stays a finding.
                 entry = ledger::reclaim(p.addr, e.generation);
             }
+            if let Some(e) = entry
+                && e.state != State::Live
+                && if p.role == Role::Release {
+                    // A release judges the address: a block live since is
+                    // a new life (Rust's, or C's if seen), not a double free.
+                    !e.rust_block && alloc::block_of(p.addr).is_live()
+                } else {
+                    !retired_entry_holds(&p, &e)
+                }
+            {
+                // The address was allocated again since it was released or
+                // consumed, or may have been: the ledger's record is history.
+                entry = None;
+            }
             match p.role {
-                RELEASE => self.judge_release(i, p, entry),
-                CONSUME => {
+                Role::Release => self.judge_release(i, p, entry),
+                Role::Consume => {
                     if !self.judge_use(p, entry, true) {
                         continue;
                     }
                     if let Some(e) = entry.filter(|e| e.state == State::Live) {
                         let q = self.ptr_mut(i);
-                        q.flags |= HAS_GEN;
+                        q.flags.set(Flags::HAS_GEN);
                         q.generation = e.generation;
-                        self.verdict |= PENDING;
+                        self.verdict.set(Verdict::PENDING);
                     } else if entry.is_none()
                         && matches!(alloc::block_of(p.addr), Block::Live { .. })
                     {
                         // A Rust block given to C: remembered, so that Rust
                         // using or freeing it later is a finding.
-                        self.ptr_mut(i).flags |= RUST_BLOCK;
-                        self.verdict |= PENDING;
+                        self.ptr_mut(i).flags.set(Flags::RUST_BLOCK);
+                        self.verdict.set(Verdict::PENDING);
                     }
                 }
-                _ => {
+                Role::Use => {
                     self.judge_use(p, entry, looked_up);
                 }
             }
@@ -316,7 +436,7 @@ impl Guard {
     /// thread released one of them in between (recorded as `double_free`).
     #[inline(always)]
     pub(crate) fn commit(&mut self) -> bool {
-        if self.verdict & PENDING == 0 {
+        if !self.verdict.has(Verdict::PENDING) {
             return true;
         }
         self.commit_pending()
@@ -327,17 +447,17 @@ impl Guard {
         let mut ok = true;
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
-            if p.flags & RUST_BLOCK != 0 && p.flags & REPORTED == 0 {
-                ledger::insert_consumed_rust_block(p.addr, self.info.name, self.site);
+            if p.flags.has(Flags::RUST_BLOCK) && !p.flags.has(Flags::REPORTED) {
+                ledger::insert_consumed_rust_block(p.addr, self.info.name, self.site, p.pointee);
                 continue;
             }
-            if p.flags & HAS_GEN == 0 || p.flags & (REPORTED | DONE) != 0 {
+            if !p.flags.has(Flags::HAS_GEN) || p.flags.has(Flags::REPORTED | Flags::DONE) {
                 continue;
             }
             let (by, site) = (self.info.name, self.site);
             let raced = ledger::with_entry(p.addr, |e| match e {
                 Some(e) if e.generation == p.generation && e.state == State::Live => {
-                    let state = if p.role == RELEASE {
+                    let state = if p.role == Role::Release {
                         State::Released
                     } else {
                         State::Consumed
@@ -359,7 +479,7 @@ impl Guard {
     /// Undoes the releases `evaluate` committed: the call does not go ahead.
     #[inline(always)]
     pub(crate) fn rollback(&mut self) {
-        if self.verdict & COMMITTED != 0 {
+        if self.verdict.has(Verdict::COMMITTED) {
             self.rollback_committed();
         }
     }
@@ -369,12 +489,12 @@ impl Guard {
     fn rollback_committed(&mut self) {
         for i in 0..self.len as usize {
             let p = *self.ptr_mut(i);
-            if p.flags & DONE != 0 {
+            if p.flags.has(Flags::DONE) {
                 ledger::restore(p.addr, p.generation, self.info.name);
-                self.ptr_mut(i).flags &= !DONE;
+                self.ptr_mut(i).flags.clear(Flags::DONE);
             }
         }
-        self.verdict &= !COMMITTED;
+        self.verdict.clear(Verdict::COMMITTED);
     }
 
     /// The panic of panic mode, at the wrapper's caller.
@@ -399,11 +519,21 @@ impl Guard {
         panic!("{text}");
     }
 
-    /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
+    /// `alloc(free = F)`: the returned pointer is live and owned by the
+    /// caller. `T` is its pointee type, for the same-object rule.
     #[inline]
-    pub(crate) fn returned(&self, addr: usize) {
+    pub(crate) fn returned<T>(&self, addr: usize) {
         if addr != 0 {
-            ledger::insert_live(addr, self.info.name, self.info.free_with, self.site);
+            let (pointee, _) = pointee_of::<T>();
+            ledger::insert_live(
+                addr,
+                self.info.name,
+                self.info.free_with,
+                self.site,
+                pointee,
+            );
+            // Outstanding pointers are leaks at exit: the report must run.
+            report::ensure_exit_hook();
         }
     }
 
@@ -419,16 +549,22 @@ impl Guard {
     }
 
     #[inline(always)]
-    fn push(&mut self, addr: usize, param: &'static str) -> Option<usize> {
+    fn push<T>(&mut self, addr: usize, param: &'static str) -> Option<usize> {
         let i = self.len as usize;
         if i >= MAX_PTRS {
             return None;
         }
+        let (pointee, buffer) = pointee_of::<T>();
         self.ptrs[i] = MaybeUninit::new(Ptr {
             addr,
             param,
-            role: USE,
-            flags: 0,
+            role: Role::Use,
+            flags: if buffer {
+                Flags::BUFFER
+            } else {
+                Flags::default()
+            },
+            pointee,
             bytes: 0,
             generation: 0,
         });
@@ -448,9 +584,9 @@ impl Guard {
             Some(e) if e.state == State::Live => {
                 if e.free_with.is_none_or(|f| ledger::same_name(f, name)) {
                     let q = self.ptr_mut(i);
-                    q.flags |= HAS_GEN;
+                    q.flags.set(Flags::HAS_GEN);
                     q.generation = e.generation;
-                    self.verdict |= PENDING;
+                    self.verdict.set(Verdict::PENDING);
                     return;
                 }
                 let free_with = e.free_with.unwrap_or("?");
@@ -465,7 +601,7 @@ impl Guard {
                     }
                 });
                 self.found(FindingKind::AllocatorMismatch, p, message, Some(&e), None);
-                self.verdict |= REFUSE;
+                self.verdict.set(Verdict::REFUSE);
             }
             Some(e) => {
                 self.double_free(p, &e);
@@ -477,15 +613,15 @@ impl Guard {
                         p.param, p.addr
                     );
                     self.found(FindingKind::AllocatorMismatch, p, message, None, Some(size));
-                    self.verdict |= REFUSE;
+                    self.verdict.set(Verdict::REFUSE);
                 }
-                Block::Freed { .. } | Block::Unknown => {
+                Block::Freed { .. } | Block::CLive { .. } | Block::Unknown => {
                     let message = format!(
                         "`{}` = {:#x} was never returned by a guarded allocating function",
                         p.param, p.addr
                     );
                     self.found(FindingKind::UnknownFree, p, message, None, None);
-                    self.verdict |= REFUSE;
+                    self.verdict.set(Verdict::REFUSE);
                 }
             },
         }
@@ -501,7 +637,7 @@ impl Guard {
             _ => format!("`{}` = {:#x} was already released by {by}", p.param, p.addr),
         };
         self.found(FindingKind::DoubleFree, p, message, Some(e), None);
-        self.verdict |= REFUSE;
+        self.verdict.set(Verdict::REFUSE);
     }
 
     /// A pointer used (or consumed): released or consumed in the ledger, or
@@ -535,7 +671,7 @@ impl Guard {
                 ledger::get(p.addr).is_some_and(|e| e.state == State::Live)
             }
         };
-        if p.flags & SLICE != 0 {
+        if p.flags.has(Flags::SLICE) {
             match check::bounds(p.addr, p.bytes) {
                 Bounds::Fine => {}
                 Bounds::PastEnd { start, size } => {
@@ -553,13 +689,13 @@ impl Guard {
                     );
                     return false;
                 }
-                Bounds::Freed { size, .. } if !live() => {
-                    self.freed_block(p, size);
+                Bounds::Freed { size, c, .. } if alloc::whole_heap() && !live() => {
+                    self.freed_block(p, size, c);
                     return false;
                 }
                 Bounds::Freed { .. } => {}
             }
-        } else if p.flags & CSTR != 0 {
+        } else if p.flags.has(Flags::CSTR) {
             match check::cstr(p.addr) {
                 Cstr::Fine => {}
                 Cstr::Unterminated { size, .. } => {
@@ -576,24 +712,29 @@ impl Guard {
                     );
                     return false;
                 }
-                Cstr::Freed { size, .. } if !live() => {
-                    self.freed_block(p, size);
+                Cstr::Freed { size, c, .. } if alloc::whole_heap() && !live() => {
+                    self.freed_block(p, size, c);
                     return false;
                 }
                 Cstr::Freed { .. } => {}
             }
-        } else if let Block::Freed { size, .. } = alloc::block_of(p.addr)
+        } else if let Block::Freed { size, c, .. } = alloc::block_of(p.addr)
+            && alloc::whole_heap()
             && !live()
         {
-            self.freed_block(p, size);
+            self.freed_block(p, size, c);
             return false;
         }
         true
     }
 
-    fn freed_block(&mut self, p: Ptr, size: usize) {
+    /// A pointer into a block that was freed and not allocated again: only
+    /// reported where the runtime sees the whole heap (else C may have
+    /// allocated it again unseen).
+    fn freed_block(&mut self, p: Ptr, size: usize, c: bool) {
+        let side = if c { "C" } else { "Rust" };
         let message = format!(
-            "`{}` = {:#x} points into a freed {size}-byte Rust heap block",
+            "`{}` = {:#x} points into a freed {size}-byte {side} heap block",
             p.param, p.addr
         );
         self.found(FindingKind::UseAfterFree, p, message, None, Some(size));
@@ -625,8 +766,8 @@ impl Guard {
         if seen {
             return;
         }
-        if let Some(i) = self.push(0, param) {
-            self.ptr_mut(i).flags |= REPORTED;
+        if let Some(i) = self.push::<()>(0, param) {
+            self.ptr_mut(i).flags.set(Flags::REPORTED);
         }
         let message = match len {
             Some((len, n)) => format!("`{param}` is null but `{len}` is {n}"),
@@ -656,7 +797,7 @@ impl Guard {
         bytes: Option<usize>,
     ) {
         if let Some(i) = self.find(p.addr) {
-            self.ptr_mut(i).flags |= REPORTED;
+            self.ptr_mut(i).flags.set(Flags::REPORTED);
         }
         self.record(kind, message, e, bytes);
     }
@@ -691,7 +832,7 @@ impl Guard {
             let _ = FIRST.try_with(|f| *f.borrow_mut() = Some(text));
         }
         self.found += 1;
-        self.verdict |= FOUND;
+        self.verdict.set(Verdict::FOUND);
         report::record(finding);
     }
 }

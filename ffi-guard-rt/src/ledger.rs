@@ -75,6 +75,10 @@ pub(crate) struct Entry {
     /// A Rust heap block that a `consume` function took (no `alloc`
     /// function returned it): Rust must not free it any more.
     pub(crate) rust_block: bool,
+    /// The pointee type's name, as the alloc (or consume) saw it: where the
+    /// runtime cannot see the whole heap, a retired pointer is misused only
+    /// when it comes back as this same object type.
+    pub(crate) pointee: &'static str,
 }
 
 /// A leak group: live pointers from one function and one allocation site.
@@ -94,6 +98,7 @@ pub(crate) fn insert_live(
     owner: &'static str,
     free_with: Option<&'static str>,
     site: &'static Location<'static>,
+    pointee: &'static str,
 ) {
     let thread = thread_id();
     let epoch = epoch();
@@ -110,6 +115,7 @@ pub(crate) fn insert_live(
         epoch,
         reported: false,
         rust_block: false,
+        pointee,
     };
     let mut map = lock(shard);
     // Only a map that must grow allocates (nothing else does); it grows
@@ -135,7 +141,6 @@ pub(crate) fn insert_live(
         }
     }
     drop(map);
-    crate::report::ensure_exit_hook();
 }
 
 /// Makes room for one more entry in a full shard map (under its lock).
@@ -209,6 +214,7 @@ pub(crate) fn insert_consumed_rust_block(
     addr: usize,
     by: &'static str,
     site: &'static Location<'static>,
+    pointee: &'static str,
 ) {
     let _g = reentrancy::Ignore::new();
     let thread = thread_id();
@@ -228,6 +234,7 @@ pub(crate) fn insert_consumed_rust_block(
         epoch,
         reported: false,
         rust_block: true,
+        pointee,
     };
     retire(addr, &mut e, State::Consumed, by, site);
     CONSUMED_RUST_BLOCKS.fetch_add(1, Ordering::Relaxed);
@@ -314,6 +321,38 @@ pub(crate) fn reclaim(addr: usize, generation: u64) -> Option<Entry> {
     e.free_site = None;
     e.reported = true;
     Some(*e)
+}
+
+/// C's `free` released the block at `addr` (seen by the `malloc` family of
+/// `alloc::c_heap`): a pointer that a `consume` function gave to C ends its
+/// life there, as C decided, and the address may come back as anything.
+/// Allocates nothing (it runs inside `free`).
+#[cfg_attr(
+    not(all(
+        feature = "c-heap",
+        target_os = "linux",
+        target_env = "gnu",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )),
+    allow(dead_code, reason = "only the observer of C's heap calls it")
+)]
+pub(crate) fn c_freed(addr: usize) {
+    if !may_know(addr) {
+        return;
+    }
+    let shard = shard(addr);
+    let mut map = lock(shard);
+    let Some(e) = map.get_mut(&addr) else {
+        return;
+    };
+    if e.state != State::Consumed {
+        return;
+    }
+    forget_consumed_rust_block(e);
+    unretire(addr);
+    // Removing allocates nothing.
+    map.remove(&addr);
+    shard.len.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Undoes a release or consume of generation `generation` by `by`: the call
@@ -624,12 +663,12 @@ mod tests {
     fn reinsert_bumps_generation() {
         let site = Location::caller();
         let addr = 0x7777_0000usize;
-        insert_live(addr, "t_new", Some("t_free"), site);
+        insert_live(addr, "t_new", Some("t_free"), site, "T");
         with_entry(addr, |e| {
             e.map(|e| retire(addr, e, State::Released, "t_free", site))
         });
         assert!(may_be_retired(addr));
-        insert_live(addr, "t_new", Some("t_free"), site);
+        insert_live(addr, "t_new", Some("t_free"), site, "T");
         let e = get(addr).expect("known");
         assert_eq!(e.generation, 1);
         assert_eq!(e.state, State::Live);

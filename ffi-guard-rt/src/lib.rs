@@ -26,6 +26,7 @@ mod panic;
 mod reentrancy;
 mod report;
 mod testing;
+mod transfer;
 
 #[cfg(feature = "checks")]
 mod check;
@@ -47,3 +48,4 @@ pub use finding::{Finding, FindingKind, Frame, Site};
 pub use handle::{HandleError, HandleMap};
 pub use mode::Mode;
 pub use testing::Checkpoint;
+pub use transfer::{hand_to_c, take_from_c};

@@ -382,7 +382,7 @@ mod checked {
     use core::panic::Location;
 
     use super::{FnInfo, RawPtr};
-    use crate::guard::{FOUND, Guard, REFUSE, SKIP};
+    use crate::guard::{Guard, Verdict};
     use crate::mode::{self, Mode};
 
     /// The per-call state of an import wrapper.
@@ -500,7 +500,7 @@ mod checked {
         /// `alloc(free = F)`: the returned pointer is live and owned by the caller.
         #[inline(always)]
         pub fn returned<P: RawPtr>(&mut self, r: P) {
-            self.g.returned(r.addr());
+            self.g.returned::<P::Pointee>(r.addr());
         }
         /// Ends the call. Releases and consumes were committed by `proceed`,
         /// before the foreign call, so that no other thread can take the same
@@ -515,13 +515,16 @@ mod checked {
                 return true;
             }
             self.g.evaluate();
-            if self.g.verdict & FOUND != 0 {
+            if self.g.verdict.has(Verdict::FOUND) {
                 // Abort mode never gets here: recording the finding aborted.
-                if mode::current() == Mode::Panic {
+                // A thread that is already unwinding (a guarded release in a
+                // `Drop` during a panic) goes on as in report mode: a second
+                // panic would abort the process.
+                if mode::current() == Mode::Panic && !std::thread::panicking() {
                     self.g.rollback();
                     self.g.panic_now();
                 }
-                if self.g.verdict & REFUSE != 0 {
+                if self.g.verdict.has(Verdict::REFUSE) {
                     self.g.rollback();
                     return false;
                 }
@@ -635,7 +638,7 @@ mod checked {
         /// `alloc(free = F)` on an export: the pointer handed to C is live.
         #[inline(always)]
         pub fn returned<P: RawPtr>(&mut self, r: P) {
-            self.g.returned(r.addr());
+            self.g.returned::<P::Pointee>(r.addr());
         }
 
         #[inline(never)]
@@ -645,7 +648,9 @@ mod checked {
             let g = &mut self.g;
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 g.evaluate();
-                if g.verdict & (FOUND | REFUSE | SKIP) != 0 {
+                if g.verdict
+                    .has(Verdict::FOUND | Verdict::REFUSE | Verdict::SKIP)
+                {
                     g.rollback();
                     return false;
                 }

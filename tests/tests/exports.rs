@@ -155,28 +155,27 @@ fn misaligned_slice_from_c_skips_the_body() {
 }
 
 #[test]
-fn released_handle_passed_back_is_use_after_free() {
+fn released_handle_back_as_a_buffer_is_no_finding_without_the_whole_heap() {
+    // Without `TrackingAllocator` the runtime does not see the heap: the
+    // released `*mut c_void` handle may be any new block C (or Rust) got at
+    // that address since, and a `u32` buffer is never "the same object".
     let _s = serial();
-    let h = unsafe { raw::call_new(rs_handle_new) };
-    unsafe { raw::call_free(rs_handle_free, h) };
     for in_thread in [false, true] {
+        let h = unsafe { raw::call_new(rs_handle_new) };
+        unsafe { raw::call_free(rs_handle_free, h) };
+        // The freed chunk comes straight back: a buffer now, really.
+        let buf = Box::new(9u32);
+        assert_eq!(&raw const *buf as usize, h as usize, "glibc reuses the chunk");
         let cp = Checkpoint::now_all_threads();
         let before = SUM_BODIES.load(Ordering::SeqCst);
-        // A wild pointer: C kept a handle that Rust already took back.
         let r = if in_thread {
             unsafe { raw::call_sum_in_thread(rs_sum, h.cast(), 1) }
         } else {
             unsafe { raw::call_sum(rs_sum, h.cast(), 1) }
         };
-        assert_eq!(r, -1);
-        assert_eq!(SUM_BODIES.load(Ordering::SeqCst), before);
-        let f = one(
-            only(&cp, "rs_sum"),
-            FindingKind::UseAfterFree,
-            "rs_sum",
-            RS_SUM_LINE,
-        );
-        assert_eq!(f.alloc_site.map(|s| s.line), Some(RS_HANDLE_NEW_LINE));
+        assert_eq!(r, 9);
+        assert_eq!(SUM_BODIES.load(Ordering::SeqCst), before + 1);
+        assert!(only(&cp, "rs_sum").is_empty(), "{:#?}", cp.findings());
     }
 }
 

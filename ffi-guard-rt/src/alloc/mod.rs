@@ -3,6 +3,8 @@
 //! holds it, and so a dealloc of a pointer it never returned is caught.
 
 #[cfg(feature = "checks")]
+mod c_heap;
+#[cfg(feature = "checks")]
 mod site;
 #[cfg(feature = "checks")]
 mod table;
@@ -94,8 +96,28 @@ impl TrackingAllocator {
         match block_of(addr) {
             Block::Unknown => ("unknown", 0, 0),
             Block::Live { start, size } => ("live", start, size),
-            Block::Freed { start, size } => ("freed", start, size),
+            Block::CLive { start, size } => ("c-live", start, size),
+            Block::Freed { start, size, .. } => ("freed", start, size),
         }
+    }
+
+    /// Whether the runtime observes C's heap too: `TrackingAllocator` is the
+    /// global allocator, and the platform and build allow it (see the
+    /// README's "The whole heap").
+    pub fn observes_c_heap() -> bool {
+        whole_heap()
+    }
+
+    /// For benchmarks and tests of the runtime: turns the observation of
+    /// C's heap on or off for the whole process, as if `TrackingAllocator`
+    /// were (or were not) the global allocator. Without the observation
+    /// available on this platform, turning it on does nothing.
+    #[doc(hidden)]
+    pub fn __set_observing_c_heap(on: bool) {
+        #[cfg(feature = "checks")]
+        c_heap::set_observing(on);
+        #[cfg(not(feature = "checks"))]
+        let _ = on;
     }
 
     /// For tests of the runtime: how many deallocations this process refused
@@ -123,8 +145,36 @@ pub(crate) enum Block {
     Unknown,
     /// A live Rust block `[start, start + size)`.
     Live { start: usize, size: usize },
-    /// A Rust block that was freed and not handed out again.
-    Freed { start: usize, size: usize },
+    /// A live block of C's `malloc` family, `size` its usable size (never
+    /// checked for bounds: only its life is known for sure).
+    CLive { start: usize, size: usize },
+    /// A block that was freed and not handed out again; `c` when C's
+    /// allocator had given it out.
+    Freed { start: usize, size: usize, c: bool },
+}
+
+#[cfg_attr(not(feature = "checks"), allow(dead_code))]
+impl Block {
+    /// Live, on either side.
+    #[inline(always)]
+    pub(crate) fn is_live(self) -> bool {
+        matches!(self, Block::Live { .. } | Block::CLive { .. })
+    }
+}
+
+/// True when the runtime observes C's heap as well as Rust's: then a block
+/// that the table does not hold live is surely not live (but for the limits
+/// in `c_heap.rs`), and `Freed` is the truth, not a guess.
+#[inline(always)]
+pub(crate) fn whole_heap() -> bool {
+    #[cfg(feature = "checks")]
+    {
+        c_heap::observing()
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        false
+    }
 }
 
 /// The block that holds `addr`. A live block wins over a freed range that
@@ -134,6 +184,10 @@ pub(crate) fn block_of(addr: usize) -> Block {
     {
         match table::TABLE.containing(addr) {
             None => Block::Unknown,
+            Some(f) if f.live && f.c => Block::CLive {
+                start: f.start,
+                size: f.size,
+            },
             Some(f) if f.live => Block::Live {
                 start: f.start,
                 size: f.size,
@@ -141,6 +195,7 @@ pub(crate) fn block_of(addr: usize) -> Block {
             Some(f) => Block::Freed {
                 start: f.start,
                 size: f.size,
+                c: f.c,
             },
         }
     }
@@ -158,18 +213,23 @@ static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let side = c_heap::RustSide::enter();
         // SAFETY: the caller's contract is passed on unchanged.
         let p = unsafe { self.inner.alloc(layout) };
+        drop(side);
         if !p.is_null() {
             table::TABLE.insert(p as usize, layout.size());
         }
+        c_heap::note_rust_alloc();
         p
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let side = c_heap::RustSide::enter();
         // SAFETY: as in `alloc`.
         let p = unsafe { self.inner.alloc_zeroed(layout) };
+        drop(side);
         if !p.is_null() {
             table::TABLE.insert(p as usize, layout.size());
         }
@@ -186,6 +246,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
         // The table forgets the block *before* the inner allocator may hand
         // the address to another thread, which would then record it anew.
         if table::TABLE.free(ptr as usize, layout.size()) || table::TABLE.is_degraded() {
+            let _side = c_heap::RustSide::enter();
             // SAFETY: `ptr` is a live block of ours (or, degraded, may be).
             unsafe { self.inner.dealloc(ptr, layout) }
         } else {
@@ -205,8 +266,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TrackingAllocator<A> {
             refuse(ptr as usize, layout);
             return unsafe { self.realloc_foreign(ptr, layout, new_size) };
         }
+        let side = c_heap::RustSide::enter();
         // SAFETY: `ptr` is a live block of ours; the contract is the caller's.
         let q = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        drop(side);
         if q.is_null() {
             // The old block is still there and still the caller's.
             table::TABLE.insert(ptr as usize, layout.size());

@@ -39,7 +39,9 @@
 //! the slot). A `Freed` slot with the same start and class as a new block is
 //! reused at once: the address was handed out again.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::Layout;
+#[cfg(not(unix))]
+use std::alloc::{GlobalAlloc, System};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -60,9 +62,18 @@ const FREED: u64 = 1 << 63;
 /// The free stamp of a freed slot, in the bits below `FREED`.
 const STAMP_SHIFT: u32 = 48;
 const STAMP_MASK: u32 = (1 << 15) - 1;
+/// Marks a block that C's `malloc` family handed out (see `c_heap.rs`);
+/// without it the block is the Rust allocator's.
+const C_SIDE: u64 = 1 << 47;
 /// The size, in the low bits. Larger sizes are stored clamped: no machine
-/// gives out a block of 256 TiB, and the bound check stays conservative.
-const SIZE_MASK: u64 = (1 << STAMP_SHIFT) - 1;
+/// gives out a block of 128 TiB, and the bound check stays conservative.
+const SIZE_MASK: u64 = C_SIDE - 1;
+/// Freed blocks of this size or more are forgotten at once instead of kept
+/// in quarantine: `malloc` may have served them with `mmap` and given the
+/// pages back, and whatever maps that range next (a thread stack, a file,
+/// an allocator that bypasses `malloc`) is no freed block. 128 KiB is
+/// glibc's smallest `mmap` threshold.
+const QUARANTINE_MAX: usize = 128 << 10;
 
 /// What the table holds about one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +81,8 @@ pub(crate) struct Found {
     pub(crate) start: usize,
     pub(crate) size: usize,
     pub(crate) live: bool,
+    /// C's `malloc` family handed it out (else the Rust allocator did).
+    pub(crate) c: bool,
 }
 
 /// The process-wide table: one per process, like the global allocator.
@@ -95,9 +108,30 @@ impl Table {
         }
     }
 
-    /// Records a live block `[start, start + size)`.
+    /// Records a live Rust block `[start, start + size)`.
     #[inline]
     pub(crate) fn insert(&self, start: usize, size: usize) {
+        self.insert_side(start, size, false);
+    }
+
+    /// Records a live block `[start, start + size)` that C's `malloc` family
+    /// handed out.
+    #[cfg_attr(
+        not(all(
+            feature = "c-heap",
+            target_os = "linux",
+            target_env = "gnu",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        )),
+        allow(dead_code, reason = "only the observer of C's heap calls it")
+    )]
+    #[inline]
+    pub(crate) fn insert_c(&self, start: usize, size: usize) {
+        self.insert_side(start, size, true);
+    }
+
+    #[inline(always)]
+    fn insert_side(&self, start: usize, size: usize, c: bool) {
         if !FORK_HOOKED.load(Ordering::Relaxed) {
             hook_fork();
         }
@@ -108,37 +142,64 @@ impl Table {
         }
         let g = start >> class;
         let h = hash(class, g);
-        let ok = self.shard(class, g).with(|d| d.insert(h, start, size));
+        let ok = self.shard(class, g).with(|d| d.insert(h, start, size, c));
         if !ok {
             self.degraded.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Flags the live block that starts at `start` and was allocated with
-    /// `size` as freed. `false` when there is no such live block.
+    /// Flags the live Rust block that starts at `start` and was allocated
+    /// with `size` as freed. `false` when there is no such live block.
     #[inline]
     pub(crate) fn free(&self, start: usize, size: usize) -> bool {
         let class = class_of(size);
         let g = start >> class;
         let h = hash(class, g);
-        if self.shard(class, g).with(|d| d.free(h, start, class)) {
+        if self
+            .shard(class, g)
+            .with(|d| d.free(h, start, class, Some(false)))
+        {
             return true;
         }
         // The layout's size may differ from the allocation's (a `CString`
         // rebuilt with another length): look for a live block at `start` of
         // any class. Only reached on the rare path.
-        self.free_any_class(start, class)
+        self.free_any_class(start, class, Some(false))
+    }
+
+    /// C's `free` of the block at `start` (`size`: what the table was told
+    /// at its `insert_c`). A Rust block that C frees directly is gone too.
+    #[cfg_attr(
+        not(all(
+            feature = "c-heap",
+            target_os = "linux",
+            target_env = "gnu",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        )),
+        allow(dead_code, reason = "only the observer of C's heap calls it")
+    )]
+    #[inline]
+    pub(crate) fn free_c(&self, start: usize, size: usize) {
+        let class = class_of(size);
+        let g = start >> class;
+        let h = hash(class, g);
+        if !self
+            .shard(class, g)
+            .with(|d| d.free(h, start, class, Some(true)))
+        {
+            self.free_any_class(start, class, None);
+        }
     }
 
     #[cold]
-    fn free_any_class(&self, start: usize, tried: u32) -> bool {
+    fn free_any_class(&self, start: usize, tried: u32, c: Option<bool>) -> bool {
         let mut classes = self.classes.load(Ordering::Relaxed) & !(1u64 << tried);
         while classes != 0 {
             let class = classes.trailing_zeros();
             classes &= classes - 1;
             let g = start >> class;
             let h = hash(class, g);
-            if self.shard(class, g).with(|d| d.free(h, start, class)) {
+            if self.shard(class, g).with(|d| d.free(h, start, class, c)) {
                 return true;
             }
         }
@@ -324,6 +385,48 @@ fn slot_of(h: u64, mask: usize) -> usize {
     (h >> 24) as usize & mask
 }
 
+/// Zeroed memory for the table that never comes from `malloc`: the table
+/// runs inside the global allocator and inside the `malloc` family, and
+/// must not call back into either. Pages from `mmap` are zeroed.
+#[cfg(unix)]
+unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
+    // SAFETY: an anonymous private mapping touches no existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            layout.size(),
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        p.cast()
+    }
+}
+
+#[cfg(unix)]
+unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
+    // SAFETY: `p` is a mapping of `layout.size()` bytes from `raw_alloc_zeroed`.
+    unsafe { libc::munmap(p.cast(), layout.size()) };
+}
+
+#[cfg(not(unix))]
+unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
+    // SAFETY: the caller's layout is not zero-sized. `System` directly,
+    // never the global allocator: this runs inside it.
+    unsafe { System.alloc_zeroed(layout) }
+}
+
+#[cfg(not(unix))]
+unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
+    // SAFETY: `p` came from `raw_alloc_zeroed(layout)`.
+    unsafe { System.dealloc(p, layout) }
+}
+
 /// One slot: `start == 0` is empty (no block starts at address 0).
 #[derive(Clone, Copy)]
 struct Slot {
@@ -335,11 +438,17 @@ struct Slot {
 
 impl Slot {
     #[inline(always)]
-    fn live(start: usize, size: usize) -> Slot {
+    fn live(start: usize, size: usize, c: bool) -> Slot {
+        let side = if c { C_SIDE } else { 0 };
         Slot {
             start,
-            meta: (size as u64).min(SIZE_MASK),
+            meta: (size as u64).min(SIZE_MASK) | side,
         }
+    }
+
+    #[inline(always)]
+    fn is_c(self) -> bool {
+        self.meta & C_SIDE != 0
     }
 
     #[inline(always)]
@@ -486,7 +595,7 @@ impl ShardData {
     /// `false` when memory for the table could not be had: the block stays
     /// untracked.
     #[inline]
-    fn insert(&mut self, h: u64, start: usize, size: usize) -> bool {
+    fn insert(&mut self, h: u64, start: usize, size: usize, c: bool) -> bool {
         if (self.len + 1) * 2 > self.mask + 1 && !self.rebuild() {
             return false;
         }
@@ -505,12 +614,13 @@ impl ShardData {
             }
             i = (i + 1) & self.mask;
         }
-        self.set(i, Slot::live(start, size));
+        self.set(i, Slot::live(start, size, c));
         true
     }
 
+    /// `c`: the side the block must come from (`None`: either).
     #[inline]
-    fn free(&mut self, h: u64, start: usize, class: u32) -> bool {
+    fn free(&mut self, h: u64, start: usize, class: u32, c: Option<bool>) -> bool {
         if self.slots.is_null() {
             return false;
         }
@@ -520,9 +630,19 @@ impl ShardData {
             if s.start == 0 {
                 return false;
             }
-            if s.start == start && s.is_live() && s.class() == class {
+            if s.start == start
+                && s.is_live()
+                && s.class() == class
+                && c.is_none_or(|c| c == s.is_c())
+            {
                 self.frees = self.frees.wrapping_add(1) & STAMP_MASK;
-                let meta = s.meta | FREED | (u64::from(self.frees) << STAMP_SHIFT);
+                // A large block is expired at once (see `QUARANTINE_MAX`).
+                let stamp = if s.size() >= QUARANTINE_MAX {
+                    self.frees.wrapping_sub(QUARANTINE) & STAMP_MASK
+                } else {
+                    self.frees
+                };
+                let meta = s.meta | FREED | (u64::from(stamp) << STAMP_SHIFT);
                 self.set(i, Slot { start, meta });
                 return true;
             }
@@ -553,6 +673,7 @@ impl ShardData {
                     start: s.start,
                     size: s.size(),
                     live: s.is_live(),
+                    c: s.is_c(),
                 };
                 if f.live {
                     return Some(f);
@@ -584,9 +705,8 @@ impl ShardData {
         let Ok(layout) = Layout::array::<Slot>(new_len) else {
             return false;
         };
-        // SAFETY: `layout` is not zero-sized. `System` is called directly,
-        // never the global allocator: this runs inside it.
-        let new = unsafe { System.alloc_zeroed(layout) }.cast::<Slot>();
+        // SAFETY: `layout` is not zero-sized.
+        let new = unsafe { raw_alloc_zeroed(layout) }.cast::<Slot>();
         if new.is_null() {
             return false;
         }
@@ -614,7 +734,7 @@ impl ShardData {
             && let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1)
         {
             // SAFETY: `old` was allocated by `rebuild` with this layout.
-            unsafe { System.dealloc(old.cast(), old_layout) };
+            unsafe { raw_dealloc(old.cast(), old_layout) };
         }
         true
     }
@@ -632,7 +752,7 @@ mod tests {
 
     fn put(d: &mut ShardData, start: usize, size: usize) {
         let class = class_of(size);
-        assert!(d.insert(hash(class, start >> class), start, size));
+        assert!(d.insert(hash(class, start >> class), start, size, false));
     }
 
     fn find(d: &ShardData, addr: usize) -> Option<Found> {
@@ -675,6 +795,7 @@ mod tests {
                 start,
                 size,
                 live: true,
+                c: false,
             })
         };
         assert_eq!(find(&d, 0x1000), live(0x1000, 100));
@@ -698,7 +819,8 @@ mod tests {
                 Some(Found {
                     start: s,
                     size: 17,
-                    live: true
+                    live: true,
+                    c: false
                 })
             );
         }
@@ -712,14 +834,18 @@ mod tests {
         let mut d = data();
         put(&mut d, 0x2000, 64);
         let c = class_of(64);
-        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c));
-        assert!(!d.free(hash(c, 0x2000 >> c), 0x2000, c), "already freed");
+        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)));
+        assert!(
+            !d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)),
+            "already freed"
+        );
         assert_eq!(
             find(&d, 0x2010),
             Some(Found {
                 start: 0x2000,
                 size: 64,
-                live: false
+                live: false,
+                c: false
             })
         );
         put(&mut d, 0x2000, 60);
@@ -730,7 +856,7 @@ mod tests {
         for k in 0..=QUARANTINE as usize {
             let a = 0x10_0000 + k * 32;
             put(&mut d, a, 32);
-            assert!(d.free(hash(c, a >> c), a, c));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
         }
         assert_eq!(find(&d, 0x10_0000), None);
         assert!(find(&d, 0x10_0000 + 32 * QUARANTINE as usize).is_some());
@@ -747,13 +873,13 @@ mod tests {
         // Free every other block, then churn: expired records are swept.
         for k in (0..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
-            assert!(d.free(hash(c, a >> c), a, c), "block {k}");
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)), "block {k}");
         }
         for k in 0..20_000 {
             let a = 0x100_0000 + k * 64;
             put(&mut d, a, 64);
             let c = class_of(64);
-            assert!(d.free(hash(c, a >> c), a, c));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
@@ -762,7 +888,8 @@ mod tests {
                 Some(Found {
                     start: a,
                     size: 40,
-                    live: true
+                    live: true,
+                    c: false
                 }),
                 "{k}"
             );

@@ -66,6 +66,7 @@ mod imp {
     /// [`record`] with a backtrace captured by the caller (a panic's).
     pub(crate) fn record_traced(finding: Finding, trace: Option<trace::Trace>) {
         let _g = Ignore::new();
+        let kind = finding.kind;
         let abort = catch_unwind(AssertUnwindSafe(|| {
             ensure_exit_hook();
             let mut stored = Stored {
@@ -80,7 +81,10 @@ mod imp {
             }
             store().push(stored);
             RECORDED.store(true, Ordering::Relaxed);
-            mode::current() == Mode::Abort
+            // A finding on a thread that is already unwinding (not the
+            // panic being recorded) is handled as in report mode.
+            let unwinding = kind != FindingKind::Panic && std::thread::panicking();
+            mode::current() == Mode::Abort && !unwinding
         }));
         // While the report is being written (at exit, say, where a finding
         // may still come in), the writer aborts once the report is whole.
