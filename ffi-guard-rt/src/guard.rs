@@ -523,15 +523,22 @@ impl Guard {
     /// caller. `T` is its pointee type, for the same-object rule.
     #[inline]
     pub(crate) fn returned<T>(&self, addr: usize) {
+        self.owned(addr, self.info.free_with, pointee_of::<T>().0);
+    }
+
+    /// A pointer this call handed to the caller (returned, or written through
+    /// an out-parameter), to be released with `free_with` (`None`: a
+    /// tentative pair's, see `pairing.rs`). `pointee` names its pointee
+    /// type (see [`pointee_of`]).
+    #[inline]
+    pub(crate) fn owned(
+        &self,
+        addr: usize,
+        free_with: Option<&'static str>,
+        pointee: &'static str,
+    ) {
         if addr != 0 {
-            let (pointee, _) = pointee_of::<T>();
-            ledger::insert_live(
-                addr,
-                self.info.name,
-                self.info.free_with,
-                self.site,
-                pointee,
-            );
+            ledger::insert_live(addr, self.info.name, free_with, self.site, pointee);
             // Outstanding pointers are leaks at exit: the report must run.
             report::ensure_exit_hook();
         }
