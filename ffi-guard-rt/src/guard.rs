@@ -200,6 +200,12 @@ fn released_address_reused(p: &Ptr, e: &Entry) -> bool {
 /// (C strings and freed blocks take the full path).
 #[inline(always)]
 fn use_is_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
+    if flags.has(Flags::SLICE)
+        && !flags.has(Flags::CSTR)
+        && alloc::live_rust_block_holds(addr, bytes)
+    {
+        return true;
+    }
     match alloc::block_of(addr) {
         Block::Unknown | Block::CLive { .. } => true,
         Block::Live { start, size } => {

@@ -327,15 +327,7 @@ pub(crate) fn reclaim(addr: usize, generation: u64) -> Option<Entry> {
 /// `alloc::c_heap`): a pointer that a `consume` function gave to C ends its
 /// life there, as C decided, and the address may come back as anything.
 /// Allocates nothing (it runs inside `free`).
-#[cfg_attr(
-    not(all(
-        feature = "c-heap",
-        target_os = "linux",
-        target_env = "gnu",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    )),
-    allow(dead_code, reason = "only the observer of C's heap calls it")
-)]
+#[cfg_attr(not(feature = "c-heap"), allow(dead_code))] // `alloc::c_heap` calls it
 pub(crate) fn c_freed(addr: usize) {
     if !may_know(addr) {
         return;

@@ -1,10 +1,16 @@
 //! `System` vs `TrackingAllocator` vs `dhat::Alloc` on one mixed-size
-//! workload, single-threaded and on two threads, side by side in one run.
+//! workload, single-threaded and on two threads, side by side in one run;
+//! a C loop of `malloc`/`free` with the runtime's `malloc` family observing
+//! C's heap versus glibc's allocator called directly; and a `slice`-checked
+//! argument in a block that `TrackingAllocator` knows.
 //!
-//! A global allocator is per binary, so the three are called through their
-//! `GlobalAlloc` methods directly, on the same sequence of operations. The
-//! global allocator of this binary is `System`; the allocators' own
-//! bookkeeping allocations (dhat's) go there.
+//! A global allocator is per binary, so the allocators are called through
+//! their `GlobalAlloc` methods directly, on the same sequence of operations.
+//! The global allocator of this binary is `System`; the allocators' own
+//! bookkeeping allocations (dhat's) go there. C's heap is observed for the
+//! whole run, as in a program whose global allocator is `TrackingAllocator`
+//! (`__set_observing_c_heap`): so `System` here is what every C allocation
+//! costs now, and `glibc` (`__libc_malloc`, no interposer) is the baseline.
 //!
 //! `cargo bench -p ffi-guard-tests --bench alloc -- --warm-up-time 1 --measurement-time 2`
 
@@ -14,6 +20,40 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use ffi_guard_rt::TrackingAllocator;
+use ffi_guard_tests::{raw, sum_bytes};
+
+unsafe extern "C" {
+    fn __libc_malloc(size: usize) -> *mut u8;
+    fn __libc_memalign(align: usize, size: usize) -> *mut u8;
+    fn __libc_free(p: *mut u8);
+    /// `c/heap_whole.c`: `n` malloc/free pairs over a window of 64 blocks.
+    fn heap_c_malloc_loop(n: usize) -> u64;
+    /// The same loop on `__libc_malloc`/`__libc_free`: no interposer.
+    fn heap_c_libc_loop(n: usize) -> u64;
+}
+
+/// glibc's allocator called directly, past the runtime's `malloc`.
+struct Glibc;
+
+// SAFETY: forwards to glibc's allocator, which meets `GlobalAlloc`'s contract.
+unsafe impl GlobalAlloc for Glibc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= 16 {
+            // SAFETY: plain glibc malloc.
+            unsafe { __libc_malloc(layout.size()) }
+        } else {
+            // SAFETY: a power-of-two alignment, as `Layout` guarantees.
+            unsafe { __libc_memalign(layout.align(), layout.size()) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above.
+        unsafe { __libc_free(ptr) }
+    }
+}
+
+static GLIBC: Glibc = Glibc;
 
 /// Allocations per measured batch and per thread.
 const OPS: usize = 4096;
@@ -126,13 +166,77 @@ fn two_threads<A: GlobalAlloc + Sync>(
 fn allocators(c: &mut Criterion) {
     let mut g = c.benchmark_group("alloc_mixed_8_4096");
     g.throughput(Throughput::Elements(OPS as u64));
+    single(&mut g, "glibc", &GLIBC);
     single(&mut g, "System", &System);
     single(&mut g, "TrackingAllocator", &TRACKING);
     single(&mut g, "dhat::Alloc", &DHAT);
     // Per thread: `OPS` allocations by each of the two threads per iteration.
+    two_threads(&mut g, "glibc", &GLIBC);
     two_threads(&mut g, "System", &System);
     two_threads(&mut g, "TrackingAllocator", &TRACKING);
     two_threads(&mut g, "dhat::Alloc", &DHAT);
+    g.finish();
+}
+
+/// A C loop of `malloc`/`free`: glibc directly, then through the runtime's
+/// `malloc` with C's heap not observed (a program without
+/// `TrackingAllocator`), then observed.
+fn c_loop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("c_malloc_free_loop");
+    g.throughput(Throughput::Elements(OPS as u64));
+    g.bench_function("glibc", |b| {
+        b.iter(|| unsafe { heap_c_libc_loop(black_box(OPS)) })
+    });
+    TrackingAllocator::__set_observing_c_heap(false);
+    g.bench_function("runtime_linked_not_observing", |b| {
+        b.iter(|| unsafe { heap_c_malloc_loop(black_box(OPS)) })
+    });
+    TrackingAllocator::__set_observing_c_heap(true);
+    g.bench_function("runtime_linked_observing", |b| {
+        b.iter(|| unsafe { heap_c_malloc_loop(black_box(OPS)) })
+    });
+    g.finish();
+}
+
+/// A tracked 64-byte block, as `TrackingAllocator` would hand it out, with
+/// the mixed workload's blocks live around it.
+struct TrackedBuf {
+    p: *mut u8,
+    layout: Layout,
+    _w: Workload,
+}
+
+impl TrackedBuf {
+    fn new() -> TrackedBuf {
+        let mut w = Workload::new(0x51CE);
+        w.run(&TRACKING, 2 * WINDOW);
+        let layout = Layout::from_size_align(64, 8).expect("a valid layout");
+        // SAFETY: a non-zero layout, freed in `drop`.
+        let p = unsafe { TRACKING.alloc(layout) };
+        assert!(!p.is_null());
+        // SAFETY: `p` holds 64 bytes.
+        unsafe { p.write_bytes(3, 64) };
+        TrackedBuf { p, layout, _w: w }
+    }
+}
+
+impl Drop for TrackedBuf {
+    fn drop(&mut self) {
+        // SAFETY: from `TRACKING.alloc(self.layout)`.
+        unsafe { TRACKING.dealloc(self.p, self.layout) };
+    }
+}
+
+/// `sum(buf, 64)` raw and with `slice(buf, len)` checked against the block.
+fn tracked_slice(c: &mut Criterion) {
+    let buf = TrackedBuf::new();
+    let mut g = c.benchmark_group("sum_bytes_64_tracked");
+    g.bench_function("raw", |b| {
+        b.iter(|| unsafe { raw::sum_bytes(black_box(buf.p), black_box(64)) })
+    });
+    g.bench_function("guarded", |b| {
+        b.iter(|| unsafe { sum_bytes(black_box(buf.p), black_box(64)) })
+    });
     g.finish();
 }
 
@@ -181,30 +285,80 @@ fn interleaved() {
     println!("interleaved, fastest batch of each, CPU ns per allocation+free:");
     for threads in [1, 2] {
         let ops = 8 * OPS;
-        let mut best = [f64::MAX; 3];
+        let mut best = [f64::MAX; 4];
         for round in 0..30 {
-            best[0] = best[0].min(batch(&System, threads, ops));
-            best[1] = best[1].min(batch(&TRACKING, threads, ops));
+            best[0] = best[0].min(batch(&GLIBC, threads, ops));
+            best[1] = best[1].min(batch(&System, threads, ops));
+            best[2] = best[2].min(batch(&TRACKING, threads, ops));
             // dhat is slow: fewer rounds say enough.
             if round % 5 == 0 {
-                best[2] = best[2].min(batch(&DHAT, threads, ops));
+                best[3] = best[3].min(batch(&DHAT, threads, ops));
             }
         }
         println!(
-            "  {threads} thread(s): System {:.1}  TrackingAllocator {:.1} ({:.2}x System)  dhat::Alloc {:.1} ({:.1}x TrackingAllocator)",
+            "  {threads} thread(s): glibc {:.1}  System (C heap observed) {:.1} ({:.2}x glibc)  TrackingAllocator {:.1} ({:.2}x glibc)  dhat::Alloc {:.1} ({:.1}x TrackingAllocator)",
             best[0],
             best[1],
             best[1] / best[0],
             best[2],
-            best[2] / best[1],
+            best[2] / best[0],
+            best[3],
+            best[3] / best[2],
         );
     }
+    let mut best = [f64::MAX; 3];
+    for _ in 0..100 {
+        let time = |f: &dyn Fn()| {
+            let start = thread_cpu_time();
+            f();
+            (thread_cpu_time() - start) * 1e9 / OPS as f64
+        };
+        best[0] = best[0].min(time(&|| {
+            black_box(unsafe { heap_c_libc_loop(OPS) });
+        }));
+        TrackingAllocator::__set_observing_c_heap(false);
+        best[1] = best[1].min(time(&|| {
+            black_box(unsafe { heap_c_malloc_loop(OPS) });
+        }));
+        TrackingAllocator::__set_observing_c_heap(true);
+        best[2] = best[2].min(time(&|| {
+            black_box(unsafe { heap_c_malloc_loop(OPS) });
+        }));
+    }
+    println!(
+        "  C malloc+free loop: glibc {:.1}  runtime linked, not observing {:.1} ({:.2}x)  observing {:.1} ({:.2}x)",
+        best[0],
+        best[1],
+        best[1] / best[0],
+        best[2],
+        best[2] / best[0],
+    );
+    let buf = TrackedBuf::new();
+    let mut best = [f64::MAX; 2];
+    for _ in 0..300 {
+        let start = thread_cpu_time();
+        for _ in 0..2000 {
+            black_box(unsafe { raw::sum_bytes(black_box(buf.p), black_box(64)) });
+        }
+        best[0] = best[0].min((thread_cpu_time() - start) * 1e9 / 2000.0);
+        let start = thread_cpu_time();
+        for _ in 0..2000 {
+            black_box(unsafe { sum_bytes(black_box(buf.p), black_box(64)) });
+        }
+        best[1] = best[1].min((thread_cpu_time() - start) * 1e9 / 2000.0);
+    }
+    println!(
+        "  sum(buf, 64), buf a tracked block: raw {:.2}  guarded {:.2}  (+{:.2})",
+        best[0],
+        best[1],
+        best[1] - best[0]
+    );
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = allocators
+    targets = allocators, c_loop, tracked_slice
 }
 
 /// What a pointer check pays with `TrackingAllocator` installed: finding the
@@ -244,6 +398,7 @@ fn block_lookup() {
 fn main() {
     // dhat::Alloc tracks only while a profiler runs; testing mode writes no file.
     let _profiler = dhat::Profiler::builder().testing().build();
+    TrackingAllocator::__set_observing_c_heap(true);
     benches();
     // `cargo bench` passes `--bench`; `cargo test --benches` runs each bench
     // once as a smoke test and needs no ratios.

@@ -102,20 +102,6 @@ int heap_c_threads(int threads, size_t count) {
     return 0;
 }
 
-/* A plain C loop of malloc/free, for the interposer's benchmark. */
-uint64_t heap_c_malloc_loop(size_t n) {
-    uint64_t s = 0;
-    void *window[64] = {0};
-    for (size_t i = 0; i < n; i++) {
-        size_t k = (i * 2654435761u) & 63;
-        free(window[k]);
-        window[k] = malloc(8 + (i * 131) % 4089);
-        s += (uintptr_t)window[k] & 0xff;
-    }
-    for (size_t k = 0; k < 64; k++) free(window[k]);
-    return s;
-}
-
 #ifdef __GLIBC__
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);
@@ -124,16 +110,22 @@ extern void __libc_free(void *);
 #define __libc_free free
 #endif
 
-/* The same loop straight on glibc's allocator: the interposer bypassed. */
-uint64_t heap_c_libc_loop(size_t n) {
+/* `n` allocations over a window of 64 live blocks, with `m` and `f`. */
+static uint64_t heap_loop(void *(*m)(size_t), void (*f)(void *), size_t n) {
     uint64_t s = 0;
     void *window[64] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t k = (i * 2654435761u) & 63;
-        __libc_free(window[k]);
-        window[k] = __libc_malloc(8 + (i * 131) % 4089);
+        f(window[k]);
+        window[k] = m(8 + (i * 131) % 4089);
         s += (uintptr_t)window[k] & 0xff;
     }
-    for (size_t k = 0; k < 64; k++) __libc_free(window[k]);
+    for (size_t k = 0; k < 64; k++) f(window[k]);
     return s;
 }
+
+/* A plain C loop of malloc/free, for the interposer's benchmark. */
+uint64_t heap_c_malloc_loop(size_t n) { return heap_loop(malloc, free, n); }
+
+/* The same loop straight on glibc's allocator: the interposer bypassed. */
+uint64_t heap_c_libc_loop(size_t n) { return heap_loop(__libc_malloc, __libc_free, n); }

@@ -165,7 +165,10 @@ fn released_handle_back_as_a_buffer_is_no_finding_without_the_whole_heap() {
         unsafe { raw::call_free(rs_handle_free, h) };
         // The freed chunk comes straight back: a buffer now, really.
         let buf = Box::new(9u32);
-        assert_eq!(&raw const *buf as usize, h as usize, "glibc reuses the chunk");
+        assert_eq!(
+            &raw const *buf as usize, h as usize,
+            "glibc reuses the chunk"
+        );
         let cp = Checkpoint::now_all_threads();
         let before = SUM_BODIES.load(Ordering::SeqCst);
         let r = if in_thread {

@@ -170,10 +170,10 @@ fn a_closed_handle_passed_again_is_a_use_after_free() {
     unsafe { xdb_close(db) };
     let cp = Checkpoint::now();
     let mut st = ptr::null_mut();
+    let sql = c"x".as_ptr();
     // Panic mode: the call panics before C reads the freed handle.
     let line = line!() + 1;
-    let r =
-        std::panic::catch_unwind(move || unsafe { xdb_prepare(db, c"x".as_ptr(), -1, &mut st) });
+    let r = std::panic::catch_unwind(move || unsafe { xdb_prepare(db, sql, -1, &mut st) });
     assert!(r.is_err());
     one(
         &cp.findings(),

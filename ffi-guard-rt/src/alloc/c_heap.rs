@@ -249,8 +249,9 @@ mod imp {
         PROBING.store(true, Ordering::Relaxed);
         let layout = std::alloc::Layout::new::<u64>();
         // SAFETY: a non-zero layout, freed with the same layout.
+        // `black_box`: an allocation nobody reads may be optimised away.
         unsafe {
-            let p = std::alloc::alloc(layout);
+            let p = std::hint::black_box(std::alloc::alloc(layout));
             if !p.is_null() {
                 std::alloc::dealloc(p, layout);
             }
@@ -330,6 +331,7 @@ mod imp {
 
     pub(crate) fn set_observing(_on: bool) {}
 
+    /// Nothing to mark where C's heap is not observed.
     pub(crate) struct RustSide;
 
     impl RustSide {
@@ -337,6 +339,11 @@ mod imp {
         pub(crate) fn enter() -> RustSide {
             RustSide
         }
+    }
+
+    impl Drop for RustSide {
+        #[inline(always)]
+        fn drop(&mut self) {}
     }
 }
 

@@ -177,6 +177,22 @@ pub(crate) fn whole_heap() -> bool {
     }
 }
 
+#[cfg_attr(not(feature = "checks"), allow(dead_code))]
+/// True when a live Rust block surely holds `[addr, addr + bytes)`: the
+/// fast answer for a slice argument. `false` says nothing (ask [`block_of`]).
+#[inline(always)]
+pub(crate) fn live_rust_block_holds(addr: usize, bytes: usize) -> bool {
+    #[cfg(feature = "checks")]
+    {
+        table::TABLE.live_rust_holds(addr, bytes)
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        let _ = (addr, bytes);
+        false
+    }
+}
+
 /// The block that holds `addr`. A live block wins over a freed range that
 /// overlaps it (the address was handed out again).
 pub(crate) fn block_of(addr: usize) -> Block {

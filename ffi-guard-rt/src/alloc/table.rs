@@ -116,15 +116,7 @@ impl Table {
 
     /// Records a live block `[start, start + size)` that C's `malloc` family
     /// handed out.
-    #[cfg_attr(
-        not(all(
-            feature = "c-heap",
-            target_os = "linux",
-            target_env = "gnu",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )),
-        allow(dead_code, reason = "only the observer of C's heap calls it")
-    )]
+    #[cfg_attr(not(feature = "c-heap"), allow(dead_code))] // `alloc::c_heap` calls it
     #[inline]
     pub(crate) fn insert_c(&self, start: usize, size: usize) {
         self.insert_side(start, size, true);
@@ -169,15 +161,7 @@ impl Table {
 
     /// C's `free` of the block at `start` (`size`: what the table was told
     /// at its `insert_c`). A Rust block that C frees directly is gone too.
-    #[cfg_attr(
-        not(all(
-            feature = "c-heap",
-            target_os = "linux",
-            target_env = "gnu",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )),
-        allow(dead_code, reason = "only the observer of C's heap calls it")
-    )]
+    #[cfg_attr(not(feature = "c-heap"), allow(dead_code))] // `alloc::c_heap` calls it
     #[inline]
     pub(crate) fn free_c(&self, start: usize, size: usize) {
         let class = class_of(size);
@@ -254,6 +238,36 @@ impl Table {
             }
         }
         freed
+    }
+
+    /// Whether a live Rust block holds all of `[addr, addr + bytes)`, asked
+    /// only of the size classes such a block most likely has: that of
+    /// `bytes` and the next (a slice is usually a whole buffer). One lock and
+    /// one probe in the common case, where [`Table::containing`] probes
+    /// every class in use. `false` says nothing: ask `containing`.
+    #[inline]
+    pub(crate) fn live_rust_holds(&self, addr: usize, bytes: usize) -> bool {
+        let classes = self.classes.load(Ordering::Relaxed);
+        let first = class_of(bytes);
+        for class in [first, first + 2] {
+            if class >= u64::BITS || classes & (1u64 << class) == 0 {
+                continue;
+            }
+            let g = addr >> class;
+            for g in [g, g.wrapping_sub(1)] {
+                let found = self
+                    .shard(class, g)
+                    .with(|d| d.containing(hash(class, g), class, g, addr));
+                if let Some(f) = found
+                    && f.live
+                    && !f.c
+                    && addr.saturating_add(bytes) <= f.start.saturating_add(f.size)
+                {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// The block that holds `addr`: a live one if any, else a freed one.
@@ -607,9 +621,11 @@ impl ShardData {
                 self.len += 1;
                 break;
             }
-            // An expired record gives its slot up; a freed record of the same
-            // address and class ends here, since the address is live again.
-            if !s.is_live() && (self.expired(s) || (s.start == start && s.class() == class)) {
+            // An expired record gives its slot up; any record of the same
+            // address and class ends here, since the allocator just handed
+            // the address out: a freed one, or a live one whose free was
+            // not seen (a C block freed by a path the runtime misses).
+            if (s.start == start && s.class() == class) || self.expired(s) {
                 break;
             }
             i = (i + 1) & self.mask;
