@@ -6,12 +6,14 @@
 //! released again, is found; the slot handed out again as another object
 //! or as bytes is no finding.
 
-mod heap_common;
+mod common;
 
 use std::ffi::c_int;
 
+use common::{ModeScope, one};
 use ffi_guard_rt::{Checkpoint, FindingKind, TrackingAllocator, ffi_guard};
-use heap_common::{ModeScope, assert_at};
+// The C library (`c/heap_pool.c`) is bundled into the tests crate's rlib.
+use ffi_guard_tests as _;
 
 #[global_allocator]
 static A: TrackingAllocator = TrackingAllocator::new();
@@ -45,33 +47,40 @@ fn pool_lock() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-#[test]
-fn a_released_handle_inside_a_live_block_used_again_is_use_after_free() {
+/// A pool object, released: with the pool held and report mode on while
+/// the first two are alive, and a checkpoint taken after the release.
+fn released() -> (impl Sized, *mut PoolObj, Checkpoint) {
     assert!(TrackingAllocator::observes_c_heap());
-    let _pool = pool_lock();
-    let _report = ModeScope::report();
+    let held = (pool_lock(), ModeScope::report());
     let o = unsafe { pool_obj_new(7) };
     unsafe { pool_obj_free(o) };
-    let cp = Checkpoint::now();
+    (held, o, Checkpoint::now())
+}
+
+#[test]
+fn a_released_handle_inside_a_live_block_used_again_is_use_after_free() {
+    let (_held, o, cp) = released();
     let line = line!() + 1;
     unsafe { pool_obj_get(o) };
-    let found = cp.findings();
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_at(&found[0], FindingKind::UseAfterFree, "pool_obj_get", line);
+    one(
+        &cp.findings(),
+        FindingKind::UseAfterFree,
+        "pool_obj_get",
+        line,
+    );
 }
 
 #[test]
 fn a_released_handle_inside_a_live_block_released_again_is_double_free() {
-    let _pool = pool_lock();
-    let _report = ModeScope::report();
-    let o = unsafe { pool_obj_new(7) };
-    unsafe { pool_obj_free(o) };
-    let cp = Checkpoint::now();
+    let (_held, o, cp) = released();
     let line = line!() + 1;
     unsafe { pool_obj_free(o) };
-    let found = cp.findings();
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_at(&found[0], FindingKind::DoubleFree, "pool_obj_free", line);
+    one(
+        &cp.findings(),
+        FindingKind::DoubleFree,
+        "pool_obj_free",
+        line,
+    );
 }
 
 #[test]
