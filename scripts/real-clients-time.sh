@@ -15,15 +15,8 @@ CLIENTS=("$@")
 ROUNDS=${ROUNDS:-5}
 export CARGO_TARGET_DIR="$SCRATCH/target"
 
-wrapper_of() { case $1 in zlib) echo flate2 ;; sqlite) echo rusqlite ;; esac; }
-features_of() {
-  case $1 in
-    zlib) echo "--no-default-features --features zlib" ;;
-    sqlite) echo "--features bundled" ;;
-  esac
-}
-# As in real-clients.sh: rusqlite's own tests need nightly.
-toolchain_of() { case $1 in sqlite) echo nightly ;; *) echo "${RUSTUP_TOOLCHAIN:-}" ;; esac; }
+# shellcheck source=real-clients/clients.sh
+. "$ROOT/scripts/real-clients/clients.sh"
 
 for client in "${CLIENTS[@]}"; do
   toolchain=$(toolchain_of "$client")
