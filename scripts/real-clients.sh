@@ -123,18 +123,8 @@ prepare() {
   touch "$base/.ready"
 }
 
-# rusqlite 0.41.1's own tests use `std::assert_matches`, which the stable
-# Rust of this repository's CI (1.95) does not have yet: its suite (all three
-# variants alike) runs on nightly.
-toolchain_of() { case $1 in sqlite) echo nightly ;; *) echo "${RUSTUP_TOOLCHAIN:-}" ;; esac; }
-
-wrapper_of() { case $1 in zlib) echo flate2 ;; sqlite) echo rusqlite ;; esac; }
-features_of() {
-  case $1 in
-    zlib) echo "--no-default-features --features zlib" ;;
-    sqlite) echo "--features bundled" ;;
-  esac
-}
+# shellcheck source=real-clients/clients.sh
+. "$ROOT/scripts/real-clients/clients.sh"
 
 STATUS=0
 ROWS=()

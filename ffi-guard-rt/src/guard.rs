@@ -148,8 +148,12 @@ pub(crate) fn pointee_of<T>() -> (&'static str, bool) {
 /// allocated again since.
 ///
 /// Where the runtime sees the whole heap, it knows: a block freed since is a
-/// use after free; a live block is a new life of the address, except the
-/// block a `consume` gave to C, which C still holds. Where it does not, the
+/// use after free; a live block that starts at the address is a new life of
+/// it, except the block a `consume` gave to C, which C still holds. A live
+/// block that only contains the address proves nothing: a C library's own
+/// allocator inside it (SQLite's lookaside slots, or the 8-byte size header
+/// it puts before every allocation) may or may not have handed the address
+/// out again, so there, as where the runtime does not see the heap, the
 /// ledger is trusted only for the same object: a pointer whose pointee type
 /// is the type its alloc returned, never a byte, `c_char` or `c_void`
 /// buffer, which any allocator the runtime does not see may have handed out
@@ -160,8 +164,11 @@ fn retired_entry_holds(p: &Ptr, e: &Entry) -> bool {
     if alloc::whole_heap() {
         match block {
             Block::Freed { .. } => true,
-            Block::CLive { .. } => e.state == State::Consumed,
-            Block::Live { .. } => e.rust_block,
+            Block::CLive { .. } if e.state == State::Consumed => true,
+            Block::Live { .. } if e.rust_block => true,
+            Block::CLive { start, .. } | Block::Live { start, .. } => {
+                start != p.addr && same_object
+            }
             Block::Unknown => same_object,
         }
     } else {
@@ -169,6 +176,22 @@ fn retired_entry_holds(p: &Ptr, e: &Entry) -> bool {
             Block::Live { .. } if !e.rust_block => false,
             _ => same_object,
         }
+    }
+}
+
+/// Whether a second release of the retired `e` at `p` is of a new life of
+/// the address. Where the whole heap is seen, a live block must start at
+/// the address; one that only contains it (a C library's own allocator
+/// inside a `malloc` block) leaves it to the same-object rule of
+/// [`retired_entry_holds`].
+fn released_address_reused(p: &Ptr, e: &Entry) -> bool {
+    match alloc::block_of(p.addr) {
+        Block::CLive { start, .. } | Block::Live { start, .. }
+            if alloc::whole_heap() && start != p.addr =>
+        {
+            !retired_entry_holds(p, e)
+        }
+        block => block.is_live(),
     }
 }
 
@@ -401,8 +424,9 @@ impl Guard {
                 && e.state != State::Live
                 && if p.role == Role::Release {
                     // A release judges the address: a block live since is
-                    // a new life (Rust's, or C's if seen), not a double free.
-                    !e.rust_block && alloc::block_of(p.addr).is_live()
+                    // a new life (Rust's, or C's if seen), not a double free;
+                    // inside a live C block, only the same object is one.
+                    !e.rust_block && released_address_reused(&p, &e)
                 } else {
                     !retired_entry_holds(&p, &e)
                 }
@@ -529,15 +553,22 @@ impl Guard {
     /// caller. `T` is its pointee type, for the same-object rule.
     #[inline]
     pub(crate) fn returned<T>(&self, addr: usize) {
+        self.owned(addr, self.info.free_with, pointee_of::<T>().0);
+    }
+
+    /// A pointer this call handed to the caller (returned, or written through
+    /// an out-parameter), to be released with `free_with` (`None`: a
+    /// tentative pair's, see `pairing.rs`). `pointee` names its pointee
+    /// type (see [`pointee_of`]).
+    #[inline]
+    pub(crate) fn owned(
+        &self,
+        addr: usize,
+        free_with: Option<&'static str>,
+        pointee: &'static str,
+    ) {
         if addr != 0 {
-            let (pointee, _) = pointee_of::<T>();
-            ledger::insert_live(
-                addr,
-                self.info.name,
-                self.info.free_with,
-                self.site,
-                pointee,
-            );
+            ledger::insert_live(addr, self.info.name, free_with, self.site, pointee);
             // Outstanding pointers are leaks at exit: the report must run.
             report::ensure_exit_hook();
         }

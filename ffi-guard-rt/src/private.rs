@@ -245,35 +245,50 @@ pub mod param {
         label = "not a `*mut *mut T`"
     )]
     pub trait AllocOut<Param> {
-        /// The pointer the call left in `*pp` (0 when `pp` is null), with
-        /// its pointee type's name for the same-object rule.
+        /// The pointer the call left in `*pp` (0 when `pp` is null).
         ///
         /// # Safety
         /// `pp` is null or points to a pointer that the foreign call wrote.
-        unsafe fn written(&self) -> (usize, &'static str);
+        unsafe fn written(&self) -> Written;
+    }
+    /// What an `alloc_out` call left in `*pp`: its address and its pointee
+    /// type's name (for the same-object rule). A concrete type, so that a
+    /// parameter of the wrong type is one error, not a cascade.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Written {
+        pub addr: usize,
+        pub pointee: &'static str,
+    }
+    impl Written {
+        /// `*pp` at `pp`, of pointee `T`.
+        ///
+        /// # Safety
+        /// As [`AllocOut::written`].
+        #[inline(always)]
+        unsafe fn read<T>(pp: *mut *const T) -> Written {
+            let addr = if pp.is_null() {
+                0
+            } else {
+                // SAFETY: the caller's contract.
+                unsafe { pp.read() as usize }
+            };
+            // The name `guard::pointee_of` gives the same type.
+            let pointee = core::any::type_name::<T>();
+            Written { addr, pointee }
+        }
     }
     impl<T, Param> AllocOut<Param> for *mut *mut T {
         #[inline(always)]
-        unsafe fn written(&self) -> (usize, &'static str) {
-            let name = std::any::type_name::<T>();
-            if self.is_null() {
-                (0, name)
-            } else {
-                // SAFETY: the caller's contract.
-                (unsafe { self.read() as usize }, name)
-            }
+        unsafe fn written(&self) -> Written {
+            // SAFETY: the caller's contract.
+            unsafe { Written::read::<T>(self.cast()) }
         }
     }
     impl<T, Param> AllocOut<Param> for *mut *const T {
         #[inline(always)]
-        unsafe fn written(&self) -> (usize, &'static str) {
-            let name = std::any::type_name::<T>();
-            if self.is_null() {
-                (0, name)
-            } else {
-                // SAFETY: the caller's contract.
-                (unsafe { self.read() as usize }, name)
-            }
+        unsafe fn written(&self) -> Written {
+            // SAFETY: the caller's contract.
+            unsafe { Written::read::<T>(*self) }
         }
     }
 
@@ -333,7 +348,7 @@ pub mod param {
     /// # Safety
     /// `pp` is null or points to a pointer that the foreign call wrote.
     #[inline(always)]
-    pub unsafe fn alloc_out<Param, V: AllocOut<Param>>(pp: &V) -> (usize, &'static str) {
+    pub unsafe fn alloc_out<Param, V: AllocOut<Param>>(pp: &V) -> Written {
         // SAFETY: the caller's contract.
         unsafe { pp.written() }
     }
@@ -384,6 +399,7 @@ pub use unchecked::{Call, Export};
 mod checked {
     use core::panic::Location;
 
+    use super::param::Written;
     use super::{FnInfo, RawPtr};
     use crate::guard::{Guard, Verdict};
     use crate::mode::{self, Mode};
@@ -471,16 +487,13 @@ mod checked {
         /// `names` was called (see `pairing.rs`).
         #[inline(always)]
         pub fn returned_tentative<P: RawPtr>(&mut self, r: P, names: &'static [&'static str]) {
-            tentative(
-                &self.g,
-                (r.addr(), std::any::type_name::<P::Pointee>()),
-                names,
-            );
+            let (pointee, _) = crate::guard::pointee_of::<P::Pointee>();
+            tentative(&self.g, r.addr(), pointee, names);
         }
         /// `alloc_out(pp, free = F)`: `out` is what the call left in `*pp`.
         #[inline(always)]
-        pub fn returned_out(&mut self, out: (usize, &'static str), free_with: &'static str) {
-            owned_out(&self.g, out, free_with);
+        pub fn returned_out(&mut self, out: Written, free_with: &'static str) {
+            self.g.owned(out.addr, Some(free_with), out.pointee);
         }
         /// A release that reported failure and kept its object
         /// (`sqlite3_close` returning `SQLITE_BUSY`): the pointer is live again.
@@ -490,12 +503,8 @@ mod checked {
         }
         /// `alloc_out` inferred across blocks (see [`Call::returned_tentative`]).
         #[inline(always)]
-        pub fn returned_out_tentative(
-            &mut self,
-            out: (usize, &'static str),
-            names: &'static [&'static str],
-        ) {
-            tentative(&self.g, out, names);
+        pub fn returned_out_tentative(&mut self, out: Written, names: &'static [&'static str]) {
+            tentative(&self.g, out.addr, out.pointee, names);
         }
         /// After validation: `false` means do not call (report mode, a release of
         /// memory that is not live). In panic mode a finding panics here, at the
@@ -557,24 +566,12 @@ mod checked {
         }
     }
 
-    /// `alloc_out(pp, free = F)`: what the call left in `*pp`, owned.
-    #[inline(always)]
-    fn owned_out(g: &Guard, (out, pointee): (usize, &'static str), free_with: &'static str) {
-        if out != 0 {
-            crate::ledger::insert_live(out, g.info.name, Some(free_with), g.site, pointee);
-        }
-    }
-
     /// A pointer from a tentative pair: live, with no release of its own.
     #[inline]
-    fn tentative(
-        g: &Guard,
-        (addr, pointee): (usize, &'static str),
-        names: &'static [&'static str],
-    ) {
+    fn tentative(g: &Guard, addr: usize, pointee: &'static str, names: &'static [&'static str]) {
         if addr != 0 {
             crate::pairing::note_owner(g.info, names);
-            crate::ledger::insert_live(addr, g.info.name, None, g.site, pointee);
+            g.owned(addr, None, pointee);
         }
     }
 
@@ -632,8 +629,8 @@ mod checked {
         /// `alloc_out(pp, free = F)` on an export: what the body left in `*pp`
         /// is C's, released with `F`.
         #[inline(always)]
-        pub fn returned_out(&mut self, out: (usize, &'static str), free_with: &'static str) {
-            owned_out(&self.g, out, free_with);
+        pub fn returned_out(&mut self, out: Written, free_with: &'static str) {
+            self.g.owned(out.addr, Some(free_with), out.pointee);
         }
         /// `false`: skip the body and return the error value. Never panics,
         /// in any mode (abort mode aborts when the finding is recorded).
@@ -684,6 +681,7 @@ mod checked {
 mod unchecked {
     use core::panic::Location;
 
+    use super::param::Written;
     use super::{FnInfo, RawPtr};
 
     /// The per-call state of an import wrapper: nothing, checks are off.
@@ -735,14 +733,9 @@ mod unchecked {
         #[inline(always)]
         pub fn returned_tentative<P: RawPtr>(&mut self, _r: P, _names: &'static [&'static str]) {}
         #[inline(always)]
-        pub fn returned_out(&mut self, _out: (usize, &'static str), _free_with: &'static str) {}
+        pub fn returned_out(&mut self, _out: Written, _free_with: &'static str) {}
         #[inline(always)]
-        pub fn returned_out_tentative(
-            &mut self,
-            _out: (usize, &'static str),
-            _names: &'static [&'static str],
-        ) {
-        }
+        pub fn returned_out_tentative(&mut self, _out: Written, _names: &'static [&'static str]) {}
         #[inline(always)]
         pub fn release_failed(&mut self) {}
         #[inline(always)]
@@ -787,7 +780,7 @@ mod unchecked {
         ) {
         }
         #[inline(always)]
-        pub fn returned_out(&mut self, _out: (usize, &'static str), _free_with: &'static str) {}
+        pub fn returned_out(&mut self, _out: Written, _free_with: &'static str) {}
         #[inline(always)]
         pub fn proceed(&mut self) -> bool {
             true
