@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine (Rust toolchain, gcc and Python):
-# installs the system packages that tests use, then runs the workspace tests.
+# installs the system packages that tests use, then runs the workspace tests
+# and the real clients.
 #   libclang-dev  the C front end of the header checks (loaded at run time)
 #   zlib1g-dev    the real zlib.h the header checks are tested against
 #   chromium      the headless browser that renders the HTML report in a test
@@ -25,3 +26,16 @@ if ((${#missing[@]})); then
 fi
 
 cargo test --workspace "$@"
+
+# Real binding crates under the guard (scripts/real-clients.sh): their own
+# test suites must pass guarded with no finding, and every planted bug must
+# be reported. rusqlite's tests need a nightly toolchain (they use
+# `assert_matches`), so SQLite runs where one is installed and is said to be
+# skipped otherwise.
+clients=(zlib)
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  clients+=(sqlite)
+else
+  echo "scripts/test.sh: no nightly toolchain: the SQLite real client is skipped" >&2
+fi
+bash scripts/real-clients.sh "${clients[@]}"
