@@ -158,6 +158,9 @@ pub struct Finding<K = FindingKind> {
     /// Where the pointer involved was released (or consumed), if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_site: Option<Site>,
+    /// `free_site` is where a `consume` gave the pointer to C, not a release.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub consumed: bool,
     /// The release function its `alloc(free = F)` names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_with: Option<String>,
@@ -176,6 +179,10 @@ fn one() -> u64 {
     1
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 impl<K> Finding<K> {
     /// One occurrence of `kind` in `function` at `site`, with nothing else
     /// known yet (set the other fields as they apply).
@@ -192,6 +199,7 @@ impl<K> Finding<K> {
             site,
             alloc_site: None,
             free_site: None,
+            consumed: false,
             free_with: None,
             count: 1,
             bytes: None,

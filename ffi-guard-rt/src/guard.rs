@@ -866,6 +866,7 @@ impl Guard {
                 .filter(|e| !e.rust_block)
                 .map(|e| Site::from_location(e.alloc_site)),
             free_site: e.and_then(|e| e.free_site).map(Site::from_location),
+            consumed: e.is_some_and(|e| e.state == State::Consumed),
             free_with: e.and_then(|e| e.free_with).map(str::to_owned),
             count: 1,
             bytes: bytes.map(|b| b as u64),

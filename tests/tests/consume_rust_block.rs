@@ -31,6 +31,9 @@ fn consumed_rust_block_used_again_is_use_after_free() {
     assert!(r.is_err(), "panic mode: the call must not reach C");
     let f = one(&cp.findings(), FindingKind::UseAfterFree, "widget_id", line);
     assert!(f.message.contains("widget_give_to_pool"), "{}", f.message);
+    // The report says where C took it, as a consume, not a release.
+    assert!(f.consumed, "{f:?}");
+    assert!(f.free_site.is_some(), "{f:?}");
 }
 
 #[test]
@@ -42,5 +45,6 @@ fn consumed_rust_block_released_through_c_is_double_free() {
     let line = line!() + 1;
     unsafe { widget_free(w) };
     // Not forwarded: C's free never sees the Rust block.
-    one(&cp.findings(), FindingKind::DoubleFree, "widget_free", line);
+    let f = one(&cp.findings(), FindingKind::DoubleFree, "widget_free", line);
+    assert!(f.consumed, "{f:?}");
 }

@@ -9,9 +9,9 @@
 //! with the function that releases them.
 //!
 //! The timeline shows what the report records of a pointer: where it was
-//! allocated (`alloc_site`), where it was released (`free_site`) and where it
-//! was misused (`site`). The runtime does not record each ownership transfer
-//! (a `consume` by C), so "consumed" steps are not shown.
+//! allocated (`alloc_site`), where it was released or, when `consumed` says
+//! so, given to C by a `consume` function (`free_site`), and where it was
+//! misused (`site`).
 //!
 //! Source lines are read only from regular files inside the workspace root
 //! (never through a symlink out of it, never over 16 MiB).
@@ -179,7 +179,7 @@ fn group(page: &mut String, i: usize, g: &Group, merged: &Merged, gate: &Gate, s
     page.push_str("</article>\n");
 }
 
-/// The pointer's history: allocated, released, misused, in that order,
+/// The pointer's history: allocated, released or consumed, misused, in that order,
 /// each with its site and source line.
 fn timeline(page: &mut String, g: &Group, sources: &Sources) {
     let f = &g.first;
@@ -188,7 +188,12 @@ fn timeline(page: &mut String, g: &Group, sources: &Sources) {
         steps.push(("allocated", "alloc", Some(s)));
     }
     if let Some(s) = &f.free_site {
-        steps.push(("released", "free", Some(s)));
+        let what = if f.consumed {
+            "consumed (given to C)"
+        } else {
+            "released"
+        };
+        steps.push((what, "free", Some(s)));
     }
     match f.kind.as_str() {
         "leak" => steps.push(("never released", "misuse", None)),

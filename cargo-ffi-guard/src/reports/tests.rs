@@ -442,3 +442,25 @@ fn a_folder_whose_only_report_is_cut_is_an_error_naming_it() {
     assert!(text.contains("w-3.json"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pointer a `consume` function gave to C, then used again: the HTML
+/// timeline names that step "consumed", not "released".
+#[test]
+fn html_timeline_names_a_consume() {
+    const CONSUMED: &str = r#"{"version":1,"program":"widget-c0c0","pid":7,
+ "findings":[{"kind":"use_after_free","function":"widget_id","count":1,"bytes":null,
+   "message":"`w` was given to C by widget_give_to_pool and is passed to widget_id",
+   "site":{"file":"tests/a.rs","line":9,"column":5},
+   "free_site":{"file":"tests/a.rs","line":8,"column":5},"consumed":true},
+  {"kind":"double_free","function":"widget_free","count":1,"bytes":null,
+   "message":"`w` was already released by widget_free",
+   "site":{"file":"tests/b.rs","line":4,"column":5},
+   "free_site":{"file":"tests/b.rs","line":3,"column":5}}]}"#;
+    let dir = folder("html-consume", &[("widget-7.json", CONSUMED)]);
+    let merged = load(&dir).expect("a readable report");
+    let gate = Gate::from_metadata(None, (&serde_json::Value::Null, "test")).expect("no gate");
+    let page = super::html::render(&merged, &gate, None);
+    assert_eq!(page.matches("consumed (given to C)").count(), 1, "{page}");
+    assert!(page.contains(">released<"), "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
