@@ -132,11 +132,11 @@ pub(crate) fn insert_live(
         }
         Slot::Occupied(mut o) => {
             let old = o.get_mut();
-            let retired = old.state != State::Live;
+            let was = old.state;
             forget_consumed_rust_block(old);
             *old = entry(old.generation + 1);
-            if retired {
-                unretire(addr);
+            if was != State::Live {
+                unretire(addr, was);
             }
         }
     }
@@ -179,12 +179,12 @@ pub(crate) fn retire(
     e.state = state;
     e.freed_by = Some(by);
     e.free_site = Some(site);
-    let slot = &RETIRED[retired_slot(addr)];
-    // Under the shard lock, the only writer of this slot (see `retired_slot`).
-    slot.store(
-        slot.load(Ordering::Relaxed).saturating_add(1),
-        Ordering::Relaxed,
-    );
+    // Under the shard lock, the only writer of these slots (see
+    // `retired_slot`).
+    count(&RETIRED[retired_slot(addr)], 1);
+    if state == State::Consumed {
+        count_consumed(addr, 1);
+    }
 }
 
 /// Releases the live entry of `addr` in one locked step if `by` is its
@@ -244,7 +244,7 @@ pub(crate) fn insert_consumed_rust_block(
         }
         Some(mut o) if o.state != State::Live => {
             forget_consumed_rust_block(&mut o);
-            unretire(addr);
+            unretire(addr, o.state);
         }
         Some(_) => {}
     }
@@ -256,7 +256,7 @@ pub(crate) fn insert_consumed_rust_block(
 /// of a random line of the counting filter.
 #[inline(always)]
 pub(crate) fn may_be_consumed_rust_block(addr: usize) -> bool {
-    CONSUMED_RUST_BLOCKS.load(Ordering::Relaxed) != 0 && may_be_retired(addr)
+    CONSUMED_RUST_BLOCKS.load(Ordering::Relaxed) != 0 && may_be_consumed(addr)
 }
 
 /// Consumed Rust blocks in the ledger (entries with `rust_block` in state
@@ -276,7 +276,7 @@ fn forget_consumed_rust_block(e: &mut Entry) {
 /// a `double_free`, "released from Rust after consume"); the entry is
 /// marked released, so the finding is made once. `None` otherwise.
 pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
-    if !may_be_retired(addr) || !may_know(addr) {
+    if !may_be_consumed(addr) || !may_know(addr) {
         return None;
     }
     with_entry(addr, |e| match e {
@@ -284,6 +284,8 @@ pub(crate) fn rust_dealloc_of_consumed(addr: usize) -> Option<Entry> {
             let before = *e;
             forget_consumed_rust_block(e);
             e.state = State::Released;
+            // Still retired, no longer consumed.
+            count_consumed(addr, -1);
             e.freed_by = Some("dealloc");
             Some(before)
         }
@@ -308,7 +310,7 @@ pub(crate) fn reclaim(addr: usize, generation: u64) -> Option<Entry> {
         // Another thread moved it on meanwhile: judge what is there now.
         return Some(*e);
     }
-    unretire(addr);
+    unretire(addr, State::Consumed);
     if e.rust_block {
         forget_consumed_rust_block(e);
         // Removing allocates nothing.
@@ -341,7 +343,7 @@ pub(crate) fn c_freed(addr: usize) {
         return;
     }
     forget_consumed_rust_block(e);
-    unretire(addr);
+    unretire(addr, State::Consumed);
     // Removing allocates nothing.
     map.remove(&addr);
     shard.len.fetch_sub(1, Ordering::Relaxed);
@@ -356,10 +358,11 @@ pub(crate) fn restore(addr: usize, generation: u64, by: &'static str) {
             && e.state != State::Live
             && e.freed_by == Some(by)
         {
+            let was = e.state;
             e.state = State::Live;
             e.freed_by = None;
             e.free_site = None;
-            unretire(addr);
+            unretire(addr, was);
         }
     });
 }
@@ -506,6 +509,46 @@ const RETIRED_SLOTS: usize = 1 << 16;
 /// touched only where entries retire.
 static RETIRED: [AtomicU32; RETIRED_SLOTS] = [const { AtomicU32::new(0) }; RETIRED_SLOTS];
 
+/// Slots of the counting filter of consumed entries (those given to C).
+const CONSUMED_SLOTS: usize = 1 << 12;
+
+/// A counting filter of the entries in state `Consumed`, which C's `free`
+/// ends (`c_freed`) and Rust's `dealloc` judges. Checked on every `free`
+/// of the whole heap, so it is small (16 KiB) and stays in cache; and it
+/// counts only consumed entries, not every released one, so a program that
+/// releases much still gets its zeros.
+static CONSUMED: [AtomicU32; CONSUMED_SLOTS] = [const { AtomicU32::new(0) }; CONSUMED_SLOTS];
+
+/// The consumed filter's slot of `addr`, owned by one shard as in
+/// [`retired_slot`].
+#[inline(always)]
+fn consumed_slot(addr: usize) -> usize {
+    (addr_hash(addr) >> (64 - CONSUMED_SLOTS.trailing_zeros())) as usize
+}
+
+/// Consumed entries in the ledger: while there are none, no `free` of the
+/// whole heap reads the filter.
+static CONSUMED_ENTRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// False when `addr` surely has no consumed entry; found without a lock.
+#[inline(always)]
+pub(crate) fn may_be_consumed(addr: usize) -> bool {
+    CONSUMED_ENTRIES.load(Ordering::Relaxed) != 0
+        && CONSUMED[consumed_slot(addr)].load(Ordering::Relaxed) != 0
+}
+
+/// One more (`1`) or one fewer (`-1`) consumed entry at `addr`, under the
+/// lock of its shard.
+#[inline(always)]
+fn count_consumed(addr: usize, by: i32) {
+    if by > 0 {
+        CONSUMED_ENTRIES.fetch_add(1, Ordering::Relaxed);
+    } else {
+        CONSUMED_ENTRIES.fetch_sub(1, Ordering::Relaxed);
+    }
+    count(&CONSUMED[consumed_slot(addr)], by);
+}
+
 /// The filter slot of `addr`. Its top bits are the shard index, so a slot
 /// belongs to one shard and is written only under that shard's lock: a load
 /// and a store, not a read-modify-write. Readers need no lock.
@@ -514,11 +557,21 @@ fn retired_slot(addr: usize) -> usize {
     (addr_hash(addr) >> (64 - RETIRED_SLOTS.trailing_zeros())) as usize
 }
 
-/// Called under the shard lock of `addr`.
-fn unretire(addr: usize) {
-    let slot = &RETIRED[retired_slot(addr)];
+/// The entry of `addr`, retired as `state`, is live again or gone. Called
+/// under the shard lock of `addr`.
+fn unretire(addr: usize, state: State) {
+    count(&RETIRED[retired_slot(addr)], -1);
+    if state == State::Consumed {
+        count_consumed(addr, -1);
+    }
+}
+
+/// Adds `by` to a filter slot, under the lock of the slot's shard: a load
+/// and a store, not a read-modify-write.
+#[inline(always)]
+fn count(slot: &AtomicU32, by: i32) {
     slot.store(
-        slot.load(Ordering::Relaxed).saturating_sub(1),
+        slot.load(Ordering::Relaxed).saturating_add_signed(by),
         Ordering::Relaxed,
     );
 }

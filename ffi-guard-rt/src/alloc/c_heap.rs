@@ -6,8 +6,11 @@
 //! again reads as a freed Rust block. So, on Linux with glibc, the runtime
 //! defines the `malloc` family in the executable (as the sanitizers do) and
 //! forwards each call to glibc's own allocator (`__libc_malloc` and
-//! friends), recording C's blocks in the same table as the Rust ones, each
-//! marked with the side that allocated it.
+//! friends), recording C's blocks beside the Rust ones, each marked with the
+//! side that allocated it: small blocks (below 128 KiB, nearly all of them)
+//! as bits in the C map (`c_map.rs`), which costs a `malloc`/`free` pair a
+//! few lines of bitmap that lie together as the blocks do, and large ones in
+//! the block table (`table.rs`).
 //!
 //! # How it is wired
 //!
@@ -29,10 +32,11 @@
 //! - Rust's `System` calls `malloc` itself; `TrackingAllocator` marks the
 //!   thread while it calls its inner allocator ([`RustSide`]), and such a
 //!   call is forwarded unrecorded: a Rust block is recorded once, as Rust's.
-//! - Nothing here allocates: the table's memory comes from `mmap`, its locks
-//!   spin, and the flags are `const` thread-locals without destructors, which
-//!   work before `main`, on threads C creates and during thread exit. The
-//!   table's fork handlers (see `table.rs`) keep it usable in a forked child.
+//! - Nothing here allocates: the map's and the table's memory comes from
+//!   `mmap`, their locks spin, and the flags are `const` thread-locals
+//!   without destructors, which work before `main`, on threads C creates and
+//!   during thread exit. The fork handlers (see `spin.rs`) keep both usable
+//!   in a forked child.
 //! - C's `free` of a pointer that a guarded `consume` function gave to C
 //!   ends that pointer's life in the ledger: the address may come back as
 //!   anything.
@@ -58,6 +62,7 @@ mod imp {
     use std::ffi::{c_int, c_void};
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    use crate::alloc::c_map;
     use crate::alloc::table::TABLE;
 
     unsafe extern "C" {
@@ -68,6 +73,7 @@ mod imp {
         fn __libc_memalign(align: usize, size: usize) -> *mut c_void;
         fn __libc_valloc(size: usize) -> *mut c_void;
         fn __libc_pvalloc(size: usize) -> *mut c_void;
+        #[cfg(not(target_arch = "x86_64"))]
         fn malloc_usable_size(p: *mut c_void) -> usize;
         /// The process's `malloc`: this copy's, or another's that won.
         fn malloc(size: usize) -> *mut c_void;
@@ -139,21 +145,64 @@ mod imp {
         p
     }
 
+    /// The usable size of glibc's block at `p`, the number `free` can
+    /// compute again (C's `free` has no size).
+    ///
+    /// On x86_64 it is read from the chunk header that glibc's allocator
+    /// keeps in front of every block (the size word at `p - 8`, its low three
+    /// bits flags, `IS_MMAPPED` = 2), as `malloc_usable_size` does, without
+    /// the call: the header is the line `free` is about to touch anyway.
+    /// This layout has not changed since ptmalloc2 became glibc's allocator.
+    /// On aarch64 memory tagging can make the header unreadable through `p`,
+    /// so there it is glibc's own function.
+    ///
+    /// # Safety
+    ///
+    /// `p` is a live, non-null block of glibc's allocator.
+    #[inline(always)]
+    unsafe fn usable_size(p: *mut c_void) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: the caller's: a live glibc block has its header at `p - 8`.
+            let word = unsafe { p.cast::<usize>().sub(1).read() };
+            const IS_MMAPPED: usize = 2;
+            let overhead = if word & IS_MMAPPED != 0 { 16 } else { 8 };
+            (word & !7).saturating_sub(overhead)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            // SAFETY: the caller's.
+            unsafe { malloc_usable_size(p) }
+        }
+    }
+
     #[inline(never)]
     fn record_alloc(p: *mut c_void) {
-        // The usable size, which `free` can ask again: C's `free` has no size.
         // SAFETY: `p` is a live block of glibc's allocator.
-        let size = unsafe { malloc_usable_size(p) };
-        TABLE.insert_c(p as usize, size);
+        record_alloc_sized(p, unsafe { usable_size(p) });
+    }
+
+    /// Small blocks go to the C map, large ones (and any the map cannot
+    /// hold) to the block table.
+    #[inline(always)]
+    fn record_alloc_sized(p: *mut c_void, size: usize) {
+        if size >= c_map::SMALL || !c_map::allocated(p as usize, size) {
+            TABLE.insert_c(p as usize, size);
+        }
     }
 
     /// Forgets C's block before glibc may hand the address to another thread.
     #[inline(never)]
     fn record_free(p: *mut c_void) {
+        // Read first: should the filter's line be cold, its load overlaps
+        // the table's work instead of following it.
+        let consumed = crate::ledger::may_be_consumed(p as usize);
         // SAFETY: `p` is a block of glibc's allocator that the caller frees.
-        let size = unsafe { malloc_usable_size(p) };
-        TABLE.free_c(p as usize, size);
-        if crate::ledger::may_be_retired(p as usize) && !crate::reentrancy::is_ignoring() {
+        let size = unsafe { usable_size(p) };
+        if size >= c_map::SMALL || !c_map::freed(p as usize, size) {
+            TABLE.free_c(p as usize, size);
+        }
+        if consumed && !crate::reentrancy::is_ignoring() {
             crate::ledger::c_freed(p as usize);
         }
     }
@@ -182,7 +231,7 @@ mod imp {
             return allocated(unsafe { __libc_realloc(p, size) });
         }
         // SAFETY: `p` is a live block the caller hands to `realloc`.
-        let old = unsafe { malloc_usable_size(p) };
+        let old = unsafe { usable_size(p) };
         record_free(p);
         // SAFETY: forwarded unchanged.
         let q = unsafe { __libc_realloc(p, size) };
@@ -190,7 +239,7 @@ mod imp {
             record_alloc(q);
         } else if size != 0 {
             // Failed: the old block is still there, still C's.
-            TABLE.insert_c(p as usize, old);
+            record_alloc_sized(p, old);
         }
         q
     }

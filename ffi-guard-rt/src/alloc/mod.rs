@@ -5,7 +5,11 @@
 #[cfg(feature = "checks")]
 mod c_heap;
 #[cfg(feature = "checks")]
+mod c_map;
+#[cfg(feature = "checks")]
 mod site;
+#[cfg(feature = "checks")]
+mod spin;
 #[cfg(feature = "checks")]
 mod table;
 
@@ -208,7 +212,16 @@ pub(crate) fn live_rust_block_holds(addr: usize, bytes: usize) -> bool {
 pub(crate) fn block_of(addr: usize) -> Block {
     #[cfg(feature = "checks")]
     {
-        match table::TABLE.containing(addr) {
+        // A live block wins over a freed range that overlaps it, whichever
+        // side each is on: Rust's and C's large blocks are in the table,
+        // C's small ones in the C map.
+        let found = match table::TABLE.containing(addr) {
+            Some(f) if f.live => Some(f),
+            freed => c_map::live_containing(addr)
+                .or(freed)
+                .or_else(|| c_map::freed_containing(addr)),
+        };
+        match found {
             None => Block::Unknown,
             Some(f) if f.live && f.c => Block::CLive {
                 start: f.start,

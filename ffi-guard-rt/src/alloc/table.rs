@@ -1,5 +1,6 @@
 //! The block table behind `TrackingAllocator`: every live Rust heap block and
-//! a bounded quarantine of recently freed ones.
+//! a bounded quarantine of recently freed ones. (C's blocks, where C's heap
+//! is observed, are here too when large; the small ones are in `c_map.rs`.)
 //!
 //! # Why this shape
 //!
@@ -7,10 +8,8 @@
 //! program, so it must be cheap, and it must never allocate through the
 //! global allocator it serves (that would recurse into itself). It is a fixed
 //! array of shards, each an open-addressing (linear probing) table whose
-//! memory comes from `System` directly, guarded by a spin lock on an
-//! `AtomicBool`: a lock that never allocates and never parks through code
-//! that may allocate (dhat-rs switched to such a lock after deadlocks, its
-//! issues #18 and #25).
+//! memory comes from `mmap` directly, guarded by a spin lock that never
+//! allocates and never parks through code that may allocate (`spin.rs`).
 //!
 //! The checks also need the block that *contains* an address (a slice that
 //! starts inside a `Vec`), not only the block that starts there. A block of
@@ -43,7 +42,9 @@ use std::alloc::Layout;
 #[cfg(not(unix))]
 use std::alloc::{GlobalAlloc, System};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use super::spin::SpinLock;
 
 /// The number of shards; a power of two. Threads that allocate at once meet
 /// on one shard only when their heap regions map to it.
@@ -129,9 +130,7 @@ impl Table {
 
     #[inline(always)]
     fn insert_side(&self, start: usize, size: usize, c: bool) {
-        if !FORK_HOOKED.load(Ordering::Relaxed) {
-            hook_fork();
-        }
+        ensure_fork_hook();
         let class = class_of(size);
         let bit = 1u64 << class;
         if self.classes.load(Ordering::Relaxed) & bit == 0 {
@@ -223,7 +222,8 @@ impl Table {
     /// `malloc` may hand out the address of a freed Rust block too, but
     /// rarely with the very same size.)
     pub(crate) fn freed_at(&self, start: usize, size: usize) -> bool {
-        matches!(self.exact(start), Some(Found { live: false, size: s, .. }) if s == size)
+        !super::c_map::live_starts_at(start)
+            && matches!(self.exact(start), Some(Found { live: false, size: s, .. }) if s == size)
     }
 
     /// The block that starts exactly at `start`, live first.
@@ -334,30 +334,18 @@ impl Table {
 }
 
 static FORK_HOOKED: AtomicBool = AtomicBool::new(false);
-/// The thread that holds every shard lock across `fork`, or 0.
-static FORKING: AtomicUsize = AtomicUsize::new(0);
 
-/// A non-zero id of the calling thread that reading never allocates: the
-/// address of a thread-local without a destructor.
-#[inline]
-fn this_thread() -> usize {
-    thread_local! {
-        static ID: u8 = const { 0 };
+/// See [`hook_fork`]; one relaxed load once registered.
+#[inline(always)]
+pub(crate) fn ensure_fork_hook() {
+    if !FORK_HOOKED.load(Ordering::Relaxed) {
+        hook_fork();
     }
-    ID.with(|id| id as *const u8 as usize)
 }
 
-/// A `fork` while another thread holds a shard lock would leave the child's
-/// copy of that lock held forever, and the child's first allocation would
-/// spin. So the forking thread takes every shard lock before `fork` and
-/// releases them on both sides after, as malloc does with its own locks.
-/// Registered on the first insert, outside any shard lock: registering may
-/// allocate, which comes back here and finds the flag already set.
-///
-/// Prepare handlers registered before ours run after it, with every lock
-/// held; if one allocates, the forking thread must get through. `FORKING`
-/// names that thread, and its lock attempts then go ahead without taking
-/// (nor, after, releasing) the lock: every other thread is kept out.
+/// Registers the fork handlers that keep every allocator lock usable in the
+/// child (see `spin.rs`): on the first insert, outside any lock, since
+/// registering may allocate, which comes back here and finds the flag set.
 #[cold]
 fn hook_fork() {
     if FORK_HOOKED.swap(true, Ordering::AcqRel) {
@@ -367,14 +355,16 @@ fn hook_fork() {
     {
         extern "C" fn prepare() {
             for shard in &TABLE.shards {
-                shard.lock();
+                shard.lock.lock();
             }
-            FORKING.store(this_thread(), Ordering::Release);
+            super::c_map::lock_all();
+            super::spin::forking();
         }
         extern "C" fn after() {
-            FORKING.store(0, Ordering::Release);
+            super::spin::fork_done();
+            super::c_map::unlock_all();
             for shard in &TABLE.shards {
-                shard.lock.store(false, Ordering::Release);
+                shard.lock.unlock();
             }
         }
         // SAFETY: the handlers are `extern "C"`, never unwind, and touch only
@@ -410,7 +400,7 @@ fn slot_of(h: u64, mask: usize) -> usize {
 /// runs inside the global allocator and inside the `malloc` family, and
 /// must not call back into either. Pages from `mmap` are zeroed.
 #[cfg(unix)]
-unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
+pub(crate) unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
     // SAFETY: an anonymous private mapping touches no existing memory.
     let p = unsafe {
         libc::mmap(
@@ -430,20 +420,20 @@ unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
 }
 
 #[cfg(unix)]
-unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
+pub(crate) unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
     // SAFETY: `p` is a mapping of `layout.size()` bytes from `raw_alloc_zeroed`.
     unsafe { libc::munmap(p.cast(), layout.size()) };
 }
 
 #[cfg(not(unix))]
-unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
+pub(crate) unsafe fn raw_alloc_zeroed(layout: Layout) -> *mut u8 {
     // SAFETY: the caller's layout is not zero-sized. `System` directly,
     // never the global allocator: this runs inside it.
     unsafe { System.alloc_zeroed(layout) }
 }
 
 #[cfg(not(unix))]
-unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
+pub(crate) unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
     // SAFETY: `p` came from `raw_alloc_zeroed(layout)`.
     unsafe { System.dealloc(p, layout) }
 }
@@ -503,7 +493,7 @@ impl Slot {
 /// threads on two shards do not share a line.
 #[repr(align(64))]
 struct Shard {
-    lock: AtomicBool,
+    lock: SpinLock,
     data: UnsafeCell<ShardData>,
 }
 
@@ -513,7 +503,7 @@ unsafe impl Sync for Shard {}
 impl Shard {
     const fn new() -> Shard {
         Shard {
-            lock: AtomicBool::new(false),
+            lock: SpinLock::new(),
             data: UnsafeCell::new(ShardData::new()),
         }
     }
@@ -522,54 +512,14 @@ impl Shard {
     /// allocator and must not panic (nothing in `ShardData` does).
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut ShardData) -> R) -> R {
-        let acquired = self.lock();
+        let acquired = self.lock.lock();
         // SAFETY: the lock (ours, or the fork's on this very thread) gives
         // exclusive access to `data`.
         let r = f(unsafe { &mut *self.data.get() });
         if acquired {
-            self.lock.store(false, Ordering::Release);
+            self.lock.unlock();
         }
         r
-    }
-
-    /// `false` when the lock was already held for this thread by `fork`'s
-    /// prepare handler: then it must stay held after use.
-    #[inline(always)]
-    fn lock(&self) -> bool {
-        self.lock
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-            || self.lock_contended()
-    }
-
-    #[cold]
-    fn lock_contended(&self) -> bool {
-        let mut spins = 0u32;
-        loop {
-            if FORKING.load(Ordering::Acquire) == this_thread() {
-                return false;
-            }
-            while self.lock.load(Ordering::Relaxed) {
-                if FORKING.load(Ordering::Acquire) == this_thread() {
-                    return false;
-                }
-                if spins < 64 {
-                    std::hint::spin_loop();
-                    spins += 1;
-                } else {
-                    // `sched_yield`: allocates nothing, and lets a holder
-                    // that was descheduled on our core run.
-                    std::thread::yield_now();
-                }
-            }
-            if self
-                .lock
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return true;
-            }
-        }
     }
 }
 

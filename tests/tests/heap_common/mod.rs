@@ -47,7 +47,7 @@ unsafe extern "C" {
 }
 
 #[allow(unused_imports)] // not every scenario asserts a finding
-pub use common::{ModeScope, assert_at};
+pub use common::{ModeScope, assert_at, one};
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,0 +1,99 @@
+//! The lock of the allocator's own structures (the block table's shards and
+//! the C heap map's leaves): a spin lock on an `AtomicBool` that never
+//! allocates and never parks through code that may allocate (dhat-rs
+//! switched to such a lock after deadlocks, its issues #18 and #25), and that
+//! stays usable across `fork`.
+//!
+//! A `fork` while another thread holds one of these locks would leave the
+//! child's copy held forever, and the child's first allocation would spin.
+//! So the forking thread takes every lock before `fork` and releases them on
+//! both sides after, as malloc does with its own locks (see `table.rs`'s
+//! `hook_fork`). Prepare handlers registered before ours run after it, with
+//! every lock held; if one allocates, the forking thread must get through:
+//! [`FORKING`] names that thread, and its lock attempts then go ahead without
+//! taking (nor, after, releasing) the lock, while every other thread is
+//! kept out.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// The thread that holds every allocator lock across `fork`, or 0.
+static FORKING: AtomicUsize = AtomicUsize::new(0);
+
+/// A non-zero id of the calling thread that reading never allocates: the
+/// address of a thread-local without a destructor.
+#[inline]
+fn this_thread() -> usize {
+    thread_local! {
+        static ID: u8 = const { 0 };
+    }
+    ID.with(|id| id as *const u8 as usize)
+}
+
+pub(crate) struct SpinLock {
+    held: AtomicBool,
+}
+
+impl SpinLock {
+    pub(crate) const fn new() -> SpinLock {
+        SpinLock {
+            held: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the lock. `false` when it was already held for this thread by
+    /// `fork`'s prepare handler: then the caller must not release it.
+    #[inline(always)]
+    pub(crate) fn lock(&self) -> bool {
+        self.held
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+            || self.lock_contended()
+    }
+
+    /// Releases a lock that [`SpinLock::lock`] took (returned `true` for).
+    #[inline(always)]
+    pub(crate) fn unlock(&self) {
+        self.held.store(false, Ordering::Release);
+    }
+
+    #[cold]
+    fn lock_contended(&self) -> bool {
+        let mut spins = 0u32;
+        loop {
+            if FORKING.load(Ordering::Acquire) == this_thread() {
+                return false;
+            }
+            while self.held.load(Ordering::Relaxed) {
+                if FORKING.load(Ordering::Acquire) == this_thread() {
+                    return false;
+                }
+                if spins < 64 {
+                    std::hint::spin_loop();
+                    spins += 1;
+                } else {
+                    // `sched_yield`: allocates nothing, and lets a holder
+                    // that was descheduled on our core run.
+                    std::thread::yield_now();
+                }
+            }
+            if self
+                .held
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return true;
+            }
+        }
+    }
+}
+
+/// `fork`'s prepare handler took every lock: from now until [`fork_done`]
+/// this thread passes through them.
+pub(crate) fn forking() {
+    FORKING.store(this_thread(), Ordering::Release);
+}
+
+/// After `fork`, on both sides, before the locks are released.
+pub(crate) fn fork_done() {
+    FORKING.store(0, Ordering::Release);
+}
