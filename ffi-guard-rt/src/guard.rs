@@ -369,6 +369,25 @@ impl Guard {
         self.release_now(0, addr)
     }
 
+    /// The common checked call, before [`Guard::evaluate`]: one slice
+    /// argument with no retired ledger entry, inside a live Rust block. True
+    /// when that is so (`evaluate` would find nothing and commit nothing);
+    /// false leaves the whole call to `evaluate`.
+    #[inline(always)]
+    pub(crate) fn lone_slice(&mut self) -> bool {
+        if self.len != 1 || !self.verdict.is_empty() {
+            return false;
+        }
+        let q = self.ptr_mut(0);
+        let (addr, bytes, flags) = (q.addr, q.bytes, q.flags);
+        q.role == Role::Use
+            && flags.has(Flags::SLICE)
+            && !flags.has(Flags::CSTR)
+            && !flags.has(Flags::REPORTED)
+            && !ledger::may_be_retired(addr)
+            && alloc::live_rust_block_holds(addr, bytes)
+    }
+
     /// Releases slot `i` (at `addr`) in the ledger in one locked step if it
     /// is live and this function is its release function, and marks it
     /// committed, so `rollback` can undo it. False changes nothing.

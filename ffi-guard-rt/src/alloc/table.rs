@@ -42,7 +42,8 @@ use std::alloc::Layout;
 #[cfg(not(unix))]
 use std::alloc::{GlobalAlloc, System};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::ptr::addr_of;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 
 use super::spin::SpinLock;
 
@@ -237,7 +238,7 @@ impl Table {
             let h = hash(class, g);
             let found = self
                 .shard(class, g)
-                .with(|d| d.containing(h, class, g, start));
+                .read(|d| d.containing(h, class, g, start));
             match found {
                 Some(f) if f.live && f.start == start => return Some(f),
                 Some(f) if f.start == start => freed = Some(f),
@@ -249,32 +250,48 @@ impl Table {
 
     /// Whether a live Rust block holds all of `[addr, addr + bytes)`, asked
     /// only of the size classes such a block most likely has: that of
-    /// `bytes` and the next (a slice is usually a whole buffer). One lock and
-    /// one probe in the common case, where [`Table::containing`] probes
-    /// every class in use. `false` says nothing: ask `containing`.
+    /// `bytes` and the next (a slice is usually a whole buffer). One
+    /// lock-free probe in the common case (a whole buffer: the block starts
+    /// in `addr`'s granule of `bytes`' class), where [`Table::containing`]
+    /// probes every class in use. `false` says nothing: ask `containing`.
     #[inline]
     pub(crate) fn live_rust_holds(&self, addr: usize, bytes: usize) -> bool {
         let classes = self.classes.load(Ordering::Relaxed);
-        let first = class_of(bytes);
-        for class in [first, first + 2] {
-            if class >= u64::BITS || classes & (1u64 << class) == 0 {
-                continue;
-            }
+        let class = class_of(bytes);
+        if classes & (1u64 << class) != 0 {
             let g = addr >> class;
-            for g in [g, g.wrapping_sub(1)] {
-                let found = self
-                    .shard(class, g)
-                    .with(|d| d.containing(hash(class, g), class, g, addr));
-                if let Some(f) = found
-                    && f.live
-                    && !f.c
-                    && addr.saturating_add(bytes) <= f.start.saturating_add(f.size)
-                {
-                    return true;
-                }
+            if self
+                .shard(class, g)
+                .read(|p| p.holds_live_rust(hash(class, g), class, g, addr, bytes))
+            {
+                return true;
             }
         }
-        false
+        self.live_rust_holds_elsewhere(classes, class, addr, bytes)
+    }
+
+    /// [`Table::live_rust_holds`] for a block in the granule before, or of
+    /// the next class.
+    #[inline(never)]
+    fn live_rust_holds_elsewhere(
+        &self,
+        classes: u64,
+        first: u32,
+        addr: usize,
+        bytes: usize,
+    ) -> bool {
+        let candidates = [
+            (first, (addr >> first).wrapping_sub(1)),
+            (first + 2, addr >> (first + 2)),
+            (first + 2, (addr >> (first + 2)).wrapping_sub(1)),
+        ];
+        candidates.into_iter().any(|(class, g)| {
+            class < u64::BITS
+                && classes & (1u64 << class) != 0
+                && self
+                    .shard(class, g)
+                    .read(|p| p.holds_live_rust(hash(class, g), class, g, addr, bytes))
+        })
     }
 
     /// The block that holds `addr`: a live one if any, else a freed one.
@@ -285,14 +302,12 @@ impl Table {
         }
         // Every class below a region's size keeps the blocks around `addr`
         // in the shard of `addr`'s region (but for a granule that starts in
-        // the region before): one lock round trip for all of them, where a
-        // lock per probe cost ~20 round trips per lookup. The other probes
-        // (`away`, one bit per class and granule) follow, each under its
-        // own shard's lock.
+        // the region before): one read for all of them. The other probes
+        // (`away`, one bit per class and granule) follow, each in its own
+        // shard.
         let home = self.shard(0, addr);
-        let mut freed = None;
-        let mut away = 0u128;
-        let live = home.with(|d| {
+        let (live, mut freed, mut away) = home.read(|d| {
+            let (mut freed, mut away) = (None, 0u128);
             let mut rest = classes;
             while rest != 0 {
                 let class = rest.trailing_zeros();
@@ -304,13 +319,13 @@ impl Table {
                         continue;
                     }
                     match d.containing(hash(class, g), class, g, addr) {
-                        Some(f) if f.live => return Some(f),
+                        Some(f) if f.live => return (Some(f), None, 0),
                         Some(f) => freed = freed.or(Some(f)),
                         None => {}
                     }
                 }
             }
-            None
+            (None, freed, away)
         });
         if live.is_some() {
             return live;
@@ -322,7 +337,7 @@ impl Table {
             let g = (addr >> class).wrapping_sub(bit as usize % 2);
             match self
                 .shard(class, g)
-                .with(|d| d.containing(hash(class, g), class, g, addr))
+                .read(|d| d.containing(hash(class, g), class, g, addr))
             {
                 Some(f) if f.live => return Some(f),
                 Some(f) => freed = freed.or(Some(f)),
@@ -440,6 +455,7 @@ pub(crate) unsafe fn raw_dealloc(p: *mut u8, layout: Layout) {
 
 /// One slot: `start == 0` is empty (no block starts at address 0).
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Slot {
     start: usize,
     /// The block's size; with `FREED` set once it was freed, and then the
@@ -489,48 +505,250 @@ impl Slot {
     }
 }
 
-/// A shard: a spin lock and the data it guards. Cache-line aligned, so two
-/// threads on two shards do not share a line.
+/// A shard: a spin lock, the data it guards, and what lock-free readers
+/// need to probe it. Cache-line aligned, so two threads on two shards do not
+/// share a line.
+///
+/// Readers (the checks' lookups, far rarer than the allocations and frees
+/// that write) take no lock: `seq` is a sequence lock, odd while a writer
+/// changes the shard, and a reader whose probe saw `seq` change tries again
+/// under the lock. A probe can only ever read a slot array of the shard, of
+/// the length its view names: arrays are never unmapped, only kept for
+/// reuse (see `ShardData::rebuild`), and every slot is read and written
+/// with atomic word accesses.
 #[repr(align(64))]
 struct Shard {
     lock: SpinLock,
+    /// Even when the shard is at rest; bumped before and after each write.
+    seq: AtomicU32,
+    /// `data.frees` as of the last write.
+    frees: AtomicU32,
+    /// `data.slots` with `log2(data.mask + 1)` in its low bits (the array is
+    /// 64-byte aligned), 0 before the first insert.
+    view: AtomicUsize,
     data: UnsafeCell<ShardData>,
 }
 
-// SAFETY: `data` is only reached through `with`, which holds `lock`.
+// SAFETY: `data` is only reached through `with`, which holds `lock`; the
+// lock-free readers touch only the atomics and the slot arrays (atomically).
 unsafe impl Sync for Shard {}
 
 impl Shard {
     const fn new() -> Shard {
         Shard {
             lock: SpinLock::new(),
+            seq: AtomicU32::new(0),
+            frees: AtomicU32::new(0),
+            view: AtomicUsize::new(0),
             data: UnsafeCell::new(ShardData::new()),
         }
     }
 
-    /// Runs `f` with the lock held. `f` must not allocate through the global
-    /// allocator and must not panic (nothing in `ShardData` does).
+    /// Runs `f` with the lock held, as a write. `f` must not allocate
+    /// through the global allocator and must not panic (nothing in
+    /// `ShardData` does).
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut ShardData) -> R) -> R {
         let acquired = self.lock.lock();
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        // The odd count is seen before any slot changes.
+        fence(Ordering::Release);
         // SAFETY: the lock (ours, or the fork's on this very thread) gives
         // exclusive access to `data`.
-        let r = f(unsafe { &mut *self.data.get() });
+        let d = unsafe { &mut *self.data.get() };
+        let r = f(d);
+        if self.frees.load(Ordering::Relaxed) != d.frees {
+            self.frees.store(d.frees, Ordering::Relaxed);
+        }
+        let view = d.view();
+        if self.view.load(Ordering::Relaxed) != view {
+            self.view.store(view, Ordering::Relaxed);
+        }
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
         if acquired {
             self.lock.unlock();
         }
         r
     }
+
+    /// Runs the read-only `f` on a snapshot of the shard without the lock;
+    /// under it when a writer got in the way.
+    #[inline(always)]
+    fn read<R>(&self, f: impl Fn(&Probe) -> R) -> R {
+        let seq = self.seq.load(Ordering::Acquire);
+        if seq & 1 == 0 {
+            let probe = Probe::of_view(
+                self.view.load(Ordering::Relaxed),
+                self.frees.load(Ordering::Relaxed),
+            );
+            let r = f(&probe);
+            // The probe's loads happen before the second look at `seq`.
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == seq {
+                return r;
+            }
+        }
+        self.read_locked(f)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn read_locked<R>(&self, f: impl Fn(&Probe) -> R) -> R {
+        self.with(|d| f(&d.probe()))
+    }
+}
+
+/// What a lookup reads of a shard: its slot array, and the free count that
+/// tells which freed records have expired.
+struct Probe {
+    slots: *const Slot,
+    mask: usize,
+    frees: u32,
+}
+
+impl Probe {
+    #[inline(always)]
+    fn of_view(view: usize, frees: u32) -> Probe {
+        // A null view decodes as a null array of one slot, never read.
+        Probe {
+            slots: (view & !63) as *const Slot,
+            mask: (1usize << (view & 63)) - 1,
+            frees,
+        }
+    }
+
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Slot {
+        // SAFETY: `i <= mask`, and `slots` is an array of `mask + 1` slots
+        // that is never unmapped.
+        unsafe { load_slot(self.slots, i) }
+    }
+
+    /// A freed slot whose quarantine is over. (A record that outlives
+    /// `STAMP_MASK` frees of its shard without a sweep looks fresh again; it
+    /// still names memory that is not a live Rust block.)
+    #[inline(always)]
+    fn expired(&self, s: Slot) -> bool {
+        !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
+    }
+
+    /// Whether the live Rust block of class `class` that starts in granule
+    /// `g` holds `[addr, addr + bytes)`: the slice check's probe, with the
+    /// tests folded into one mask compare per slot.
+    #[inline(always)]
+    fn holds_live_rust(&self, h: u64, class: u32, g: usize, addr: usize, bytes: usize) -> bool {
+        if self.slots.is_null() {
+            return false;
+        }
+        let want = u64::from(class) << CLASS_SHIFT;
+        let end = addr.saturating_add(bytes);
+        let mut i = slot_of(h, self.mask);
+        let mut left = self.mask;
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                return false;
+            }
+            if s.meta & (FREED | C_SIDE | CLASS_MASK) == want
+                && s.start >> class == g
+                && s.start <= addr
+                && end <= s.start.saturating_add(s.size())
+            {
+                return true;
+            }
+            if left == 0 {
+                return false;
+            }
+            left -= 1;
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The block of class `class` that starts in granule `g` and holds
+    /// `addr`; a live one before a freed one, never an expired one. The
+    /// probe gives up after one pass over the array (a snapshot a writer is
+    /// changing may have no empty slot left to stop at).
+    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
+        if self.slots.is_null() {
+            return None;
+        }
+        let mut freed = None;
+        let mut i = slot_of(h, self.mask);
+        for _ in 0..=self.mask {
+            let s = self.slot(i);
+            if s.start == 0 {
+                break;
+            }
+            if s.class() == class
+                && s.start >> class == g
+                && s.start <= addr
+                && addr - s.start < s.size().max(1)
+                && !self.expired(s)
+            {
+                let f = Found {
+                    start: s.start,
+                    size: s.size(),
+                    live: s.is_live(),
+                    c: s.is_c(),
+                };
+                if f.live {
+                    return Some(f);
+                }
+                freed = Some(f);
+            }
+            i = (i + 1) & self.mask;
+        }
+        freed
+    }
+}
+
+/// Slot `i` of `slots`, word by word.
+///
+/// # Safety
+///
+/// `slots` holds more than `i` slots and stays mapped.
+#[inline(always)]
+unsafe fn load_slot(slots: *const Slot, i: usize) -> Slot {
+    // SAFETY: the caller's; `Slot` is two aligned words, each read as the
+    // atomic of its size.
+    unsafe {
+        let p = slots.add(i);
+        Slot {
+            start: (*addr_of!((*p).start).cast::<AtomicUsize>()).load(Ordering::Relaxed),
+            meta: (*addr_of!((*p).meta).cast::<AtomicU64>()).load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Writes slot `i` of `slots`, word by word.
+///
+/// # Safety
+///
+/// As for [`load_slot`], and the caller holds the shard's lock.
+#[inline(always)]
+unsafe fn store_slot(slots: *mut Slot, i: usize, s: Slot) {
+    // SAFETY: as in `load_slot`.
+    unsafe {
+        let p = slots.add(i);
+        (*addr_of!((*p).start).cast::<AtomicUsize>()).store(s.start, Ordering::Relaxed);
+        (*addr_of!((*p).meta).cast::<AtomicU64>()).store(s.meta, Ordering::Relaxed);
+    }
 }
 
 struct ShardData {
-    /// `mask + 1` slots from `System`, or null before the first insert.
+    /// `mask + 1` slots (64-byte aligned, from `mmap`), or null before the
+    /// first insert.
     slots: *mut Slot,
     mask: usize,
     /// Occupied slots: live, freed and expired.
     len: usize,
     /// Frees so far (wrapping, `STAMP_MASK` wide): the clock of expiry.
     frees: u32,
+    /// Arrays that were the shard's slots, by `log2` of their length, kept
+    /// for the next rebuild to that length: a lock-free reader may still be
+    /// probing one, so none is ever unmapped.
+    spares: [*mut Slot; 64],
 }
 
 impl ShardData {
@@ -540,27 +758,44 @@ impl ShardData {
             mask: 0,
             len: 0,
             frees: 0,
+            spares: [std::ptr::null_mut(); 64],
+        }
+    }
+
+    /// What [`Shard::view`] publishes.
+    #[inline(always)]
+    fn view(&self) -> usize {
+        if self.slots.is_null() {
+            0
+        } else {
+            self.slots as usize | (self.mask + 1).trailing_zeros() as usize
+        }
+    }
+
+    #[inline(always)]
+    fn probe(&self) -> Probe {
+        Probe {
+            slots: self.slots,
+            mask: self.mask,
+            frees: self.frees,
         }
     }
 
     #[inline(always)]
     fn slot(&self, i: usize) -> Slot {
-        // SAFETY: `i <= mask` and `slots` holds `mask + 1` initialised slots.
-        unsafe { *self.slots.add(i) }
+        // SAFETY: `i <= mask` and `slots` holds `mask + 1` slots.
+        unsafe { load_slot(self.slots, i) }
     }
 
     #[inline(always)]
     fn set(&mut self, i: usize, s: Slot) {
-        // SAFETY: as in `slot`.
-        unsafe { *self.slots.add(i) = s }
+        // SAFETY: as in `slot`; `&mut self` is the shard's lock.
+        unsafe { store_slot(self.slots, i, s) }
     }
 
-    /// A freed slot whose quarantine is over. (A record that outlives
-    /// `STAMP_MASK` frees of its shard without a sweep looks fresh again; it
-    /// still names memory that is not a live Rust block.)
     #[inline(always)]
     fn expired(&self, s: Slot) -> bool {
-        !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
+        self.probe().expired(s)
     }
 
     /// `false` when memory for the table could not be had: the block stays
@@ -623,40 +858,6 @@ impl ShardData {
         }
     }
 
-    /// The block of class `class` that starts in granule `g` and holds
-    /// `addr`; a live one before a freed one, never an expired one.
-    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
-        if self.slots.is_null() {
-            return None;
-        }
-        let mut freed = None;
-        let mut i = slot_of(h, self.mask);
-        loop {
-            let s = self.slot(i);
-            if s.start == 0 {
-                return freed;
-            }
-            if s.class() == class
-                && s.start >> class == g
-                && s.start <= addr
-                && addr - s.start < s.size().max(1)
-                && !self.expired(s)
-            {
-                let f = Found {
-                    start: s.start,
-                    size: s.size(),
-                    live: s.is_live(),
-                    c: s.is_c(),
-                };
-                if f.live {
-                    return Some(f);
-                }
-                freed = Some(f);
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
-
     /// Rebuilds the slots without expired records, at a size where the table
     /// is at most a quarter full (so the next rebuild is far off), or makes
     /// the first ones.
@@ -675,23 +876,33 @@ impl ShardData {
             }
         }
         let new_len = (keep * 4).next_power_of_two().max(INITIAL_SLOTS);
-        let Ok(layout) = Layout::array::<Slot>(new_len) else {
-            return false;
+        let k = new_len.trailing_zeros() as usize;
+        let new = if self.spares[k].is_null() {
+            let Some(layout) = slots_layout(new_len) else {
+                return false;
+            };
+            // SAFETY: `layout` is not zero-sized.
+            unsafe { raw_alloc_zeroed(layout) }.cast::<Slot>()
+        } else {
+            let spare = std::mem::replace(&mut self.spares[k], std::ptr::null_mut());
+            for i in 0..new_len {
+                // SAFETY: the spare holds `new_len` slots; `&mut self` is the
+                // lock.
+                unsafe { store_slot(spare, i, Slot { start: 0, meta: 0 }) };
+            }
+            spare
         };
-        // SAFETY: `layout` is not zero-sized.
-        let new = unsafe { raw_alloc_zeroed(layout) }.cast::<Slot>();
         if new.is_null() {
             return false;
         }
         let old = self.slots;
-        let old_mask = self.mask;
         let frees = self.frees;
         self.slots = new;
         self.mask = new_len - 1;
         self.len = 0;
         for i in 0..old_len {
             // SAFETY: `i < old_len`, the old array's length.
-            let s = unsafe { *old.add(i) };
+            let s = unsafe { load_slot(old, i) };
             let expired =
                 !s.is_live() && (frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE;
             if s.start != 0 && !expired {
@@ -703,14 +914,22 @@ impl ShardData {
                 self.len += 1;
             }
         }
-        if old_len != 0
-            && let Ok(old_layout) = Layout::array::<Slot>(old_mask + 1)
-        {
-            // SAFETY: `old` was allocated by `rebuild` with this layout.
-            unsafe { raw_dealloc(old.cast(), old_layout) };
+        if old_len != 0 {
+            // Kept, never unmapped (a reader may be in it). A second spare of
+            // one length cannot arise: a rebuild to a length takes its spare.
+            let spare = &mut self.spares[old_len.trailing_zeros() as usize];
+            if spare.is_null() {
+                *spare = old;
+            }
         }
         true
     }
+}
+
+/// The layout of a slot array of `len` slots: 64-byte aligned, so that its
+/// address leaves room for the length in [`Shard::view`].
+fn slots_layout(len: usize) -> Option<Layout> {
+    Layout::array::<Slot>(len).ok()?.align_to(64).ok()
 }
 
 #[cfg(test)]
@@ -736,7 +955,7 @@ mod tests {
         for class in 0..64 {
             let g = addr >> class;
             for g in [g, g.wrapping_sub(1)] {
-                if let Some(f) = d.containing(hash(class, g), class, g, addr) {
+                if let Some(f) = d.probe().containing(hash(class, g), class, g, addr) {
                     if f.live {
                         return Some(f);
                     }
