@@ -14,7 +14,7 @@
 //! taking (nor, after, releasing) the lock, while every other thread is
 //! kept out.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
 
 /// The thread that holds every allocator lock across `fork`, or 0.
 static FORKING: AtomicUsize = AtomicUsize::new(0);
@@ -29,14 +29,17 @@ fn this_thread() -> usize {
     ID.with(|id| id as *const u8 as usize)
 }
 
+/// The lock's word counts acquisitions and releases: odd while held. So it is
+/// a sequence lock too (see `table.rs`'s lock-free readers): a reader that
+/// sees the same even count before and after its reads saw no writer.
 pub(crate) struct SpinLock {
-    held: AtomicBool,
+    count: AtomicU32,
 }
 
 impl SpinLock {
     pub(crate) const fn new() -> SpinLock {
         SpinLock {
-            held: AtomicBool::new(false),
+            count: AtomicU32::new(0),
         }
     }
 
@@ -44,16 +47,42 @@ impl SpinLock {
     /// `fork`'s prepare handler: then the caller must not release it.
     #[inline(always)]
     pub(crate) fn lock(&self) -> bool {
-        self.held
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-            || self.lock_contended()
+        let now = self.count.load(Ordering::Relaxed);
+        let taken = (now & 1 == 0
+            && self
+                .count
+                .compare_exchange_weak(
+                    now,
+                    now.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok())
+            || self.lock_contended();
+        // The odd count is seen before anything the holder then writes.
+        fence(Ordering::Release);
+        taken
     }
 
     /// Releases a lock that [`SpinLock::lock`] took (returned `true` for).
     #[inline(always)]
     pub(crate) fn unlock(&self) {
-        self.held.store(false, Ordering::Release);
+        let now = self.count.load(Ordering::Relaxed);
+        self.count.store(now.wrapping_add(1), Ordering::Release);
+    }
+
+    /// The count, for a lock-free reader: odd while a writer holds the lock.
+    #[inline(always)]
+    pub(crate) fn sequence(&self) -> u32 {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// Whether the count is still `seen` after a lock-free read.
+    #[inline(always)]
+    pub(crate) fn unchanged_since(&self, seen: u32) -> bool {
+        // The reader's loads happen before this second look.
+        fence(Ordering::Acquire);
+        self.count.load(Ordering::Relaxed) == seen
     }
 
     #[cold]
@@ -63,25 +92,29 @@ impl SpinLock {
             if FORKING.load(Ordering::Acquire) == this_thread() {
                 return false;
             }
-            while self.held.load(Ordering::Relaxed) {
-                if FORKING.load(Ordering::Acquire) == this_thread() {
-                    return false;
+            let now = self.count.load(Ordering::Relaxed);
+            if now & 1 == 0 {
+                if self
+                    .count
+                    .compare_exchange_weak(
+                        now,
+                        now.wrapping_add(1),
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+                {
+                    return true;
                 }
-                if spins < 64 {
-                    std::hint::spin_loop();
-                    spins += 1;
-                } else {
-                    // `sched_yield`: allocates nothing, and lets a holder
-                    // that was descheduled on our core run.
-                    std::thread::yield_now();
-                }
+                continue;
             }
-            if self
-                .held
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return true;
+            if spins < 64 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                // `sched_yield`: allocates nothing, and lets a holder that
+                // was descheduled on our core run.
+                std::thread::yield_now();
             }
         }
     }

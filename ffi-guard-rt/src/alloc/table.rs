@@ -43,7 +43,7 @@ use std::alloc::Layout;
 use std::alloc::{GlobalAlloc, System};
 use std::cell::UnsafeCell;
 use std::ptr::addr_of;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::spin::SpinLock;
 
@@ -141,7 +141,7 @@ impl Table {
         let h = hash(class, g);
         let ok = self
             .shard(class, g)
-            .with(|d| d.insert(h, Slot::live(start, size, class, c)));
+            .with(|d, p| d.insert(p, h, Slot::live(start, size, class, c)));
         if !ok {
             self.degraded.store(true, Ordering::Relaxed);
         }
@@ -156,7 +156,7 @@ impl Table {
         let h = hash(class, g);
         if self
             .shard(class, g)
-            .with(|d| d.free(h, start, class, Some(false)))
+            .with(|d, p| d.free(p, h, start, class, Some(false)))
         {
             return true;
         }
@@ -176,7 +176,7 @@ impl Table {
         let h = hash(class, g);
         if !self
             .shard(class, g)
-            .with(|d| d.free(h, start, class, Some(true)))
+            .with(|d, p| d.free(p, h, start, class, Some(true)))
         {
             self.free_any_class(start, class, None);
         }
@@ -190,7 +190,10 @@ impl Table {
             classes &= classes - 1;
             let g = start >> class;
             let h = hash(class, g);
-            if self.shard(class, g).with(|d| d.free(h, start, class, c)) {
+            if self
+                .shard(class, g)
+                .with(|d, p| d.free(p, h, start, class, c))
+            {
                 return true;
             }
         }
@@ -510,23 +513,37 @@ impl Slot {
 /// share a line.
 ///
 /// Readers (the checks' lookups, far rarer than the allocations and frees
-/// that write) take no lock: `seq` is a sequence lock, odd while a writer
-/// changes the shard, and a reader whose probe saw `seq` change tries again
+/// that write) take no lock: the lock's count is a sequence count, odd while
+/// a writer changes the shard, and a reader whose probe saw it change tries again
 /// under the lock. A probe can only ever read a slot array of the shard, of
 /// the length its view names: arrays are never unmapped, only kept for
 /// reuse (see `ShardData::rebuild`), and every slot is read and written
 /// with atomic word accesses.
 #[repr(align(64))]
 struct Shard {
+    /// Also the sequence count of the lock-free readers (see `spin.rs`).
     lock: SpinLock,
-    /// Even when the shard is at rest; bumped before and after each write.
-    seq: AtomicU32,
-    /// `data.frees` as of the last write.
+    published: Published,
+    data: UnsafeCell<ShardData>,
+}
+
+/// What lock-free readers need besides the slots, written by the writer
+/// under the lock as it changes.
+struct Published {
+    /// `data.frees`.
     frees: AtomicU32,
     /// `data.slots` with `log2(data.mask + 1)` in its low bits (the array is
     /// 64-byte aligned), 0 before the first insert.
     view: AtomicUsize,
-    data: UnsafeCell<ShardData>,
+}
+
+impl Published {
+    const fn new() -> Published {
+        Published {
+            frees: AtomicU32::new(0),
+            view: AtomicUsize::new(0),
+        }
+    }
 }
 
 // SAFETY: `data` is only reached through `with`, which holds `lock`; the
@@ -537,9 +554,7 @@ impl Shard {
     const fn new() -> Shard {
         Shard {
             lock: SpinLock::new(),
-            seq: AtomicU32::new(0),
-            frees: AtomicU32::new(0),
-            view: AtomicUsize::new(0),
+            published: Published::new(),
             data: UnsafeCell::new(ShardData::new()),
         }
     }
@@ -548,24 +563,11 @@ impl Shard {
     /// through the global allocator and must not panic (nothing in
     /// `ShardData` does).
     #[inline(always)]
-    fn with<R>(&self, f: impl FnOnce(&mut ShardData) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut ShardData, &Published) -> R) -> R {
         let acquired = self.lock.lock();
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        // The odd count is seen before any slot changes.
-        fence(Ordering::Release);
         // SAFETY: the lock (ours, or the fork's on this very thread) gives
         // exclusive access to `data`.
-        let d = unsafe { &mut *self.data.get() };
-        let r = f(d);
-        if self.frees.load(Ordering::Relaxed) != d.frees {
-            self.frees.store(d.frees, Ordering::Relaxed);
-        }
-        let view = d.view();
-        if self.view.load(Ordering::Relaxed) != view {
-            self.view.store(view, Ordering::Relaxed);
-        }
-        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+        let r = f(unsafe { &mut *self.data.get() }, &self.published);
         if acquired {
             self.lock.unlock();
         }
@@ -576,16 +578,14 @@ impl Shard {
     /// under it when a writer got in the way.
     #[inline(always)]
     fn read<R>(&self, f: impl Fn(&Probe) -> R) -> R {
-        let seq = self.seq.load(Ordering::Acquire);
+        let seq = self.lock.sequence();
         if seq & 1 == 0 {
             let probe = Probe::of_view(
-                self.view.load(Ordering::Relaxed),
-                self.frees.load(Ordering::Relaxed),
+                self.published.view.load(Ordering::Relaxed),
+                self.published.frees.load(Ordering::Relaxed),
             );
             let r = f(&probe);
-            // The probe's loads happen before the second look at `seq`.
-            fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == seq {
+            if self.lock.unchanged_since(seq) {
                 return r;
             }
         }
@@ -595,7 +595,7 @@ impl Shard {
     #[cold]
     #[inline(never)]
     fn read_locked<R>(&self, f: impl Fn(&Probe) -> R) -> R {
-        self.with(|d| f(&d.probe()))
+        self.with(|d, _| f(&d.probe()))
     }
 }
 
@@ -762,7 +762,7 @@ impl ShardData {
         }
     }
 
-    /// What [`Shard::view`] publishes.
+    /// What [`Published::view`] holds.
     #[inline(always)]
     fn view(&self) -> usize {
         if self.slots.is_null() {
@@ -801,8 +801,8 @@ impl ShardData {
     /// `false` when memory for the table could not be had: the block stays
     /// untracked.
     #[inline]
-    fn insert(&mut self, h: u64, new: Slot) -> bool {
-        if (self.len + 1) * 2 > self.mask + 1 && !self.rebuild() {
+    fn insert(&mut self, published: &Published, h: u64, new: Slot) -> bool {
+        if (self.len + 1) * 2 > self.mask + 1 && !self.rebuild(published) {
             return false;
         }
         let (start, class) = (new.start, new.class());
@@ -828,7 +828,14 @@ impl ShardData {
 
     /// `c`: the side the block must come from (`None`: either).
     #[inline]
-    fn free(&mut self, h: u64, start: usize, class: u32, c: Option<bool>) -> bool {
+    fn free(
+        &mut self,
+        published: &Published,
+        h: u64,
+        start: usize,
+        class: u32,
+        c: Option<bool>,
+    ) -> bool {
         if self.slots.is_null() {
             return false;
         }
@@ -844,6 +851,7 @@ impl ShardData {
                 && c.is_none_or(|c| c == s.is_c())
             {
                 self.frees = self.frees.wrapping_add(1) & STAMP_MASK;
+                published.frees.store(self.frees, Ordering::Relaxed);
                 // A large block is expired at once (see `QUARANTINE_MAX`).
                 let stamp = if s.size() >= QUARANTINE_MAX {
                     self.frees.wrapping_sub(QUARANTINE) & STAMP_MASK
@@ -862,7 +870,7 @@ impl ShardData {
     /// is at most a quarter full (so the next rebuild is far off), or makes
     /// the first ones.
     #[cold]
-    fn rebuild(&mut self) -> bool {
+    fn rebuild(&mut self, published: &Published) -> bool {
         let old_len = if self.slots.is_null() {
             0
         } else {
@@ -922,6 +930,7 @@ impl ShardData {
                 *spare = old;
             }
         }
+        published.view.store(self.view(), Ordering::Relaxed);
         true
     }
 }
@@ -938,13 +947,14 @@ mod tests {
 
     fn data() -> ShardData {
         let mut d = ShardData::new();
-        assert!(d.rebuild());
+        assert!(d.rebuild(&Published::new()));
         d
     }
 
     fn put(d: &mut ShardData, start: usize, size: usize) {
         let class = class_of(size);
         assert!(d.insert(
+            &Published::new(),
             hash(class, start >> class),
             Slot::live(start, size, class, false)
         ));
@@ -1029,9 +1039,21 @@ mod tests {
         let mut d = data();
         put(&mut d, 0x2000, 64);
         let c = class_of(64);
-        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)));
+        assert!(d.free(
+            &Published::new(),
+            hash(c, 0x2000 >> c),
+            0x2000,
+            c,
+            Some(false)
+        ));
         assert!(
-            !d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)),
+            !d.free(
+                &Published::new(),
+                hash(c, 0x2000 >> c),
+                0x2000,
+                c,
+                Some(false)
+            ),
             "already freed"
         );
         assert_eq!(
@@ -1051,7 +1073,7 @@ mod tests {
         for k in 0..=QUARANTINE as usize {
             let a = 0x10_0000 + k * 32;
             put(&mut d, a, 32);
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)));
         }
         assert_eq!(find(&d, 0x10_0000), None);
         assert!(find(&d, 0x10_0000 + 32 * QUARANTINE as usize).is_some());
@@ -1068,13 +1090,16 @@ mod tests {
         // Free every other block, then churn: expired records are swept.
         for k in (0..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)), "block {k}");
+            assert!(
+                d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)),
+                "block {k}"
+            );
         }
         for k in 0..20_000 {
             let a = 0x100_0000 + k * 64;
             put(&mut d, a, 64);
             let c = class_of(64);
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)));
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
