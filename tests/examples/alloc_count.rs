@@ -91,6 +91,25 @@ fn measure_slice_guarded(p: *mut u8) {
     }
 }
 
+/// `block_of` for an interior address of each live block of the workload,
+/// then for a stack address no block holds: what a check pays that cannot
+/// take the slice fast path.
+#[inline(never)]
+fn measure_lookup_inside(addrs: &[usize]) {
+    for k in 0..OPS {
+        black_box(TrackingAllocator::__block_of(black_box(
+            addrs[k % addrs.len()],
+        )));
+    }
+}
+
+#[inline(never)]
+fn measure_lookup_outside(addr: usize) {
+    for _ in 0..OPS {
+        black_box(TrackingAllocator::__block_of(black_box(addr)));
+    }
+}
+
 fn main() {
     TrackingAllocator::__set_observing_c_heap(true);
     // Warm: the table's shards exist before counting.
@@ -111,5 +130,23 @@ fn main() {
     measure_slice_guarded(p);
     // SAFETY: from `TRACKING.alloc(layout)`.
     unsafe { TRACKING.dealloc(p, layout) };
+    let live: Vec<(*mut u8, Layout)> = (0..WINDOW)
+        .map(|k| {
+            let layout = Layout::from_size_align(8 + k * 7 % 4089, 8).expect("a valid layout");
+            // SAFETY: a non-zero layout, freed below.
+            (unsafe { TRACKING.alloc(layout) }, layout)
+        })
+        .collect();
+    let inside: Vec<usize> = live
+        .iter()
+        .map(|(p, l)| *p as usize + l.size() / 2)
+        .collect();
+    measure_lookup_inside(&inside);
+    let stack = [0u8; 64];
+    measure_lookup_outside(black_box(stack.as_ptr() as usize + 8));
+    for (p, layout) in live {
+        // SAFETY: from `TRACKING.alloc(layout)`.
+        unsafe { TRACKING.dealloc(p, layout) };
+    }
     println!("{OPS} operations per measure_* function");
 }

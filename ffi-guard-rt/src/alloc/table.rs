@@ -305,26 +305,36 @@ impl Table {
         }
         // Every class below a region's size keeps the blocks around `addr`
         // in the shard of `addr`'s region (but for a granule that starts in
-        // the region before): one read for all of them. The other probes
-        // (`away`, one bit per class and granule) follow, each in its own
-        // shard.
+        // the region before): one lock round trip for all of them. The
+        // other probes (`away`, one bit per class and granule) follow, each
+        // under its own shard's lock. (Under the lock the probes need no
+        // bound, which a lock-free read of some fourteen runs would pay for
+        // at every slot.)
         let home = self.shard(0, addr);
-        let (live, mut freed, mut away) = home.read(|d| {
-            let (mut freed, mut away) = (None, 0u128);
+        let (live, mut freed, mut away) = home.with(|d, _| {
+            let d = &d.probe();
+            // The first freed block seen, and the probes of other shards.
+            let mut freed: Option<Found> = None;
+            let mut away = 0u128;
             let mut rest = classes;
             while rest != 0 {
                 let class = rest.trailing_zeros();
                 rest &= rest - 1;
-                let g = addr >> class;
-                for (k, g) in [g, g.wrapping_sub(1)].into_iter().enumerate() {
+                // The granule of `addr` and the one before.
+                let top = addr >> class;
+                for k in 0..2 {
+                    let g = top.wrapping_sub(k);
                     if !std::ptr::eq(self.shard(class, g), home) {
                         away |= 1u128 << (2 * class as usize + k);
                         continue;
                     }
-                    match d.containing(hash(class, g), class, g, addr) {
-                        Some(f) if f.live => return (Some(f), None, 0),
-                        Some(f) => freed = freed.or(Some(f)),
-                        None => {}
+                    if let Some(f) = d.containing_in::<false>(hash(class, g), class, g, addr) {
+                        if f.live {
+                            return (Some(f), None, 0);
+                        }
+                        if freed.is_none() {
+                            freed = Some(f);
+                        }
                     }
                 }
             }
@@ -338,10 +348,10 @@ impl Table {
             away &= away - 1;
             let class = bit / 2;
             let g = (addr >> class).wrapping_sub(bit as usize % 2);
-            match self
-                .shard(class, g)
-                .read(|d| d.containing(hash(class, g), class, g, addr))
-            {
+            match self.shard(class, g).with(|d, _| {
+                d.probe()
+                    .containing_in::<false>(hash(class, g), class, g, addr)
+            }) {
                 Some(f) if f.live => return Some(f),
                 Some(f) => freed = freed.or(Some(f)),
                 None => {}
@@ -512,10 +522,10 @@ impl Slot {
 /// need to probe it. Cache-line aligned, so two threads on two shards do not
 /// share a line.
 ///
-/// Readers (the checks' lookups, far rarer than the allocations and frees
-/// that write) take no lock: the lock's count is a sequence count, odd while
-/// a writer changes the shard, and a reader whose probe saw it change tries again
-/// under the lock. A probe can only ever read a slot array of the shard, of
+/// The slice check's reader (`Table::live_rust_holds`, on every checked
+/// slice argument) takes no lock: the lock's count is a sequence count, odd
+/// while a writer changes the shard, and a reader whose probe saw it change
+/// tries again under the lock. A probe can only ever read a slot array of the shard, of
 /// the length its view names: arrays are never unmapped, only kept for
 /// reuse (see `ShardData::rebuild`), and every slot is read and written
 /// with atomic word accesses.
@@ -644,7 +654,7 @@ impl Probe {
         let want = u64::from(class) << CLASS_SHIFT;
         let end = addr.saturating_add(bytes);
         let mut i = slot_of(h, self.mask);
-        let mut left = self.mask;
+        let mut wrapped = false;
         loop {
             let s = self.slot(i);
             if s.start == 0 {
@@ -657,25 +667,43 @@ impl Probe {
             {
                 return true;
             }
-            if left == 0 {
-                return false;
-            }
-            left -= 1;
             i = (i + 1) & self.mask;
+            if i == 0 {
+                if wrapped {
+                    return false;
+                }
+                wrapped = true;
+            }
         }
     }
 
     /// The block of class `class` that starts in granule `g` and holds
     /// `addr`; a live one before a freed one, never an expired one. The
-    /// probe gives up after one pass over the array (a snapshot a writer is
-    /// changing may have no empty slot left to stop at).
+    /// probe gives up after a pass over the whole array (a snapshot a writer
+    /// is changing may have no empty slot left to stop at).
+    #[inline(always)]
     fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
+        self.containing_in::<true>(h, class, g, addr)
+    }
+
+    /// [`Probe::containing`]; `BOUNDED` stops after a pass over the whole
+    /// array, which only a lock-free reader needs (under the lock the table
+    /// is at most half full, so an empty slot always ends the probe).
+    #[inline(always)]
+    fn containing_in<const BOUNDED: bool>(
+        &self,
+        h: u64,
+        class: u32,
+        g: usize,
+        addr: usize,
+    ) -> Option<Found> {
         if self.slots.is_null() {
             return None;
         }
         let mut freed = None;
         let mut i = slot_of(h, self.mask);
-        for _ in 0..=self.mask {
+        let mut wrapped = false;
+        loop {
             let s = self.slot(i);
             if s.start == 0 {
                 break;
@@ -698,6 +726,14 @@ impl Probe {
                 freed = Some(f);
             }
             i = (i + 1) & self.mask;
+            // The second pass through slot 0 ends a probe that found no
+            // empty slot.
+            if BOUNDED && i == 0 {
+                if wrapped {
+                    break;
+                }
+                wrapped = true;
+            }
         }
         freed
     }
