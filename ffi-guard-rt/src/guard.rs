@@ -200,10 +200,7 @@ fn released_address_reused(p: &Ptr, e: &Entry) -> bool {
 /// (C strings and freed blocks take the full path).
 #[inline(always)]
 fn use_is_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
-    if flags.has(Flags::SLICE)
-        && !flags.has(Flags::CSTR)
-        && alloc::live_rust_block_holds(addr, bytes)
-    {
+    if use_is_surely_fine(addr, flags, bytes) {
         return true;
     }
     match alloc::block_of(addr) {
@@ -214,6 +211,23 @@ fn use_is_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
                     || addr.saturating_add(bytes) <= start.saturating_add(size))
         }
         Block::Freed { .. } => false,
+    }
+}
+
+/// The cheap verdicts of [`use_is_fine`], each one probe: a slice inside a
+/// live Rust block, or a plain pointer (a library's handle) inside a live
+/// block of C's heap. Either way nothing else the allocator knows could make
+/// the use a finding (a plain pointer in any live block is fine). `false`
+/// says nothing.
+#[inline(always)]
+fn use_is_surely_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
+    if flags.has(Flags::CSTR) {
+        return false;
+    }
+    if flags.has(Flags::SLICE) {
+        alloc::live_rust_block_holds(addr, bytes)
+    } else {
+        alloc::live_c_block_holds(addr)
     }
 }
 
@@ -369,23 +383,22 @@ impl Guard {
         self.release_now(0, addr)
     }
 
-    /// The common checked call, before [`Guard::evaluate`]: one slice
-    /// argument with no retired ledger entry, inside a live Rust block. True
-    /// when that is so (`evaluate` would find nothing and commit nothing);
-    /// false leaves the whole call to `evaluate`.
+    /// The common checked call, before [`Guard::evaluate`]: one pointer
+    /// argument with no retired ledger entry, surely fine by one probe of
+    /// the allocator (see [`use_is_surely_fine`]). True when that is so
+    /// (`evaluate` would find nothing and commit nothing); false leaves the
+    /// whole call to `evaluate`.
     #[inline(always)]
-    pub(crate) fn lone_slice(&mut self) -> bool {
+    pub(crate) fn lone_use(&mut self) -> bool {
         if self.len != 1 || !self.verdict.is_empty() {
             return false;
         }
         let q = self.ptr_mut(0);
         let (addr, bytes, flags) = (q.addr, q.bytes, q.flags);
         q.role == Role::Use
-            && flags.has(Flags::SLICE)
-            && !flags.has(Flags::CSTR)
             && !flags.has(Flags::REPORTED)
             && !ledger::may_be_retired(addr)
-            && alloc::live_rust_block_holds(addr, bytes)
+            && use_is_surely_fine(addr, flags, bytes)
     }
 
     /// Releases slot `i` (at `addr`) in the ledger in one locked step if it

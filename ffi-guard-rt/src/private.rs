@@ -531,7 +531,7 @@ mod checked {
         #[inline(never)]
         #[track_caller]
         fn decide(&mut self) -> bool {
-            if self.g.lone_release() || self.g.lone_slice() {
+            if self.g.lone_release() || self.g.lone_use() {
                 return true;
             }
             self.g.evaluate();

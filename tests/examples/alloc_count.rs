@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use ffi_guard_rt::TrackingAllocator;
 use ffi_guard_tests::glibc::{Glibc, heap_c_libc_loop, heap_c_malloc_loop};
-use ffi_guard_tests::{raw, sum_bytes};
+use ffi_guard_tests::{Widget, raw, sum_bytes, widget_free, widget_id, widget_new};
 
 const OPS: usize = 100_000;
 const WINDOW: usize = 512;
@@ -110,6 +110,24 @@ fn measure_lookup_outside(addr: usize) {
     }
 }
 
+/// A C handle (a `malloc`ed widget) passed to a guarded function: the
+/// check every call with a library's handle pays.
+#[inline(never)]
+fn measure_handle_raw(w: *mut Widget) {
+    for _ in 0..OPS {
+        // SAFETY: `w` is a live widget.
+        black_box(unsafe { raw::widget_id(black_box(w)) });
+    }
+}
+
+#[inline(never)]
+fn measure_handle_guarded(w: *mut Widget) {
+    for _ in 0..OPS {
+        // SAFETY: `w` is a live widget.
+        black_box(unsafe { widget_id(black_box(w)) });
+    }
+}
+
 fn main() {
     TrackingAllocator::__set_observing_c_heap(true);
     // Warm: the table's shards exist before counting.
@@ -144,6 +162,13 @@ fn main() {
     measure_lookup_inside(&inside);
     let stack = [0u8; 64];
     measure_lookup_outside(black_box(stack.as_ptr() as usize + 8));
+    // SAFETY: a NUL-terminated name; the widget is freed below.
+    let w = unsafe { widget_new(c"w".as_ptr()) };
+    assert!(!w.is_null());
+    measure_handle_raw(w);
+    measure_handle_guarded(w);
+    // SAFETY: from `widget_new`, freed once.
+    unsafe { widget_free(w) };
     for (p, layout) in live {
         // SAFETY: from `TRACKING.alloc(layout)`.
         unsafe { TRACKING.dealloc(p, layout) };

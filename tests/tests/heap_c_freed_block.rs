@@ -1,7 +1,8 @@
 //! A block that C allocated and C freed, passed to a guarded function: with
 //! the whole heap observed it is `use_after_free`, "a freed C heap block",
-//! for small blocks (kept in the C map) and large ones (kept in the table)
-//! alike; while the block is live, the same call is no finding.
+//! for small blocks (kept in the C map), as a slice or as a plain pointer;
+//! while the block is live, the same call is no finding. A large block
+//! (kept in the table) is forgotten at once when freed.
 
 mod heap_common;
 
@@ -42,6 +43,33 @@ fn freed_c_block_is_use_after_free(size: usize) {
         "{}",
         f.message
     );
+}
+
+/// As [`freed_c_block_is_use_after_free`], the freed block passed as a plain
+/// pointer (as a library's handle is), not as a slice.
+fn freed_c_block_as_a_plain_pointer(size: usize) {
+    assert!(TrackingAllocator::observes_c_heap());
+    let _held = held_lock();
+    let _mode = ModeScope::report();
+    let sizes = [size, 64];
+    unsafe { heap_c_grab(sizes.as_ptr(), sizes.len()) };
+    let p = unsafe { heap_c_held(0) }.cast::<HeapObj>();
+    let cp = Checkpoint::now();
+    unsafe { heap_obj_get(p) };
+    cp.assert_clean();
+
+    let cp = Checkpoint::now();
+    unsafe { heap_c_release_all() };
+    let line = line!() + 1;
+    unsafe { heap_obj_get(p) };
+    let found = cp.findings();
+    let f = one(&found, FindingKind::UseAfterFree, "heap_obj_get", line);
+    assert!(f.message.contains("C heap block"), "{}", f.message);
+}
+
+#[test]
+fn a_freed_c_block_as_a_plain_pointer() {
+    freed_c_block_as_a_plain_pointer(200);
 }
 
 #[test]

@@ -207,6 +207,21 @@ pub(crate) fn live_rust_block_holds(addr: usize, bytes: usize) -> bool {
     }
 }
 
+/// True when a live block of C's heap surely holds `addr`: the fast answer
+/// for a plain pointer (a library's handle). `false` says nothing.
+#[inline(always)]
+pub(crate) fn live_c_block_holds(addr: usize) -> bool {
+    #[cfg(feature = "checks")]
+    {
+        whole_heap() && c_map::live_containing(addr).is_some()
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        let _ = addr;
+        false
+    }
+}
+
 /// The block that holds `addr`. A live block wins over a freed range that
 /// overlaps it (the address was handed out again).
 pub(crate) fn block_of(addr: usize) -> Block {
