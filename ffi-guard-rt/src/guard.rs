@@ -214,21 +214,22 @@ fn use_is_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
     }
 }
 
-/// The cheap verdicts of [`use_is_fine`], each one probe: a slice inside a
-/// live Rust block, or a plain pointer (a library's handle) inside a live
-/// block of C's heap. Either way nothing else the allocator knows could make
+/// The cheap verdicts of [`use_is_fine`], each one probe at most: any
+/// pointer where the allocator knows no block at all, a slice inside a live
+/// Rust block, or a plain pointer (a library's handle) inside a live block
+/// of C's heap. Either way nothing else the allocator knows could make
 /// the use a finding (a plain pointer in any live block is fine). `false`
 /// says nothing.
 #[inline(always)]
 fn use_is_surely_fine(addr: usize, flags: Flags, bytes: usize) -> bool {
-    if flags.has(Flags::CSTR) {
-        return false;
-    }
-    if flags.has(Flags::SLICE) {
-        alloc::live_rust_block_holds(addr, bytes)
-    } else {
-        alloc::live_c_block_holds(addr)
-    }
+    let held = !flags.has(Flags::CSTR)
+        && if flags.has(Flags::SLICE) {
+            alloc::live_rust_block_holds(addr, bytes)
+        } else {
+            alloc::live_c_block_holds(addr)
+        };
+    // Without `TrackingAllocator` every address is unknown, which is fine.
+    held || !alloc::knows_blocks()
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -417,8 +417,19 @@ fn scan_forward(map: Map, g: usize) -> Option<usize> {
     None
 }
 
-/// C's live small block that holds `addr`.
+/// Whether no block was ever recorded: then every lookup is `None`.
+#[inline(always)]
+pub(crate) fn is_empty() -> bool {
+    NEWEST.load(Ordering::Relaxed).is_null()
+}
+
+/// C's live small block that holds `addr`. Out of line: the checks' fast
+/// paths that ask it stay small.
+#[inline(never)]
 pub(crate) fn live_containing(addr: usize) -> Option<Found> {
+    if is_empty() {
+        return None;
+    }
     let g = addr >> GRANULE_SHIFT;
     let first = scan_back(Map::Start, g, g.saturating_sub(SCAN))?;
     let last = scan_forward(Map::End, first)?;
@@ -441,7 +452,11 @@ pub(crate) fn live_starts_at(addr: usize) -> bool {
 
 /// A recently freed small C block that holds `addr` (ask after no live
 /// block was found: a live block wins).
+#[inline(never)]
 pub(crate) fn freed_containing(addr: usize) -> Option<Found> {
+    if is_empty() {
+        return None;
+    }
     let mut g = addr >> GRANULE_SHIFT;
     let floor = g.saturating_sub(SCAN);
     for _ in 0..FREED_TRIES {

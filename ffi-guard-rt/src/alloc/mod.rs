@@ -207,6 +207,20 @@ pub(crate) fn live_rust_block_holds(addr: usize, bytes: usize) -> bool {
     }
 }
 
+/// False while the allocator knows no block at all (no `TrackingAllocator`
+/// installed, C's heap not observed): then every lookup is `Unknown`.
+#[inline(always)]
+pub(crate) fn knows_blocks() -> bool {
+    #[cfg(feature = "checks")]
+    {
+        table::TABLE.knows_blocks() || !c_map::is_empty()
+    }
+    #[cfg(not(feature = "checks"))]
+    {
+        false
+    }
+}
+
 /// True when a live block of C's heap surely holds `addr`: the fast answer
 /// for a plain pointer (a library's handle). `false` says nothing.
 #[inline(always)]

@@ -216,6 +216,12 @@ impl Table {
         &self.shards[i as usize]
     }
 
+    /// Whether any block was ever recorded.
+    #[inline(always)]
+    pub(crate) fn knows_blocks(&self) -> bool {
+        self.classes.load(Ordering::Relaxed) != 0
+    }
+
     /// Whether an unknown pointer may be an untracked block (see `degraded`).
     pub(crate) fn is_degraded(&self) -> bool {
         self.degraded.load(Ordering::Relaxed)
@@ -259,8 +265,11 @@ impl Table {
     /// probes every class in use. `false` says nothing: ask `containing`.
     #[inline]
     pub(crate) fn live_rust_holds(&self, addr: usize, bytes: usize) -> bool {
-        let classes = self.classes.load(Ordering::Relaxed);
         let class = class_of(bytes);
+        if class >= u64::BITS {
+            return false;
+        }
+        let classes = self.classes.load(Ordering::Relaxed);
         if classes & (1u64 << class) != 0 {
             let g = addr >> class;
             if self
@@ -270,7 +279,9 @@ impl Table {
                 return true;
             }
         }
-        self.live_rust_holds_elsewhere(classes, class, addr, bytes)
+        // Blocks of this class or the next, or there is nothing more to find.
+        classes & (0b101u64 << class) != 0
+            && self.live_rust_holds_elsewhere(classes, class, addr, bytes)
     }
 
     /// [`Table::live_rust_holds`] for a block in the granule before, or of
