@@ -36,7 +36,10 @@
 //! `Empty` (start 0) -> `Live` (alloc) -> `Freed` (dealloc) -> `Expired`
 //! (`QUARANTINE` frees later) -> `Empty` (sweep) or `Live` (an insert reuses
 //! the slot). A `Freed` slot with the same start and class as a new block is
-//! reused at once: the address was handed out again.
+//! reused at once: the address was handed out again. A new live record takes
+//! the place of the first freed record on its way, which moves on to the
+//! slot the insert found: live records come first on a run, so the lookups
+//! that want a live block stop sooner.
 
 use std::alloc::Layout;
 #[cfg(not(unix))]
@@ -266,11 +269,8 @@ impl Table {
     #[inline]
     pub(crate) fn live_rust_holds(&self, addr: usize, bytes: usize) -> bool {
         let class = class_of(bytes);
-        if class >= u64::BITS {
-            return false;
-        }
         let classes = self.classes.load(Ordering::Relaxed);
-        if classes & (1u64 << class) != 0 {
+        if class < u64::BITS && classes & (1u64 << class) != 0 {
             let g = addr >> class;
             if self
                 .shard(class, g)
@@ -279,9 +279,7 @@ impl Table {
                 return true;
             }
         }
-        // Blocks of this class or the next, or there is nothing more to find.
-        classes & (0b101u64 << class) != 0
-            && self.live_rust_holds_elsewhere(classes, class, addr, bytes)
+        self.live_rust_holds_elsewhere(classes, class, addr, bytes)
     }
 
     /// [`Table::live_rust_holds`] for a block in the granule before, or of
@@ -294,6 +292,10 @@ impl Table {
         addr: usize,
         bytes: usize,
     ) -> bool {
+        // Blocks of this class or the next, or there is nothing more to find.
+        if first >= u64::BITS || classes & (0b101u64 << first) == 0 {
+            return false;
+        }
         let candidates = [
             (first, (addr >> first).wrapping_sub(1)),
             (first + 2, addr >> (first + 2)),
@@ -854,6 +856,8 @@ impl ShardData {
         }
         let (start, class) = (new.start, new.class());
         let mut i = slot_of(h, self.mask);
+        // The first freed record passed on the way, if any.
+        let mut freed = None;
         loop {
             let s = self.slot(i);
             if s.start == 0 {
@@ -867,9 +871,22 @@ impl ShardData {
             if (s.start == start && s.class() == class) || self.expired(s) {
                 break;
             }
+            if freed.is_none() && !s.is_live() {
+                freed = Some(i);
+            }
             i = (i + 1) & self.mask;
         }
-        self.set(i, new);
+        // Live records go before freed ones: the freed record passed first
+        // moves to the slot found (still on its run, which is unbroken from
+        // its home to here), and the new block takes its place. The slice
+        // check's probe, which looks for a live block, then stops sooner.
+        if let Some(f) = freed {
+            let moved = self.slot(f);
+            self.set(i, moved);
+            self.set(f, new);
+        } else {
+            self.set(i, new);
+        }
         true
     }
 
@@ -1055,6 +1072,39 @@ mod tests {
         assert_eq!(find(&d, 0x1064), None);
         assert_eq!(find(&d, 0x1075), live(0x1070, 16));
         assert_eq!(find(&d, 0xfff), None);
+    }
+
+    #[test]
+    fn live_records_go_before_freed_ones_on_a_run() {
+        let mut d = data();
+        let c = class_of(40);
+        // Two blocks of one class and granule: one probe run.
+        put(&mut d, 0x8000, 40);
+        assert!(d.free(
+            &Published::new(),
+            hash(c, 0x8000 >> c),
+            0x8000,
+            c,
+            Some(false)
+        ));
+        put(&mut d, 0x8030, 40);
+        let home = slot_of(hash(c, 0x8000 >> c), d.mask);
+        assert_eq!(
+            d.slot(home).start,
+            0x8030,
+            "the live block took the home slot"
+        );
+        // Both stay reachable.
+        assert!(find(&d, 0x8030 + 39).is_some_and(|f| f.live));
+        assert_eq!(
+            find(&d, 0x8000 + 8),
+            Some(Found {
+                start: 0x8000,
+                size: 40,
+                live: false,
+                c: false
+            })
+        );
     }
 
     #[test]
