@@ -46,7 +46,7 @@ use std::alloc::Layout;
 use std::alloc::{GlobalAlloc, System};
 use std::cell::UnsafeCell;
 use std::ptr::addr_of;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::spin::SpinLock;
 
@@ -159,7 +159,7 @@ impl Table {
         let h = hash(class, g);
         if self
             .shard(class, g)
-            .with(|d, p| d.free(p, h, start, class, Some(false)))
+            .with(|d, _| d.free(h, start, class, Some(false)))
         {
             return true;
         }
@@ -179,7 +179,7 @@ impl Table {
         let h = hash(class, g);
         if !self
             .shard(class, g)
-            .with(|d, p| d.free(p, h, start, class, Some(true)))
+            .with(|d, _| d.free(h, start, class, Some(true)))
         {
             self.free_any_class(start, class, None);
         }
@@ -193,10 +193,7 @@ impl Table {
             classes &= classes - 1;
             let g = start >> class;
             let h = hash(class, g);
-            if self
-                .shard(class, g)
-                .with(|d, p| d.free(p, h, start, class, c))
-            {
+            if self.shard(class, g).with(|d, _| d.free(h, start, class, c)) {
                 return true;
             }
         }
@@ -250,7 +247,7 @@ impl Table {
             let h = hash(class, g);
             let found = self
                 .shard(class, g)
-                .read(|d| d.containing(h, class, g, start));
+                .with(|d, _| d.probe().containing(h, class, g, start));
             match found {
                 Some(f) if f.live && f.start == start => return Some(f),
                 Some(f) if f.start == start => freed = Some(f),
@@ -341,7 +338,7 @@ impl Table {
                         away |= 1u128 << (2 * class as usize + k);
                         continue;
                     }
-                    if let Some(f) = d.containing_in::<false>(hash(class, g), class, g, addr) {
+                    if let Some(f) = d.containing(hash(class, g), class, g, addr) {
                         if f.live {
                             return (Some(f), None, 0);
                         }
@@ -361,10 +358,10 @@ impl Table {
             away &= away - 1;
             let class = bit / 2;
             let g = (addr >> class).wrapping_sub(bit as usize % 2);
-            match self.shard(class, g).with(|d, _| {
-                d.probe()
-                    .containing_in::<false>(hash(class, g), class, g, addr)
-            }) {
+            match self
+                .shard(class, g)
+                .with(|d, _| d.probe().containing(hash(class, g), class, g, addr))
+            {
                 Some(f) if f.live => return Some(f),
                 Some(f) => freed = freed.or(Some(f)),
                 None => {}
@@ -550,11 +547,9 @@ struct Shard {
     data: UnsafeCell<ShardData>,
 }
 
-/// What lock-free readers need besides the slots, written by the writer
-/// under the lock as it changes.
+/// Where lock-free readers find the slots, written by a rebuild under the
+/// lock.
 struct Published {
-    /// `data.frees`.
-    frees: AtomicU32,
     /// `data.slots` with `log2(data.mask + 1)` in its low bits (the array is
     /// 64-byte aligned), 0 before the first insert.
     view: AtomicUsize,
@@ -563,7 +558,6 @@ struct Published {
 impl Published {
     const fn new() -> Published {
         Published {
-            frees: AtomicU32::new(0),
             view: AtomicUsize::new(0),
         }
     }
@@ -597,17 +591,15 @@ impl Shard {
         r
     }
 
-    /// Runs the read-only `f` on a snapshot of the shard without the lock;
-    /// under it when a writer got in the way.
+    /// Runs the read-only `f` on a snapshot of the shard's slots without the
+    /// lock; under it when a writer got in the way.
     #[inline(always)]
-    fn read<R>(&self, f: impl Fn(&Probe) -> R) -> R {
+    fn read<R>(&self, f: impl Fn(&LiveProbe) -> R) -> R {
         let seq = self.lock.sequence();
         if seq & 1 == 0 {
-            let probe = Probe::of_view(
+            let r = f(&LiveProbe::of_view(
                 self.published.view.load(Ordering::Relaxed),
-                self.published.frees.load(Ordering::Relaxed),
-            );
-            let r = f(&probe);
+            ));
             if self.lock.unchanged_since(seq) {
                 return r;
             }
@@ -617,48 +609,39 @@ impl Shard {
 
     #[cold]
     #[inline(never)]
-    fn read_locked<R>(&self, f: impl Fn(&Probe) -> R) -> R {
-        self.with(|d, _| f(&d.probe()))
+    fn read_locked<R>(&self, f: impl Fn(&LiveProbe) -> R) -> R {
+        self.with(|d, _| {
+            f(&LiveProbe {
+                slots: d.slots,
+                mask: d.mask,
+            })
+        })
     }
 }
 
-/// What a lookup reads of a shard: its slot array, and the free count that
-/// tells which freed records have expired.
-struct Probe {
+/// What a lock-free reader sees of a shard: its slot array. It does not know
+/// the free count, so it can tell live records only, which is all the slice
+/// check asks ([`LiveProbe::holds_live_rust`]).
+struct LiveProbe {
     slots: *const Slot,
     mask: usize,
-    frees: u32,
 }
 
-impl Probe {
+impl LiveProbe {
     #[inline(always)]
-    fn of_view(view: usize, frees: u32) -> Probe {
+    fn of_view(view: usize) -> LiveProbe {
         // A null view decodes as a null array of one slot, never read.
-        Probe {
+        LiveProbe {
             slots: (view & !63) as *const Slot,
             mask: (1usize << (view & 63)) - 1,
-            frees,
         }
-    }
-
-    #[inline(always)]
-    fn slot(&self, i: usize) -> Slot {
-        // SAFETY: `i <= mask`, and `slots` is an array of `mask + 1` slots
-        // that is never unmapped.
-        unsafe { load_slot(self.slots, i) }
-    }
-
-    /// A freed slot whose quarantine is over. (A record that outlives
-    /// `STAMP_MASK` frees of its shard without a sweep looks fresh again; it
-    /// still names memory that is not a live Rust block.)
-    #[inline(always)]
-    fn expired(&self, s: Slot) -> bool {
-        !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
     }
 
     /// Whether the live Rust block of class `class` that starts in granule
     /// `g` holds `[addr, addr + bytes)`: the slice check's probe, with the
-    /// tests folded into one mask compare per slot.
+    /// tests folded into one mask compare per slot. It gives up after a pass
+    /// over the whole array (a snapshot a writer is changing may have no
+    /// empty slot left to stop at).
     #[inline(always)]
     fn holds_live_rust(&self, h: u64, class: u32, g: usize, addr: usize, bytes: usize) -> bool {
         if self.slots.is_null() {
@@ -669,7 +652,9 @@ impl Probe {
         let mut i = slot_of(h, self.mask);
         let mut wrapped = false;
         loop {
-            let s = self.slot(i);
+            // SAFETY: `i <= mask`, and `slots` is an array of `mask + 1`
+            // slots that is never unmapped.
+            let s = unsafe { load_slot(self.slots, i) };
             if s.start == 0 {
                 return false;
             }
@@ -689,33 +674,43 @@ impl Probe {
             }
         }
     }
+}
 
-    /// The block of class `class` that starts in granule `g` and holds
-    /// `addr`; a live one before a freed one, never an expired one. The
-    /// probe gives up after a pass over the whole array (a snapshot a writer
-    /// is changing may have no empty slot left to stop at).
+/// What a lookup under the shard's lock reads: the slot array, and the free
+/// count that tells which freed records have expired.
+struct Probe {
+    slots: *const Slot,
+    mask: usize,
+    frees: u32,
+}
+
+impl Probe {
     #[inline(always)]
-    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
-        self.containing_in::<true>(h, class, g, addr)
+    fn slot(&self, i: usize) -> Slot {
+        // SAFETY: `i <= mask`, and `slots` is an array of `mask + 1` slots
+        // that is never unmapped.
+        unsafe { load_slot(self.slots, i) }
     }
 
-    /// [`Probe::containing`]; `BOUNDED` stops after a pass over the whole
-    /// array, which only a lock-free reader needs (under the lock the table
-    /// is at most half full, so an empty slot always ends the probe).
+    /// A freed slot whose quarantine is over. (A record that outlives
+    /// `STAMP_MASK` frees of its shard without a sweep looks fresh again; it
+    /// still names memory that is not a live Rust block.)
     #[inline(always)]
-    fn containing_in<const BOUNDED: bool>(
-        &self,
-        h: u64,
-        class: u32,
-        g: usize,
-        addr: usize,
-    ) -> Option<Found> {
+    fn expired(&self, s: Slot) -> bool {
+        !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
+    }
+
+    /// The block of class `class` that starts in granule `g` and holds
+    /// `addr`; a live one before a freed one, never an expired one. Under
+    /// the shard's lock: the table is at most half full, so an empty slot
+    /// always ends the probe.
+    #[inline(always)]
+    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
         if self.slots.is_null() {
             return None;
         }
         let mut freed = None;
         let mut i = slot_of(h, self.mask);
-        let mut wrapped = false;
         loop {
             let s = self.slot(i);
             if s.start == 0 {
@@ -739,14 +734,6 @@ impl Probe {
                 freed = Some(f);
             }
             i = (i + 1) & self.mask;
-            // The second pass through slot 0 ends a probe that found no
-            // empty slot.
-            if BOUNDED && i == 0 {
-                if wrapped {
-                    break;
-                }
-                wrapped = true;
-            }
         }
         freed
     }
@@ -892,14 +879,7 @@ impl ShardData {
 
     /// `c`: the side the block must come from (`None`: either).
     #[inline]
-    fn free(
-        &mut self,
-        published: &Published,
-        h: u64,
-        start: usize,
-        class: u32,
-        c: Option<bool>,
-    ) -> bool {
+    fn free(&mut self, h: u64, start: usize, class: u32, c: Option<bool>) -> bool {
         if self.slots.is_null() {
             return false;
         }
@@ -915,7 +895,6 @@ impl ShardData {
                 && c.is_none_or(|c| c == s.is_c())
             {
                 self.frees = self.frees.wrapping_add(1) & STAMP_MASK;
-                published.frees.store(self.frees, Ordering::Relaxed);
                 // A large block is expired at once (see `QUARANTINE_MAX`).
                 let stamp = if s.size() >= QUARANTINE_MAX {
                     self.frees.wrapping_sub(QUARANTINE) & STAMP_MASK
@@ -1080,13 +1059,7 @@ mod tests {
         let c = class_of(40);
         // Two blocks of one class and granule: one probe run.
         put(&mut d, 0x8000, 40);
-        assert!(d.free(
-            &Published::new(),
-            hash(c, 0x8000 >> c),
-            0x8000,
-            c,
-            Some(false)
-        ));
+        assert!(d.free(hash(c, 0x8000 >> c), 0x8000, c, Some(false)));
         put(&mut d, 0x8030, 40);
         let home = slot_of(hash(c, 0x8000 >> c), d.mask);
         assert_eq!(
@@ -1136,21 +1109,9 @@ mod tests {
         let mut d = data();
         put(&mut d, 0x2000, 64);
         let c = class_of(64);
-        assert!(d.free(
-            &Published::new(),
-            hash(c, 0x2000 >> c),
-            0x2000,
-            c,
-            Some(false)
-        ));
+        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)));
         assert!(
-            !d.free(
-                &Published::new(),
-                hash(c, 0x2000 >> c),
-                0x2000,
-                c,
-                Some(false)
-            ),
+            !d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)),
             "already freed"
         );
         assert_eq!(
@@ -1170,7 +1131,7 @@ mod tests {
         for k in 0..=QUARANTINE as usize {
             let a = 0x10_0000 + k * 32;
             put(&mut d, a, 32);
-            assert!(d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
         }
         assert_eq!(find(&d, 0x10_0000), None);
         assert!(find(&d, 0x10_0000 + 32 * QUARANTINE as usize).is_some());
@@ -1187,16 +1148,13 @@ mod tests {
         // Free every other block, then churn: expired records are swept.
         for k in (0..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
-            assert!(
-                d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)),
-                "block {k}"
-            );
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)), "block {k}");
         }
         for k in 0..20_000 {
             let a = 0x100_0000 + k * 64;
             put(&mut d, a, 64);
             let c = class_of(64);
-            assert!(d.free(&Published::new(), hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
