@@ -126,12 +126,7 @@ impl Leaf {
     /// Runs `f` with the lock held.
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce() -> R) -> R {
-        let acquired = self.lock.lock();
-        let r = f();
-        if acquired {
-            self.lock.unlock();
-        }
-        r
+        self.lock.run(f)
     }
 }
 

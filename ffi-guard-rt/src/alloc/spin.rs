@@ -47,8 +47,28 @@ impl SpinLock {
     /// `fork`'s prepare handler: then the caller must not release it.
     #[inline(always)]
     pub(crate) fn lock(&self) -> bool {
+        let taken = self.try_take() || self.lock_contended();
+        // The odd count is seen before anything the holder then writes.
+        fence(Ordering::Release);
+        taken
+    }
+
+    /// Runs `f` with the lock held (or passed through by `fork`'s handler).
+    #[inline(always)]
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let acquired = self.lock();
+        let r = f();
+        if acquired {
+            self.unlock();
+        }
+        r
+    }
+
+    /// One attempt: an even count becomes odd.
+    #[inline(always)]
+    fn try_take(&self) -> bool {
         let now = self.count.load(Ordering::Relaxed);
-        let taken = (now & 1 == 0
+        now & 1 == 0
             && self
                 .count
                 .compare_exchange_weak(
@@ -57,11 +77,7 @@ impl SpinLock {
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 )
-                .is_ok())
-            || self.lock_contended();
-        // The odd count is seen before anything the holder then writes.
-        fence(Ordering::Release);
-        taken
+                .is_ok()
     }
 
     /// Releases a lock that [`SpinLock::lock`] took (returned `true` for).
@@ -92,18 +108,8 @@ impl SpinLock {
             if FORKING.load(Ordering::Acquire) == this_thread() {
                 return false;
             }
-            let now = self.count.load(Ordering::Relaxed);
-            if now & 1 == 0 {
-                if self
-                    .count
-                    .compare_exchange_weak(
-                        now,
-                        now.wrapping_add(1),
-                        Ordering::Acquire,
-                        Ordering::Relaxed,
-                    )
-                    .is_ok()
-                {
+            if self.count.load(Ordering::Relaxed) & 1 == 0 {
+                if self.try_take() {
                     return true;
                 }
                 continue;

@@ -581,14 +581,10 @@ impl Shard {
     /// `ShardData` does).
     #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut ShardData, &Published) -> R) -> R {
-        let acquired = self.lock.lock();
         // SAFETY: the lock (ours, or the fork's on this very thread) gives
         // exclusive access to `data`.
-        let r = f(unsafe { &mut *self.data.get() }, &self.published);
-        if acquired {
-            self.lock.unlock();
-        }
-        r
+        self.lock
+            .run(|| f(unsafe { &mut *self.data.get() }, &self.published))
     }
 
     /// Runs the read-only `f` on a snapshot of the shard's slots without the
