@@ -9,9 +9,31 @@ use ffi_guard_rt::TrackingAllocator;
 #[global_allocator]
 static A: TrackingAllocator = TrackingAllocator::new();
 
+/// Ends the process if the test has not finished in `limit`: a `fork` that
+/// leaves an allocator lock held hangs the parent too, and a hang must fail
+/// the run, not stall it. Allocates nothing once started.
+fn watchdog(limit: Duration, done: &'static AtomicBool) {
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while !done.load(Ordering::Relaxed) {
+            if start.elapsed() > limit {
+                let msg = b"alloc_fork: the parent hung in the allocator after a fork\n";
+                // SAFETY: writes a static buffer to stderr, then ends the
+                // process without running anything that could allocate.
+                unsafe {
+                    libc::write(2, msg.as_ptr().cast(), msg.len());
+                    libc::_exit(101);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+}
+
 #[test]
 fn children_forked_during_allocation_can_allocate() {
     static STOP: AtomicBool = AtomicBool::new(false);
+    watchdog(Duration::from_secs(120), &STOP);
     // The workers' latest blocks: their heap regions, hence their shards.
     static LATEST: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
     let workers: Vec<_> = (0..2)

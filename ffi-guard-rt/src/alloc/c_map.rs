@@ -38,7 +38,9 @@
 //! a reader that races with a writer of the same block may miss it or see it
 //! half recorded, which reads as live or as unknown, never as freed, so a
 //! race in the program never becomes a finding. The fork handlers take and
-//! release every leaf's lock with the table's (see `spin.rs`).
+//! release every leaf's lock with the table's (see `spin.rs`), and the
+//! listing lock first, under which leaves are made: so the leaves they
+//! release are the ones they took.
 //!
 //! # What can go stale, and which way
 //!
@@ -104,6 +106,10 @@ struct Mid {
 static TOP: [AtomicPtr<Mid>; TOP_MIDS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; TOP_MIDS];
 /// The newest leaf; each names the one made before it.
 static NEWEST: AtomicPtr<Leaf> = AtomicPtr::new(std::ptr::null_mut());
+/// Held while a leaf is published and listed, and across `fork`.
+static LISTING: SpinLock = SpinLock::new();
+/// The newest leaf when `fork`'s prepare handler locked them all.
+static LOCKED_FROM: AtomicPtr<Leaf> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Which bitmap of a leaf.
 #[derive(Clone, Copy)]
@@ -165,10 +171,16 @@ fn make_leaf(addr: usize) -> Option<&'static Leaf> {
     let (mid, _) = publish(&TOP[top])?;
     // SAFETY: published, never unmapped.
     let slot = unsafe { &(*mid).leaves[(addr >> LEAF_SHIFT) & (MID_LEAVES - 1)] };
-    let (leaf, ours) = publish(slot)?;
-    if ours {
-        list(leaf);
-    }
+    // Published and listed in one step, under the lock that `fork`'s
+    // handlers hold: a leaf that another thread can lock is always one the
+    // handlers lock too.
+    let leaf = LISTING.run(|| {
+        let (leaf, ours) = publish(slot)?;
+        if ours {
+            list(leaf);
+        }
+        Some(leaf)
+    })?;
     // SAFETY: published, never unmapped.
     Some(unsafe { &*leaf })
 }
@@ -216,9 +228,9 @@ fn list(leaf: *mut Leaf) {
     }
 }
 
-/// Every leaf, newest first.
-fn leaves() -> impl Iterator<Item = &'static Leaf> {
-    let mut next = NEWEST.load(Ordering::Acquire);
+/// Every leaf made before `newest`, and `newest`; newest first.
+fn leaves_from(newest: *mut Leaf) -> impl Iterator<Item = &'static Leaf> {
+    let mut next = newest;
     std::iter::from_fn(move || {
         if next.is_null() {
             return None;
@@ -230,18 +242,26 @@ fn leaves() -> impl Iterator<Item = &'static Leaf> {
     })
 }
 
-/// For `fork`'s prepare handler: takes every leaf's lock.
+/// For `fork`'s prepare handler: takes the listing lock, so that no other
+/// thread makes a leaf until `unlock_all`, then every leaf's lock.
 pub(crate) fn lock_all() {
-    for l in leaves() {
+    LISTING.lock();
+    let newest = NEWEST.load(Ordering::Acquire);
+    LOCKED_FROM.store(newest, Ordering::Relaxed);
+    for l in leaves_from(newest) {
         l.lock.lock();
     }
 }
 
-/// For `fork`'s handlers, on both sides.
+/// For `fork`'s handlers, on both sides: releases what `lock_all` took,
+/// and only that. (The forking thread itself may have made a leaf in
+/// between, in a prepare handler that allocates: its lock was never taken
+/// here, and releasing it would leave it held.)
 pub(crate) fn unlock_all() {
-    for l in leaves() {
+    for l in leaves_from(LOCKED_FROM.load(Ordering::Relaxed)) {
         l.lock.unlock();
     }
+    LISTING.unlock();
 }
 
 /// The word and bit of granule `g` in leaf-local terms.
@@ -557,6 +577,26 @@ mod tests {
         }
         assert!(freed_containing(b + 8).is_none(), "evicted");
         assert!(freed_containing(b + 0x1000 + (RING - 1) * 0x80 + 8).is_some());
+    }
+
+    #[test]
+    fn a_leaf_made_across_fork_is_not_left_locked() {
+        let old = BASE + (32 << LEAF_SHIFT);
+        let new = BASE + (33 << LEAF_SHIFT);
+        assert!(allocated(old, 64));
+        // What `fork`'s handlers do around the `fork`, while another thread
+        // makes a leaf.
+        lock_all();
+        let maker = std::thread::spawn(move || allocated(new, 64));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(leaf(new).is_none(), "no leaf is made while forking");
+        unlock_all();
+        assert!(maker.join().expect("the maker"));
+        // Neither lock is held: none was released without being taken.
+        for addr in [old, new] {
+            let l = leaf(addr).expect("made");
+            assert_eq!(l.lock.sequence() & 1, 0, "{addr:#x} was left held");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -37,10 +39,25 @@ pub fn run_child(name: &str, env: &[(&str, OsString)]) -> std::process::Child {
     cmd.spawn().expect("re-executing the test binary")
 }
 
+/// A child that runs longer than this is killed: a hang fails its test
+/// (with what the child printed) instead of stalling the whole run.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(300);
+
 pub fn child(name: &str, env: &[(&str, OsString)]) -> Output {
-    run_child(name, env)
-        .wait_with_output()
-        .expect("the child's output")
+    let running = run_child(name, env);
+    let pid = running.id() as libc::pid_t;
+    let (done, wait) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if wait.recv_timeout(CHILD_TIMEOUT).is_err() {
+            eprintln!("child test `{pid}` ran over {CHILD_TIMEOUT:?}: killed");
+            // SAFETY: `pid` is our child, not yet reaped (`done` not sent).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let out = running.wait_with_output().expect("the child's output");
+    let _ = done.send(());
+    watchdog.join().expect("the watchdog");
+    out
 }
 
 pub fn fresh_dir(name: &str) -> PathBuf {
