@@ -100,3 +100,50 @@ fn a_large_freed_c_block() {
 fn a_freed_c_block_next_to_a_live_one() {
     freed_c_block_is_use_after_free(40);
 }
+
+/// One address, freed twice: first as a Rust block, then, after C's `malloc`
+/// handed it out again, as a C block (and then the other way round). A call
+/// with it names the block freed last, with its size.
+#[test]
+fn a_reused_address_names_the_block_freed_last() {
+    assert!(TrackingAllocator::observes_c_heap());
+    let _held = held_lock();
+    let _mode = ModeScope::report();
+    // A Rust block of another size than C's next one: glibc keeps its chunk
+    // for the next request of that chunk size, which C's `malloc(1000)` is.
+    let rust = Vec::<u8>::with_capacity(1000 - 10);
+    let r = rust.as_ptr() as usize;
+    drop(rust);
+    let sizes = [1000, 64];
+    unsafe { heap_c_grab(sizes.as_ptr(), sizes.len()) };
+    let p = unsafe { heap_c_held(0) }.cast::<u8>();
+    assert_eq!(p as usize, r, "glibc hands the freed chunk out again");
+
+    let cp = Checkpoint::now();
+    unsafe { heap_c_release_all() };
+    let (state, start, block) = TrackingAllocator::__block_of(p as usize + 10);
+    assert_eq!((state, start), ("freed", r));
+    assert!(block >= 1000, "the C block, freed last: {block} bytes");
+    let line = line!() + 1;
+    unsafe { heap_c_sum(p, 32) };
+    let found = cp.findings();
+    let f = one(&found, FindingKind::UseAfterFree, "heap_c_sum", line);
+    assert!(f.message.contains("C heap block"), "{}", f.message);
+
+    // Rust takes the address back and frees it: now the Rust block.
+    let again = Vec::<u8>::with_capacity(1000 - 5);
+    assert_eq!(
+        again.as_ptr() as usize,
+        r,
+        "glibc hands the chunk out again"
+    );
+    drop(again);
+    let (state, _, block) = TrackingAllocator::__block_of(r + 10);
+    assert_eq!((state, block), ("freed", 1000 - 5));
+    let cp = Checkpoint::now();
+    let line = line!() + 1;
+    unsafe { heap_c_sum(r as *const u8, 32) };
+    let found = cp.findings();
+    let f = one(&found, FindingKind::UseAfterFree, "heap_c_sum", line);
+    assert!(f.message.contains("Rust heap block"), "{}", f.message);
+}

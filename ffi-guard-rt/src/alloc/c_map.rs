@@ -55,7 +55,7 @@ use std::alloc::Layout;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use super::spin::SpinLock;
-use super::table::{Found, ensure_fork_hook, raw_alloc_zeroed, raw_dealloc};
+use super::table::{CLOCK_MASK, Found, ensure_fork_hook, raw_alloc_zeroed, raw_dealloc};
 
 /// Bytes per bit: glibc's chunk alignment on 64-bit targets.
 const GRANULE_SHIFT: u32 = 4;
@@ -466,42 +466,92 @@ pub(crate) fn live_starts_at(addr: usize) -> bool {
 }
 
 /// A recently freed small C block that holds `addr` (ask after no live
-/// block was found: a live block wins).
+/// block was found: a live block wins), and its place in the count of its
+/// leaf's frees (see [`clock`]).
 #[inline(never)]
-pub(crate) fn freed_containing(addr: usize) -> Option<Found> {
+pub(crate) fn freed_containing(addr: usize) -> Option<(Found, u32)> {
     if is_empty() {
         return None;
     }
     let mut g = addr >> GRANULE_SHIFT;
     let floor = g.saturating_sub(SCAN);
+    // Of the candidates that hold `addr`, the one freed last.
+    let mut best: Option<(Found, u32)> = None;
     for _ in 0..FREED_TRIES {
-        let first = scan_back(Map::Freed, g, floor)?;
+        let Some(first) = scan_back(Map::Freed, g, floor) else {
+            break;
+        };
         let start = first << GRANULE_SHIFT;
-        if let Some(size) = leaf(start).and_then(|l| newest_freed(l, first))
+        if let Some((size, clock)) = leaf(start).and_then(|l| newest_freed(l, first))
             && addr < start + size.max(1)
         {
-            return Some(Found {
+            let found = Found {
                 start,
                 size,
                 live: false,
                 c: true,
+            };
+            best = Some(match best {
+                Some(b) if !same_leaf(b.0.start, start) || !is_after(clock, b.1) => b,
+                _ => (found, clock),
             });
         }
         if first == 0 {
-            return None;
+            break;
         }
         g = first - 1;
     }
-    None
+    best
 }
 
-/// The size of the newest ring entry of `leaf` that starts at granule `g`.
-fn newest_freed(leaf: &Leaf, g: usize) -> Option<usize> {
-    let head = leaf.head.load(Ordering::Relaxed) as usize;
-    (1..=RING).find_map(|back| {
-        let e = leaf.ring[head.wrapping_sub(back) % RING].load(Ordering::Relaxed);
-        (e != 0 && (e >> SIZE_BITS) as usize == g).then_some((e & ((1 << SIZE_BITS) - 1)) as usize)
+/// Whether the clock `a` is after `b`: less than half the clock's width on.
+#[inline(always)]
+fn is_after(a: u32, b: u32) -> bool {
+    let ahead = a.wrapping_sub(b) & CLOCK_MASK;
+    ahead != 0 && ahead <= CLOCK_MASK / 2
+}
+
+/// The size of the newest ring entry of `leaf` that starts at granule `g`,
+/// and the leaf's clock at that free.
+fn newest_freed(leaf: &Leaf, g: usize) -> Option<(usize, u32)> {
+    let head = leaf.head.load(Ordering::Relaxed);
+    (1..=RING as u32).find_map(|back| {
+        let n = head.wrapping_sub(back);
+        let e = leaf.ring[n as usize % RING].load(Ordering::Relaxed);
+        (e != 0 && (e >> SIZE_BITS) as usize == g)
+            .then_some(((e & ((1 << SIZE_BITS) - 1)) as usize, n & CLOCK_MASK))
     })
+}
+
+/// The clock of the leaf of `addr`: how many blocks C freed in it so far
+/// (0 where no leaf is). A freed Rust block keeps the clock at its free in
+/// its table record, a ring entry has its place in the count, so of two
+/// freed blocks of one leaf that hold an address the newer one is known:
+/// the one freed last is what the address was last (see [`newer_freed`]).
+#[inline(always)]
+pub(crate) fn clock(addr: usize) -> u32 {
+    if is_empty() {
+        return 0;
+    }
+    leaf(addr).map_or(0, |l| l.head.load(Ordering::Relaxed) & CLOCK_MASK)
+}
+
+/// Of a freed block of the table and one of the map that both hold an
+/// address, each with its clock, the one freed last. Across leaves the
+/// clocks do not compare: then the one that starts nearer the address (it
+/// most likely lies in the other's range, split to make it).
+pub(crate) fn newer_freed(table: (Found, u32), map: (Found, u32)) -> Found {
+    let ((t, t_clock), (m, m_clock)) = (table, map);
+    if !same_leaf(t.start, m.start) {
+        return if m.start >= t.start { m } else { t };
+    }
+    // The map's free counts as after the table's when its place in the
+    // count is at or past the clock the table's record kept.
+    if m_clock == t_clock || is_after(m_clock, t_clock) {
+        m
+    } else {
+        t
+    }
 }
 
 #[cfg(test)]
@@ -537,7 +587,7 @@ mod tests {
         assert!(freed(b + 0x100, 200));
         assert!(!freed(b + 0x100, 200), "not live any more");
         assert_eq!(live(b + 0x150), None);
-        let f = freed_containing(b + 0x150).expect("freed");
+        let (f, _) = freed_containing(b + 0x150).expect("freed");
         assert_eq!(
             (f.start, f.size, f.live, f.c),
             (b + 0x100, 200, false, true)
@@ -547,7 +597,7 @@ mod tests {
         assert_eq!(live(b + 0x110), Some((b + 0x100, 40)));
         assert!(freed_containing(b + 0x150).is_some());
         assert!(freed(b + 0x100, 40));
-        assert_eq!(freed_containing(b + 0x110).map(|f| f.size), Some(40));
+        assert_eq!(freed_containing(b + 0x110).map(|(f, _)| f.size), Some(40));
     }
 
     #[test]
@@ -577,6 +627,44 @@ mod tests {
         }
         assert!(freed_containing(b + 8).is_none(), "evicted");
         assert!(freed_containing(b + 0x1000 + (RING - 1) * 0x80 + 8).is_some());
+    }
+
+    #[test]
+    fn of_two_freed_blocks_the_one_freed_last_wins() {
+        let b = BASE + (24 << LEAF_SHIFT);
+        // A freed block of the table, as the Rust side records it, with the
+        // leaf's clock at its free.
+        let table = Found {
+            start: b + 0x100,
+            size: 500,
+            live: false,
+            c: false,
+        };
+        assert_eq!(clock(b), 0, "no leaf yet");
+        let before_any = clock(b);
+        assert!(allocated(b + 0x100, 200));
+        assert!(freed(b + 0x100, 200));
+        let map = freed_containing(b + 0x110).expect("freed");
+        assert_eq!(
+            newer_freed((table, before_any), map),
+            map.0,
+            "C freed it later"
+        );
+        let after = clock(b);
+        assert_eq!(
+            newer_freed((table, after), map),
+            table,
+            "Rust freed it later"
+        );
+        // The clock wraps: its order holds across the wrap.
+        assert_eq!(newer_freed((table, CLOCK_MASK - 2), (map.0, 3)), map.0);
+        assert_eq!(newer_freed((table, 5), (map.0, 3)), table);
+        // Across leaves: the one that starts nearer the address.
+        let far = Found {
+            start: b - 0x40,
+            ..table
+        };
+        assert_eq!(newer_freed((far, after), map), map.0);
     }
 
     #[test]

@@ -245,11 +245,19 @@ pub(crate) fn block_of(addr: usize) -> Block {
         // A live block wins over a freed range that overlaps it, whichever
         // side each is on: Rust's and C's large blocks are in the table,
         // C's small ones in the C map.
+        // Of two freed ones, the one freed last: the address was the other
+        // before it.
         let found = match table::TABLE.containing(addr) {
             Some(f) if f.live => Some(f),
-            freed => c_map::live_containing(addr)
-                .or(freed)
-                .or_else(|| c_map::freed_containing(addr)),
+            freed => c_map::live_containing(addr).or_else(|| {
+                match (freed, c_map::freed_containing(addr)) {
+                    (Some(t), Some(m)) => {
+                        let clock = table::TABLE.freed_clock(t.start, t.size);
+                        Some(c_map::newer_freed((t, clock), m))
+                    }
+                    (t, m) => t.or(m.map(|(m, _)| m)),
+                }
+            }),
         };
         match found {
             None => Block::Unknown,

@@ -29,7 +29,9 @@
 //! passes one on its probe run takes its slot. When a shard's table is half
 //! full it is rebuilt without the expired records (or grown), so the work of
 //! forgetting is a sequential sweep now and then, not a second random probe on
-//! every free. A live block always wins over a freed range that overlaps it.
+//! every free. A live block always wins over a freed range that overlaps it;
+//! of two freed ones, the newer (by the shard's stamp; against the C map's
+//! freed blocks by the map's clock that a freed record keeps, see `free`).
 //!
 //! # States of a slot
 //!
@@ -78,6 +80,15 @@ const CLASS_MASK: u64 = 0x7f << CLASS_SHIFT;
 /// the true one): no machine gives out a block of 1 TiB, and the bound check
 /// stays conservative.
 const SIZE_MASK: u64 = (1 << CLASS_SHIFT) - 1;
+/// A freed record in quarantine is smaller than `QUARANTINE_MAX`, so its
+/// size needs the low 17 bits only; above them it keeps the C map's clock
+/// at its free (see `c_map::clock`), 23 bits of it.
+const FREED_SIZE_MASK: u64 = (1 << 17) - 1;
+const CLOCK_SHIFT: u32 = 17;
+pub(crate) const CLOCK_MASK: u32 = (1 << 23) - 1;
+const _: () = assert!(QUARANTINE_MAX as u64 <= FREED_SIZE_MASK + 1);
+const _: () = assert!(CLOCK_SHIFT + CLOCK_MASK.count_ones() <= CLASS_SHIFT);
+const _: () = assert!(SIZE_MASK >> (CLASS_SHIFT - CLOCK_SHIFT) == FREED_SIZE_MASK);
 /// Freed blocks of this size or more are forgotten at once instead of kept
 /// in quarantine: `malloc` may have served them with `mmap` and given the
 /// pages back, and whatever maps that range next (a thread stack, a file,
@@ -93,6 +104,16 @@ pub(crate) struct Found {
     pub(crate) live: bool,
     /// C's `malloc` family handed it out (else the Rust allocator did).
     pub(crate) c: bool,
+}
+
+/// Of a freed block kept so far and one more, both with their ages, the
+/// newer (the one the address was last).
+#[inline(always)]
+fn newer(kept: Option<(Found, u32)>, other: (Found, u32)) -> Option<(Found, u32)> {
+    match kept {
+        Some(k) if k.1 <= other.1 => Some(k),
+        _ => Some(other),
+    }
 }
 
 /// The process-wide table: one per process, like the global allocator.
@@ -157,16 +178,17 @@ impl Table {
         let class = class_of(size);
         let g = start >> class;
         let h = hash(class, g);
+        let clock = super::c_map::clock(start);
         if self
             .shard(class, g)
-            .with(|d, _| d.free(h, start, class, Some(false)))
+            .with(|d, _| d.free(h, start, class, Some(false), clock))
         {
             return true;
         }
         // The layout's size may differ from the allocation's (a `CString`
         // rebuilt with another length): look for a live block at `start` of
         // any class. Only reached on the rare path.
-        self.free_any_class(start, class, Some(false))
+        self.free_any_class(start, class, Some(false), clock)
     }
 
     /// C's `free` of the block at `start` (`size`: what the table was told
@@ -177,23 +199,27 @@ impl Table {
         let class = class_of(size);
         let g = start >> class;
         let h = hash(class, g);
+        let clock = super::c_map::clock(start);
         if !self
             .shard(class, g)
-            .with(|d, _| d.free(h, start, class, Some(true)))
+            .with(|d, _| d.free(h, start, class, Some(true), clock))
         {
-            self.free_any_class(start, class, None);
+            self.free_any_class(start, class, None, clock);
         }
     }
 
     #[cold]
-    fn free_any_class(&self, start: usize, tried: u32, c: Option<bool>) -> bool {
+    fn free_any_class(&self, start: usize, tried: u32, c: Option<bool>, clock: u32) -> bool {
         let mut classes = self.classes.load(Ordering::Relaxed) & !(1u64 << tried);
         while classes != 0 {
             let class = classes.trailing_zeros();
             classes &= classes - 1;
             let g = start >> class;
             let h = hash(class, g);
-            if self.shard(class, g).with(|d, _| d.free(h, start, class, c)) {
+            if self
+                .shard(class, g)
+                .with(|d, _| d.free(h, start, class, c, clock))
+            {
                 return true;
             }
         }
@@ -236,6 +262,18 @@ impl Table {
             && matches!(self.exact(start), Some(Found { live: false, size: s, .. }) if s == size)
     }
 
+    /// The C map's clock that the freed block of `size` bytes at `start`
+    /// kept (see `c_map::clock`); 0 when there is no such block. Asked only
+    /// when a freed block of the C map holds the same address.
+    pub(crate) fn freed_clock(&self, start: usize, size: usize) -> u32 {
+        let class = class_of(size);
+        let g = start >> class;
+        let h = hash(class, g);
+        self.shard(class, g)
+            .with(|d, _| d.probe().freed_clock(h, class, start))
+            .unwrap_or(0)
+    }
+
     /// The block that starts exactly at `start`, live first.
     fn exact(&self, start: usize) -> Option<Found> {
         let mut freed = None;
@@ -247,7 +285,8 @@ impl Table {
             let h = hash(class, g);
             let found = self
                 .shard(class, g)
-                .with(|d, _| d.probe().containing(h, class, g, start));
+                .with(|d, _| d.probe().containing(h, class, g, start))
+                .map(|(f, _)| f);
             match found {
                 Some(f) if f.live && f.start == start => return Some(f),
                 Some(f) if f.start == start => freed = Some(f),
@@ -323,8 +362,8 @@ impl Table {
         let home = self.shard(0, addr);
         let (live, mut freed, mut away) = home.with(|d, _| {
             let d = &d.probe();
-            // The first freed block seen, and the probes of other shards.
-            let mut freed: Option<Found> = None;
+            // The newest freed block seen, and the probes of other shards.
+            let mut freed: Option<(Found, u32)> = None;
             let mut away = 0u128;
             let mut rest = classes;
             while rest != 0 {
@@ -338,13 +377,11 @@ impl Table {
                         away |= 1u128 << (2 * class as usize + k);
                         continue;
                     }
-                    if let Some(f) = d.containing(hash(class, g), class, g, addr) {
+                    if let Some((f, age)) = d.containing(hash(class, g), class, g, addr) {
                         if f.live {
                             return (Some(f), None, 0);
                         }
-                        if freed.is_none() {
-                            freed = Some(f);
-                        }
+                        freed = newer(freed, (f, age));
                     }
                 }
             }
@@ -362,12 +399,14 @@ impl Table {
                 .shard(class, g)
                 .with(|d, _| d.probe().containing(hash(class, g), class, g, addr))
             {
-                Some(f) if f.live => return Some(f),
-                Some(f) => freed = freed.or(Some(f)),
+                Some((f, _)) if f.live => return Some(f),
+                // Ages of two shards count different frees; still the best
+                // guess of which is newer.
+                Some(candidate) => freed = newer(freed, candidate),
                 None => {}
             }
         }
-        freed
+        freed.map(|(f, _)| f)
     }
 }
 
@@ -501,9 +540,24 @@ impl Slot {
         self.meta & C_SIDE != 0
     }
 
+    /// The size of a live record.
     #[inline(always)]
     fn size(self) -> usize {
         (self.meta & SIZE_MASK) as usize
+    }
+
+    /// The size of a live or a freed record (`FREED_SIZE_MASK` for a
+    /// freed one, without a branch in the probes' loops).
+    #[inline(always)]
+    fn any_size(self) -> usize {
+        let mask = SIZE_MASK >> ((self.meta >> 63) * u64::from(CLASS_SHIFT - CLOCK_SHIFT));
+        (self.meta & mask) as usize
+    }
+
+    /// A freed record's C map clock (see `CLOCK_SHIFT`).
+    #[inline(always)]
+    fn clock(self) -> u32 {
+        (self.meta >> CLOCK_SHIFT) as u32 & CLOCK_MASK
     }
 
     #[inline(always)]
@@ -696,16 +750,37 @@ impl Probe {
         !s.is_live() && (self.frees.wrapping_sub(s.stamp()) & STAMP_MASK) >= QUARANTINE
     }
 
-    /// The block of class `class` that starts in granule `g` and holds
-    /// `addr`; a live one before a freed one, never an expired one. Under
-    /// the shard's lock: the table is at most half full, so an empty slot
-    /// always ends the probe.
-    #[inline(always)]
-    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<Found> {
+    /// The clock of the freed, unexpired record of class `class` at
+    /// `start`. Under the shard's lock.
+    fn freed_clock(&self, h: u64, class: u32, start: usize) -> Option<u32> {
         if self.slots.is_null() {
             return None;
         }
-        let mut freed = None;
+        let mut i = slot_of(h, self.mask);
+        loop {
+            let s = self.slot(i);
+            if s.start == 0 {
+                return None;
+            }
+            if s.start == start && s.class() == class && !s.is_live() && !self.expired(s) {
+                return Some(s.clock());
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The block of class `class` that starts in granule `g` and holds
+    /// `addr`, with its age (the shard's frees since it was freed; 0 if
+    /// live); a live one before a freed one, of freed ones the newest,
+    /// never an expired one. Under
+    /// the shard's lock: the table is at most half full, so an empty slot
+    /// always ends the probe.
+    #[inline(always)]
+    fn containing(&self, h: u64, class: u32, g: usize, addr: usize) -> Option<(Found, u32)> {
+        if self.slots.is_null() {
+            return None;
+        }
+        let mut freed: Option<(Found, u32)> = None;
         let mut i = slot_of(h, self.mask);
         loop {
             let s = self.slot(i);
@@ -715,19 +790,22 @@ impl Probe {
             if s.class() == class
                 && s.start >> class == g
                 && s.start <= addr
-                && addr - s.start < s.size().max(1)
+                && addr - s.start < s.any_size().max(1)
                 && !self.expired(s)
             {
                 let f = Found {
                     start: s.start,
-                    size: s.size(),
+                    size: s.any_size(),
                     live: s.is_live(),
                     c: s.is_c(),
                 };
                 if f.live {
-                    return Some(f);
+                    return Some((f, 0));
                 }
-                freed = Some(f);
+                let age = self.frees.wrapping_sub(s.stamp()) & STAMP_MASK;
+                if freed.is_none_or(|(_, a)| age < a) {
+                    freed = Some((f, age));
+                }
             }
             i = (i + 1) & self.mask;
         }
@@ -873,9 +951,10 @@ impl ShardData {
         true
     }
 
-    /// `c`: the side the block must come from (`None`: either).
+    /// `c`: the side the block must come from (`None`: either); `clock`:
+    /// the C map's clock of `start` now, kept in the freed record.
     #[inline]
-    fn free(&mut self, h: u64, start: usize, class: u32, c: Option<bool>) -> bool {
+    fn free(&mut self, h: u64, start: usize, class: u32, c: Option<bool>, clock: u32) -> bool {
         if self.slots.is_null() {
             return false;
         }
@@ -891,13 +970,14 @@ impl ShardData {
                 && c.is_none_or(|c| c == s.is_c())
             {
                 self.frees = self.frees.wrapping_add(1) & STAMP_MASK;
-                // A large block is expired at once (see `QUARANTINE_MAX`).
-                let stamp = if s.size() >= QUARANTINE_MAX {
-                    self.frees.wrapping_sub(QUARANTINE) & STAMP_MASK
+                // A large block is expired at once (see `QUARANTINE_MAX`);
+                // a small one keeps the clock above its size.
+                let (stamp, clock) = if s.size() >= QUARANTINE_MAX {
+                    (self.frees.wrapping_sub(QUARANTINE) & STAMP_MASK, 0)
                 } else {
-                    self.frees
+                    (self.frees, u64::from(clock & CLOCK_MASK) << CLOCK_SHIFT)
                 };
-                let meta = s.meta | FREED | (u64::from(stamp) << STAMP_SHIFT);
+                let meta = s.meta | FREED | (u64::from(stamp) << STAMP_SHIFT) | clock;
                 self.set(i, Slot { start, meta });
                 return true;
             }
@@ -1004,7 +1084,7 @@ mod tests {
         for class in 0..64 {
             let g = addr >> class;
             for g in [g, g.wrapping_sub(1)] {
-                if let Some(f) = d.probe().containing(hash(class, g), class, g, addr) {
+                if let Some((f, _)) = d.probe().containing(hash(class, g), class, g, addr) {
                     if f.live {
                         return Some(f);
                     }
@@ -1013,6 +1093,33 @@ mod tests {
             }
         }
         best
+    }
+
+    #[test]
+    fn of_two_freed_blocks_that_hold_an_address_the_newer_wins() {
+        let mut d = data();
+        let c = class_of(200);
+        assert_eq!(c, class_of(100), "one class, one granule: one run");
+        let free = |d: &mut ShardData, a: usize| {
+            assert!(d.free(hash(c, a >> c), a, c, Some(false), 0));
+        };
+        let newest = |d: &ShardData| {
+            let (f, _) = d
+                .probe()
+                .containing(hash(c, 0x8000 >> c), c, 0x8000 >> c, 0x8020)
+                .expect("a freed block");
+            (f.start, f.size)
+        };
+        // A large block freed, then a smaller one inside its range.
+        put(&mut d, 0x8000, 200);
+        free(&mut d, 0x8000);
+        put(&mut d, 0x8010, 100);
+        free(&mut d, 0x8010);
+        assert_eq!(newest(&d), (0x8010, 100));
+        // And the other way round: the large one again, freed last.
+        put(&mut d, 0x8000, 200);
+        free(&mut d, 0x8000);
+        assert_eq!(newest(&d), (0x8000, 200));
     }
 
     #[test]
@@ -1055,7 +1162,7 @@ mod tests {
         let c = class_of(40);
         // Two blocks of one class and granule: one probe run.
         put(&mut d, 0x8000, 40);
-        assert!(d.free(hash(c, 0x8000 >> c), 0x8000, c, Some(false)));
+        assert!(d.free(hash(c, 0x8000 >> c), 0x8000, c, Some(false), 0));
         put(&mut d, 0x8030, 40);
         let home = slot_of(hash(c, 0x8000 >> c), d.mask);
         assert_eq!(
@@ -1071,7 +1178,7 @@ mod tests {
                 start: 0x8000,
                 size: 40,
                 live: false,
-                c: false
+                c: false,
             })
         );
     }
@@ -1091,7 +1198,7 @@ mod tests {
                     start: s,
                     size: 17,
                     live: true,
-                    c: false
+                    c: false,
                 })
             );
         }
@@ -1101,13 +1208,33 @@ mod tests {
     }
 
     #[test]
+    fn a_freed_record_keeps_its_size_and_the_clock() {
+        let mut d = data();
+        put(&mut d, 0x6000, 100_000);
+        let c = class_of(100_000);
+        assert!(d.free(hash(c, 0x6000 >> c), 0x6000, c, Some(false), CLOCK_MASK));
+        assert_eq!(
+            find(&d, 0x6000 + 99_999),
+            Some(Found {
+                start: 0x6000,
+                size: 100_000,
+                live: false,
+                c: false,
+            })
+        );
+        assert_eq!(find(&d, 0x6000 + 100_000), None);
+        let clock = d.probe().freed_clock(hash(c, 0x6000 >> c), c, 0x6000);
+        assert_eq!(clock, Some(CLOCK_MASK));
+    }
+
+    #[test]
     fn freed_then_reused_then_expired() {
         let mut d = data();
         put(&mut d, 0x2000, 64);
         let c = class_of(64);
-        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)));
+        assert!(d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false), 0));
         assert!(
-            !d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false)),
+            !d.free(hash(c, 0x2000 >> c), 0x2000, c, Some(false), 0),
             "already freed"
         );
         assert_eq!(
@@ -1116,7 +1243,7 @@ mod tests {
                 start: 0x2000,
                 size: 64,
                 live: false,
-                c: false
+                c: false,
             })
         );
         put(&mut d, 0x2000, 60);
@@ -1127,7 +1254,7 @@ mod tests {
         for k in 0..=QUARANTINE as usize {
             let a = 0x10_0000 + k * 32;
             put(&mut d, a, 32);
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false), 0));
         }
         assert_eq!(find(&d, 0x10_0000), None);
         assert!(find(&d, 0x10_0000 + 32 * QUARANTINE as usize).is_some());
@@ -1144,13 +1271,13 @@ mod tests {
         // Free every other block, then churn: expired records are swept.
         for k in (0..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)), "block {k}");
+            assert!(d.free(hash(c, a >> c), a, c, Some(false), 0), "block {k}");
         }
         for k in 0..20_000 {
             let a = 0x100_0000 + k * 64;
             put(&mut d, a, 64);
             let c = class_of(64);
-            assert!(d.free(hash(c, a >> c), a, c, Some(false)));
+            assert!(d.free(hash(c, a >> c), a, c, Some(false), 0));
         }
         for k in (1..n).step_by(2) {
             let a = 0x40_0000 + k * 48;
@@ -1160,7 +1287,7 @@ mod tests {
                     start: a,
                     size: 40,
                     live: true,
-                    c: false
+                    c: false,
                 }),
                 "{k}"
             );
