@@ -6,10 +6,9 @@ mod child;
 
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use child::{child, fresh_dir, is_child, reports, text};
+use child::{child, fresh_dir, is_child, killing_after, reports, text};
 use ffi_guard_tests::{widget_free, widget_new};
 
 const FORKS: usize = 1_000;
@@ -81,22 +80,15 @@ fn child_forks() {
 
 /// Waits for the child `pid`; a watchdog kills it after 20 s.
 fn reap(pid: libc::pid_t) -> libc::c_int {
-    let (done, wait) = mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if wait.recv_timeout(Duration::from_secs(20)).is_err() {
-            // SAFETY: `pid` is our child, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+    killing_after(pid, Duration::from_secs(20), || {
+        let mut status = 0;
+        // SAFETY: `pid` is our child.
+        while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+            let e = std::io::Error::last_os_error();
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
         }
-    });
-    let mut status = 0;
-    // SAFETY: `pid` is our child.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        let e = std::io::Error::last_os_error();
-        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
-    }
-    let _ = done.send(());
-    watchdog.join().expect("the watchdog");
-    status
+        status
+    })
 }
 
 #[test]

@@ -46,15 +46,23 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(300);
 pub fn child(name: &str, env: &[(&str, OsString)]) -> Output {
     let running = run_child(name, env);
     let pid = running.id() as libc::pid_t;
-    let (done, wait) = mpsc::channel::<()>();
+    killing_after(pid, CHILD_TIMEOUT, || {
+        running.wait_with_output().expect("the child's output")
+    })
+}
+
+/// Runs `wait`, which reaps the child `pid`; a watchdog kills the child
+/// (`SIGKILL`) should `wait` not be done within `limit`.
+pub fn killing_after<T>(pid: libc::pid_t, limit: Duration, wait: impl FnOnce() -> T) -> T {
+    let (done, watched) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        if wait.recv_timeout(CHILD_TIMEOUT).is_err() {
-            eprintln!("child test `{pid}` ran over {CHILD_TIMEOUT:?}: killed");
+        if watched.recv_timeout(limit).is_err() {
+            eprintln!("child process {pid} ran over {limit:?}: killed");
             // SAFETY: `pid` is our child, not yet reaped (`done` not sent).
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     });
-    let out = running.wait_with_output().expect("the child's output");
+    let out = wait();
     let _ = done.send(());
     watchdog.join().expect("the watchdog");
     out
